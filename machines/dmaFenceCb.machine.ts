@@ -1,0 +1,95 @@
+import { setup } from 'xstate';
+
+/**
+ * Lifecycle of `struct dma_fence_cb`: one callback slot, owned by its caller.
+ *
+ * Kernel: [drivers/dma-buf/dma-fence.c](https://github.com/torvalds/linux/blob/v6.17/drivers/dma-buf/dma-fence.c)
+ * (dma_fence_add_callback, dma_fence_remove_callback, dma_fence_signal_timestamp_locked).
+ * Rust: `DmaFence::register_callback` in the 2025 RFC.
+ *
+ * Modelled:
+ * - queueing on a fence (tail of `cb_list`), refusal with `-ENOENT` on a signaled fence;
+ * - running once when the fence signals (or is released with callbacks pending);
+ * - removal while queued; re-adding once the slot is off every list.
+ *
+ * Abstracted away:
+ * - the callback function: a callback's effect is its name in the outcome's `callbacks` list;
+ * - the transient "running" step: callbacks run inside the signalling call.
+ *
+ * Invariants: everyQueuedCallbackIsOnItsFence, everyCallbackRunsOnce.
+ *
+ * Docs: docs/dma-fence.md.
+ */
+
+/** What the callback's decisions read. */
+export interface DmaFenceCbContext {
+  /** Whether the fence the call names has SIGNALED set. */
+  readonly fenceSignaled: boolean;
+}
+
+/** Calls that touch a callback slot. */
+export type DmaFenceCbEvent =
+  /** `int dma_fence_add_callback(fence, cb, func)`: 0 or `-ENOENT`. */
+  | { type: 'dma_fence_add_callback' }
+  /** `bool dma_fence_remove_callback(fence, cb)`. */
+  | { type: 'dma_fence_remove_callback' }
+  /** The fence's callback list runs (dma_fence_signal, or release with pending callbacks). */
+  | { type: 'dma_fence_signal' };
+
+export const dmaFenceCbMachine = setup({
+  types: { context: {} as DmaFenceCbContext, events: {} as DmaFenceCbEvent, input: {} as Partial<DmaFenceCbContext> | undefined },
+  guards: {
+    /** `test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)` in dma_fence_add_callback (dma-fence.c). */
+    isFenceSignaled: ({ context }) => context.fenceSignaled,
+  },
+}).createMachine({
+  id: 'dma_fence_cb',
+  initial: 'unqueued',
+  context: ({ input }) => ({ fenceSignaled: input?.fenceSignaled ?? false }),
+  states: {
+    unqueued: {
+      description: 'The node is initialised but on no list (never added, or refused with -ENOENT).',
+      on: {
+        dma_fence_add_callback: [
+          { guard: 'isFenceSignaled', description: 'Fence already signaled: -ENOENT, not queued, not run.', meta: { errno: 'ENOENT' } },
+          { target: 'registered', description: 'Queued at the tail of the fence\'s callback list.' },
+        ],
+        dma_fence_remove_callback: { description: 'Not queued: returns false.' },
+        dma_fence_signal: { description: 'Not on the list: not run.' },
+      },
+    },
+    registered: {
+      description: 'On a fence\'s cb_list, waiting for the signal.',
+      on: {
+        dma_fence_add_callback: {
+          description: 'Still queued: adding it again would corrupt the list; refused.',
+          meta: { violation: 'bug_on', refused: true },
+        },
+        dma_fence_remove_callback: { target: 'removed', description: 'Unlinked before it ran: returns true.' },
+        dma_fence_signal: { target: 'invoked', description: 'Run once, in registration order, node re-initialised.' },
+      },
+    },
+    invoked: {
+      description: 'Ran when its fence signaled; the node is off every list and may be added again.',
+      on: {
+        dma_fence_add_callback: [
+          { guard: 'isFenceSignaled', target: 'unqueued', description: 'Fence already signaled: -ENOENT.', meta: { errno: 'ENOENT' } },
+          { target: 'registered', description: 'Queued again, on this or another fence.' },
+        ],
+        dma_fence_remove_callback: { description: 'Already ran: returns false.' },
+        dma_fence_signal: { description: 'Not on the list: not run again.' },
+      },
+    },
+    removed: {
+      description: 'Unlinked by dma_fence_remove_callback before it ran; never runs unless added again.',
+      on: {
+        dma_fence_add_callback: [
+          { guard: 'isFenceSignaled', target: 'unqueued', description: 'Fence already signaled: -ENOENT.', meta: { errno: 'ENOENT' } },
+          { target: 'registered', description: 'Queued again.' },
+        ],
+        dma_fence_remove_callback: { description: 'Not queued: returns false.' },
+        dma_fence_signal: { description: 'Not on the list: not run.' },
+      },
+    },
+  },
+});

@@ -1,0 +1,149 @@
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+
+/** What a transition branch records about the kernel's answer: the errno or violation kind. */
+export interface BranchMeta {
+  /** The errno the call answers with on this branch. */
+  readonly errno?: string;
+  /** The violation kind this branch records. */
+  readonly violation?: string;
+  /** Whether the call is refused (nothing changes) on this branch. */
+  readonly refused?: boolean;
+  /** Whether the call would sleep: `{ ok: false, blocked: true }`, nothing changes. */
+  readonly blocked?: boolean;
+}
+
+/** One guarded branch of a transition, flattened to leaf states. */
+export interface Branch {
+  /** Dotted path of the source leaf state. */
+  readonly source: string;
+  /** Dotted path of the target leaf state (the source itself for a targetless branch). */
+  readonly target: string;
+  /** Name of the guard, if any. */
+  readonly guard: string | undefined;
+  readonly description: string;
+  readonly meta: BranchMeta;
+}
+
+/**
+ * A statechart compiled to a lookup table: for every leaf state and event type, the ordered
+ * branches. Used on the hot path instead of interpreting the machine; a test proves that the table
+ * and xstate's own `transition()` agree on every (state, event).
+ */
+export interface MachineTable {
+  readonly id: string;
+  /** Dotted paths of all leaf states, in document order. */
+  readonly states: readonly string[];
+  /** Every event type the machine knows. */
+  readonly events: readonly string[];
+  /** Final states. */
+  readonly finals: ReadonlySet<string>;
+  /** The initial leaf state. */
+  readonly initial: string;
+  readonly branches: ReadonlyMap<string, ReadonlyMap<string, readonly Branch[]>>;
+  /** Guard implementations by name, from the machine's `setup()`. */
+  readonly guards: { readonly [name: string]: (args: { context: unknown; event: unknown }) => boolean };
+}
+
+function pathOf(node: AnyStateNode): string {
+  return node.path.join('.');
+}
+
+function initialLeaf(node: AnyStateNode): AnyStateNode {
+  let n = node;
+  while (n.type === 'compound') {
+    const first = n.initial.target[0];
+    if (first === undefined) break;
+    n = first;
+  }
+  return n;
+}
+
+function leaves(node: AnyStateNode): AnyStateNode[] {
+  const kids = Object.values(node.states) as AnyStateNode[];
+  if (kids.length === 0) return [node];
+  return kids.flatMap(leaves);
+}
+
+function guardName(g: unknown): string | undefined {
+  if (g === undefined) return undefined;
+  if (typeof g === 'string') return g;
+  if (typeof g === 'object' && g !== null && 'type' in g) return String((g as { type: unknown }).type);
+  throw new Error(`machine guards must be named; found ${String(g)}`);
+}
+
+/**
+ * Compiles a machine to a {@link MachineTable}: for every leaf state, the branches of every event,
+ * looked up from the leaf towards the root as xstate does.
+ */
+export function compileMachine(machine: AnyStateMachine): MachineTable {
+  const all = leaves(machine.root);
+  const events = new Set<string>();
+  const collect = (n: AnyStateNode): void => {
+    for (const e of Object.keys(n.on)) events.add(e);
+    for (const k of Object.values(n.states) as AnyStateNode[]) collect(k);
+  };
+  collect(machine.root);
+  const branches = new Map<string, Map<string, Branch[]>>();
+  for (const leaf of all) {
+    const byEvent = new Map<string, Branch[]>();
+    for (const e of events) {
+      for (let n: AnyStateNode | undefined = leaf; n !== undefined; n = n.parent) {
+        const defs = (n.on as Record<string, readonly unknown[]>)[e];
+        if (defs === undefined) continue;
+        byEvent.set(
+          e,
+          defs.map((d) => {
+            const t = d as {
+              target?: readonly AnyStateNode[];
+              guard?: unknown;
+              description?: string;
+              meta?: BranchMeta;
+            };
+            const tgt = t.target?.[0];
+            return {
+              source: pathOf(leaf),
+              target: tgt === undefined ? pathOf(leaf) : pathOf(initialLeaf(tgt)),
+              guard: guardName(t.guard),
+              description: t.description ?? '',
+              meta: t.meta ?? {},
+            };
+          }),
+        );
+        break;
+      }
+    }
+    branches.set(pathOf(leaf), byEvent);
+  }
+  const guards = (machine.implementations.guards ?? {}) as MachineTable['guards'];
+  return {
+    id: machine.id,
+    states: all.map(pathOf),
+    events: [...events],
+    finals: new Set(all.filter((n) => n.type === 'final').map(pathOf)),
+    initial: pathOf(initialLeaf(machine.root)),
+    branches,
+    guards,
+  };
+}
+
+/**
+ * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
+ * Returns undefined when the state does not answer the event (only final states may do that).
+ */
+export function decide(
+  table: MachineTable,
+  state: string,
+  eventType: string,
+  context: unknown,
+  event: unknown = { type: eventType },
+): Branch | undefined {
+  const list = table.branches.get(state)?.get(eventType);
+  if (list === undefined) return undefined;
+  for (const b of list) {
+    if (b.guard === undefined) return b;
+    const g = table.guards[b.guard];
+    if (g === undefined) throw new Error(`machine ${table.id}: guard ${b.guard} has no implementation`);
+    if (g({ context, event })) return b;
+  }
+  return undefined;
+}

@@ -1,0 +1,187 @@
+import type { EventDef } from '../world/Protocol.js';
+
+const fence = { kind: 'name', doc: 'the fence' } as const;
+const cb = { kind: 'name', doc: 'the `struct dma_fence_cb` slot' } as const;
+const task = { kind: 'name', doc: 'the simulated thread' } as const;
+
+/** Every dma_fence event: fields, outcomes, errnos, violations, kernel function and Rust name. */
+export const DMA_FENCE_EVENTS = {
+  dma_fence_context_alloc: {
+    kernel: 'dma_fence_context_alloc() (drivers/dma-buf/dma-fence.c)',
+    rust: 'DmaFenceCtx::new() (RFC)',
+    summary: 'Reserves `num` (default 1) consecutive context ids from the global counter (from 1) and names the first `ctx`.',
+    fields: { ctx: { kind: 'name', doc: 'name for the context' }, num: { kind: 'int', optional: true, doc: 'how many ids (default 1)' } },
+    returns: ['context'],
+    errnos: [],
+    violations: ['warn_on (num == 0)'],
+  },
+  dma_fence_init: {
+    kernel: 'dma_fence_init() (drivers/dma-buf/dma-fence.c)',
+    rust: 'DmaFenceCtx::new_fence() (RFC)',
+    summary: 'Initialises an unsignaled fence with refcount 1; seqno defaults to the context\'s counter (1, 2, 3, …).',
+    fields: { fence, ctx: { kind: 'name', doc: 'the context' }, seqno: { kind: 'u64', optional: true, doc: 'explicit seqno' } },
+    returns: ['context', 'seqno'],
+    errnos: [],
+    violations: ['bug_on (the name is a live fence; refused)'],
+  },
+  dma_fence_init64: {
+    kernel: 'dma_fence_init64() (drivers/dma-buf/dma-fence.c)',
+    summary: 'As dma_fence_init, with 64-bit seqno ordering (DMA_FENCE_FLAG_SEQNO64).',
+    fields: { fence, ctx: { kind: 'name', doc: 'the context' }, seqno: { kind: 'u64', optional: true, doc: 'explicit seqno' } },
+    returns: ['context', 'seqno'],
+    errnos: [],
+    violations: ['bug_on (the name is a live fence; refused)'],
+  },
+  dma_fence_get: {
+    kernel: 'dma_fence_get() (include/linux/dma-fence.h)',
+    rust: 'ARef::clone / AlwaysRefCounted::inc_ref',
+    summary: 'Takes a reference.',
+    fields: { fence },
+    returns: [],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_put: {
+    kernel: 'dma_fence_put() / dma_fence_release() (include/linux/dma-fence.h, drivers/dma-buf/dma-fence.c)',
+    rust: 'drop(ARef)',
+    summary: 'Drops a reference; at zero the fence is released — with callbacks pending, WARN, error -EDEADLK and signal first.',
+    fields: { fence },
+    returns: ['callbacks (when release ran them)'],
+    errnos: [],
+    violations: ['warn_on (released with pending signals)', 'refcount_underflow (refused)', 'bug_on (the static stub freed; refused)'],
+  },
+  dma_fence_get_stub: {
+    kernel: 'dma_fence_get_stub() (drivers/dma-buf/dma-fence.c)',
+    summary: 'Names a new reference to the one global, signalled stub fence (context 0, seqno 0).',
+    fields: { fence },
+    returns: ['context', 'seqno'],
+    errnos: [],
+    violations: ['bug_on (the name is another live fence; refused)'],
+  },
+  dma_fence_is_later: {
+    kernel: 'dma_fence_is_later() (include/linux/dma-fence.h)',
+    summary: 'Whether f1 is later than f2 (32-bit wrap-around compare unless f1 has SEQNO64).',
+    fields: { f1: { kind: 'name', doc: 'first fence' }, f2: { kind: 'name', doc: 'second fence' } },
+    returns: ['later'],
+    errnos: [],
+    violations: ['warn_on (different contexts; later is false)', 'use_after_free (refused)'],
+  },
+  dma_fence_add_callback: {
+    kernel: 'dma_fence_add_callback() (drivers/dma-buf/dma-fence.c)',
+    rust: 'DmaFence::register_callback() (RFC)',
+    summary: 'Queues the callback at the tail; ENOENT (not queued, never run) when the fence is signaled.',
+    fields: { fence, cb },
+    returns: [],
+    errnos: ['ENOENT'],
+    violations: ['bug_on (the callback is still queued; refused)', 'use_after_free (refused)'],
+  },
+  dma_fence_remove_callback: {
+    kernel: 'dma_fence_remove_callback() (drivers/dma-buf/dma-fence.c)',
+    summary: 'Unlinks the callback if it is still queued.',
+    fields: { fence, cb },
+    returns: ['removed'],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_enable_sw_signaling: {
+    kernel: 'dma_fence_enable_sw_signaling() (drivers/dma-buf/dma-fence.c)',
+    summary: 'Sets ENABLE_SIGNAL (the modelled ops have no enable_signaling hook).',
+    fields: { fence },
+    returns: [],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_signal: {
+    kernel: 'dma_fence_signal() (drivers/dma-buf/dma-fence.c, v6.17 int return)',
+    rust: 'DmaFence::signal() (RFC)',
+    summary: 'Sets SIGNALED and runs every queued callback in registration order; EINVAL when already signaled.',
+    fields: { fence },
+    returns: ['callbacks (when any ran)'],
+    errnos: ['EINVAL'],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_check_and_signal: {
+    kernel: 'dma_fence_check_and_signal() (drivers/dma-buf/dma-fence.c, v7.0)',
+    summary: 'Signals if not yet signaled; returns whether it already was.',
+    fields: { fence },
+    returns: ['was_signaled', 'callbacks (when any ran)'],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_set_error: {
+    kernel: 'dma_fence_set_error() (include/linux/dma-fence.h)',
+    rust: 'set_error() (Asahi)',
+    summary: 'Stores the error; WARNs when signaled or not in [-4095, -1] but stores it anyway.',
+    fields: { fence, error: { kind: 'int', doc: 'a negative errno, e.g. -5' } },
+    returns: [],
+    errnos: [],
+    violations: ['warn_on (already signaled)', 'warn_on (out of range)', 'use_after_free (refused)'],
+  },
+  dma_fence_get_status: {
+    kernel: 'dma_fence_get_status() (drivers/dma-buf/dma-fence.c)',
+    summary: '0 while unsignaled; 1, or the error, once signaled.',
+    fields: { fence },
+    returns: ['status'],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_is_signaled: {
+    kernel: 'dma_fence_is_signaled() (include/linux/dma-fence.h)',
+    summary: 'Whether SIGNALED is set.',
+    fields: { fence },
+    returns: ['signaled'],
+    errnos: [],
+    violations: ['use_after_free (refused)'],
+  },
+  dma_fence_wait_timeout: {
+    kernel: 'dma_fence_wait_timeout() / dma_fence_default_wait() (drivers/dma-buf/dma-fence.c)',
+    summary: 'Enables signaling and waits: signaled → the timeout (1 for 0); a poll (0) of an unsignaled fence → 0; otherwise blocked.',
+    fields: { fence, task, timeout: { kind: 'int', doc: 'jiffies; 0 polls' } },
+    returns: ['ret'],
+    errnos: ['EINVAL'],
+    violations: ['warn_on (negative timeout)', 'use_after_free (refused)'],
+  },
+  dma_fence_begin_signalling: {
+    kernel: 'dma_fence_begin_signalling() (drivers/dma-buf/dma-fence.c)',
+    rust: 'DmaFence::begin_signalling() (RFC)',
+    summary: 'Opens a signalling section for the task; the cookie is true when it was already inside one.',
+    fields: { task },
+    returns: ['cookie'],
+    errnos: [],
+    violations: [],
+  },
+  dma_fence_end_signalling: {
+    kernel: 'dma_fence_end_signalling() (drivers/dma-buf/dma-fence.c)',
+    summary: 'Closes the section opened with the matching cookie (true: nothing to do).',
+    fields: { task, cookie: { kind: 'bool', doc: 'the cookie begin returned' } },
+    returns: [],
+    errnos: [],
+    violations: ['lockdep (ending a section never begun; refused)'],
+  },
+} as const satisfies { readonly [type: string]: EventDef };
+
+/** A dma_fence event type. */
+export type DmaFenceEventType = keyof typeof DMA_FENCE_EVENTS;
+
+/** A decoded dma_fence event: u64 fields as bigints. */
+export type DmaFenceEvent =
+  | { type: 'dma_fence_context_alloc'; ctx: string; num?: number }
+  | { type: 'dma_fence_init' | 'dma_fence_init64'; fence: string; ctx: string; seqno?: bigint }
+  | {
+      type:
+        | 'dma_fence_get'
+        | 'dma_fence_put'
+        | 'dma_fence_get_stub'
+        | 'dma_fence_enable_sw_signaling'
+        | 'dma_fence_signal'
+        | 'dma_fence_check_and_signal'
+        | 'dma_fence_get_status'
+        | 'dma_fence_is_signaled';
+      fence: string;
+    }
+  | { type: 'dma_fence_is_later'; f1: string; f2: string }
+  | { type: 'dma_fence_add_callback' | 'dma_fence_remove_callback'; fence: string; cb: string }
+  | { type: 'dma_fence_set_error'; fence: string; error: number }
+  | { type: 'dma_fence_wait_timeout'; fence: string; task: string; timeout: number }
+  | { type: 'dma_fence_begin_signalling'; task: string }
+  | { type: 'dma_fence_end_signalling'; task: string; cookie: boolean };

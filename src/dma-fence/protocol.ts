@@ -1,0 +1,63 @@
+import { DrmstateError } from '../errors.js';
+import type { Event } from '../world/Event.js';
+import { decodeFields } from '../world/fields.js';
+import type { Protocol } from '../world/Protocol.js';
+import { applyDmaFence } from './apply.js';
+import { DMA_FENCE_EVENTS, type DmaFenceEvent } from './events.js';
+import { dmaFenceInvariants } from './invariants.js';
+import { type DmaFenceState, emptyMaps, hashDmaFenceState, initialDmaFenceState } from './state.js';
+import { HashedMap } from '../world/HashedMap.js';
+
+function bad(msg: string): DrmstateError {
+  return new DrmstateError('BAD_SNAPSHOT', `dma_fence slice: ${msg}`);
+}
+
+/**
+ * The dma_fence protocol: contexts, fences, callbacks and signalling sections.
+ * Models drivers/dma-buf/dma-fence.c (v6.17; v7.0's dma_fence_check_and_signal too).
+ */
+export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
+  key: 'dmaFence',
+  events: DMA_FENCE_EVENTS,
+  initial: initialDmaFenceState,
+  decode(event: Event): DmaFenceEvent {
+    const def = DMA_FENCE_EVENTS[event.type as keyof typeof DMA_FENCE_EVENTS];
+    if (def === undefined) throw new DrmstateError('MALFORMED_EVENT', `not a dma_fence event: ${event.type}`, { field: 'type' });
+    return decodeFields<DmaFenceEvent>(event, def.fields);
+  },
+  apply: applyDmaFence,
+  hash: hashDmaFenceState,
+  toSnapshot(s: DmaFenceState): unknown {
+    return {
+      counter: s.counter,
+      contexts: s.contexts.sortedEntries(),
+      fences: s.fences.sortedEntries(),
+      cbs: s.cbs.sortedEntries(),
+      stub: s.stub,
+      stubNames: [...s.stubNames.keys()].sort(),
+    };
+  },
+  fromSnapshot(data: unknown): DmaFenceState {
+    const d = data as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null) throw bad('expected an object');
+    for (const k of ['contexts', 'fences', 'cbs', 'stubNames']) if (!Array.isArray(d[k])) throw bad(`"${k}" must be a list`);
+    if (typeof d.counter !== 'string') throw bad('"counter" must be a decimal string');
+    const e = emptyMaps;
+    const from = <V>(m: HashedMap<V>, list: unknown): HashedMap<V> => {
+      let out = m;
+      for (const [k, v] of list as [string, V][]) out = out.set(k, Object.freeze(v));
+      return out;
+    };
+    let stubNames = e.stubNames();
+    for (const n of d.stubNames as string[]) stubNames = stubNames.set(n, true);
+    return Object.freeze({
+      counter: d.counter,
+      contexts: from(e.contexts(), d.contexts),
+      fences: from(e.fences(), d.fences),
+      cbs: from(e.cbs(), d.cbs),
+      stub: (d.stub ?? null) as DmaFenceState['stub'],
+      stubNames,
+    });
+  },
+  invariants: dmaFenceInvariants,
+};

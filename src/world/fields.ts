@@ -1,0 +1,121 @@
+import { DrmstateError } from '../errors.js';
+import type { Event } from './Event.js';
+
+/** Largest u64. */
+export const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * How one event field is read.
+ *
+ * - `name`: an object name, any non-empty string (`__proto__` included);
+ * - `u64`: a decimal string, a bigint or a non-negative safe integer, read as a bigint;
+ * - `int`: a safe integer (`error`, `timeout`);
+ * - `bool`: true or false;
+ * - `enum`: one of `values`;
+ * - `json`: any value, checked by `check` (which returns an error sentence or undefined).
+ */
+export type FieldSpec =
+  | { readonly kind: 'name' | 'u64' | 'int' | 'bool'; readonly optional?: boolean; readonly doc?: string }
+  | { readonly kind: 'enum'; readonly values: readonly string[]; readonly optional?: boolean; readonly doc?: string }
+  | {
+      readonly kind: 'json';
+      readonly check: (v: unknown) => string | undefined;
+      readonly optional?: boolean;
+      readonly doc?: string;
+    };
+
+/** The fields of one event type, in the order of the C parameters. */
+export type EventSchema = { readonly [field: string]: FieldSpec };
+
+function malformed(type: string, field: string, what: string): DrmstateError {
+  return new DrmstateError('MALFORMED_EVENT', `${type}: ${what}`, { field });
+}
+
+/**
+ * Reads a u64 from a decimal string, bigint or safe integer.
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT` when the value is not a u64.
+ */
+export function readU64(type: string, field: string, v: unknown): bigint {
+  let b: bigint;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) b = BigInt(v);
+  else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) b = BigInt(v);
+  else throw malformed(type, field, `expected a u64 (a decimal string such as "4096"), got ${JSON.stringify(describe(v))}`);
+  if (b < 0n || b > U64_MAX) throw malformed(type, field, `${b} does not fit in a u64`);
+  return b;
+}
+
+function describe(v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v === undefined ? 'nothing' : v;
+}
+
+/**
+ * Checks an event against its schema and returns its fields read: u64 fields as bigints.
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT` naming the field that is missing, unknown or of the
+ *   wrong type.
+ */
+export function decodeFields<T>(event: Event, schema: EventSchema): T {
+  const out: Record<string, unknown> = { type: event.type };
+  for (const key of Object.keys(event)) {
+    if (key !== 'type' && !Object.prototype.hasOwnProperty.call(schema, key)) {
+      const known = Object.keys(schema).join(', ');
+      throw malformed(event.type, key, `unknown field (${event.type} takes: ${known || 'no fields'})`);
+    }
+  }
+  for (const field of Object.keys(schema)) {
+    const spec = schema[field] as FieldSpec;
+    const v = Object.prototype.hasOwnProperty.call(event, field) ? event[field] : undefined;
+    if (v === undefined) {
+      if (spec.optional) continue;
+      throw malformed(event.type, field, 'missing field');
+    }
+    switch (spec.kind) {
+      case 'name':
+        if (typeof v !== 'string' || v.length === 0)
+          throw malformed(event.type, field, `expected an object name (a non-empty string), got ${JSON.stringify(describe(v))}`);
+        out[field] = v;
+        break;
+      case 'u64':
+        out[field] = readU64(event.type, field, v);
+        break;
+      case 'int':
+        if (typeof v !== 'number' || !Number.isSafeInteger(v))
+          throw malformed(event.type, field, `expected an integer, got ${JSON.stringify(describe(v))}`);
+        out[field] = v;
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') throw malformed(event.type, field, `expected true or false, got ${JSON.stringify(describe(v))}`);
+        out[field] = v;
+        break;
+      case 'enum':
+        if (typeof v !== 'string' || !spec.values.includes(v))
+          throw malformed(event.type, field, `expected one of ${spec.values.join(', ')}, got ${JSON.stringify(describe(v))}`);
+        out[field] = v;
+        break;
+      case 'json': {
+        const err = spec.check(v);
+        if (err !== undefined) throw malformed(event.type, field, err);
+        out[field] = v;
+        break;
+      }
+    }
+  }
+  return out as T;
+}
+
+/** Converts a value for JSON: bigints become decimal strings. */
+export function toJsonValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) o[k] = toJsonValue(x);
+    }
+    return o;
+  }
+  return v;
+}
