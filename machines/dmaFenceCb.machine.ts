@@ -21,31 +21,31 @@ import { setup } from 'xstate';
  * Docs: docs/dma-fence.md.
  */
 
-/** What the callback's decisions read. */
-export interface DmaFenceCbContext {
-  /** Whether the fence the call names has SIGNALED set. */
-  readonly fenceSignaled: boolean;
-}
+/** A callback slot keeps no data of its own beyond its state. */
+export type DmaFenceCbContext = Record<string, never>;
 
 /** Calls that touch a callback slot. */
 export type DmaFenceCbEvent =
-  /** `int dma_fence_add_callback(fence, cb, func)`: 0 or `-ENOENT`. */
-  | { type: 'dma_fence_add_callback' }
+  /**
+   * `int dma_fence_add_callback(fence, cb, func)`: 0 or `-ENOENT`. `fenceSignaled` is whether the
+   * fence the call names has SIGNALED set.
+   */
+  | { type: 'dma_fence_add_callback'; fenceSignaled: boolean }
   /** `bool dma_fence_remove_callback(fence, cb)`. */
   | { type: 'dma_fence_remove_callback' }
   /** The fence's callback list runs (dma_fence_signal, or release with pending callbacks). */
   | { type: 'dma_fence_signal' };
 
 export const dmaFenceCbMachine = setup({
-  types: { context: {} as DmaFenceCbContext, events: {} as DmaFenceCbEvent, input: {} as Partial<DmaFenceCbContext> | undefined },
+  types: { context: {} as DmaFenceCbContext, events: {} as DmaFenceCbEvent },
   guards: {
     /** `test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->flags)` in dma_fence_add_callback (dma-fence.c). */
-    isFenceSignaled: ({ context }) => context.fenceSignaled,
+    isFenceSignaled: ({ event }) => event.type === 'dma_fence_add_callback' && event.fenceSignaled,
   },
 }).createMachine({
   id: 'dma_fence_cb',
   initial: 'unqueued',
-  context: ({ input }) => ({ fenceSignaled: input?.fenceSignaled ?? false }),
+  context: {},
   states: {
     unqueued: {
       description: 'The node is initialised but on no list (never added, or refused with -ENOENT).',

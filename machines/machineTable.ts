@@ -20,6 +20,10 @@ export interface Branch {
   readonly target: string;
   /** Name of the guard, if any. */
   readonly guard: string | undefined;
+  /** Dotted path of the state node whose `on` authors this branch (an ancestor of `source`). */
+  readonly definedIn: string;
+  /** Position of the branch in its event's list: with `definedIn` and the event, its identity. */
+  readonly index: number;
   readonly description: string;
   readonly meta: BranchMeta;
 }
@@ -92,7 +96,7 @@ export function compileMachine(machine: AnyStateMachine): MachineTable {
         if (defs === undefined) continue;
         byEvent.set(
           e,
-          defs.map((d) => {
+          defs.map((d, index) => {
             const t = d as {
               target?: readonly AnyStateNode[];
               guard?: unknown;
@@ -104,6 +108,8 @@ export function compileMachine(machine: AnyStateMachine): MachineTable {
               source: pathOf(leaf),
               target: tgt === undefined ? pathOf(leaf) : pathOf(initialLeaf(tgt)),
               guard: guardName(t.guard),
+              definedIn: pathOf(n as AnyStateNode),
+              index,
               description: t.description ?? '',
               meta: t.meta ?? {},
             };
@@ -130,6 +136,19 @@ export function compileMachine(machine: AnyStateMachine): MachineTable {
  * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
  * Returns undefined when the state does not answer the event (only final states may do that).
  */
+/** The identity of an authored transition branch: `state:event:index`. */
+export function branchId(b: Pick<Branch, 'definedIn' | 'index'>, eventType: string): string {
+  return `${b.definedIn}:${eventType}:${b.index}`;
+}
+
+/** Every authored branch of a machine, by {@link branchId}, with its description. */
+export function authoredBranches(table: MachineTable): Map<string, Branch & { readonly event: string }> {
+  const out = new Map<string, Branch & { readonly event: string }>();
+  for (const byEvent of table.branches.values())
+    for (const [event, list] of byEvent) for (const b of list) out.set(branchId(b, event), { ...b, event });
+  return out;
+}
+
 export function decide(
   table: MachineTable,
   state: string,

@@ -74,7 +74,7 @@ function runCallbacks(s: DmaFenceState, rec: FenceRecord): { cbs: DmaFenceState[
   let cbs = s.cbs;
   for (const name of rec.cbs) {
     const cb = cbs.get(name) as CbRecord;
-    const b = decide(CB_TABLE, cb.state, 'dma_fence_signal', { fenceSignaled: false });
+    const b = decide(CB_TABLE, cb.state, 'dma_fence_signal', {});
     cbs = cbs.set(name, Object.freeze({ state: (b?.target ?? cb.state) as CbState, fence: cb.fence }));
   }
   return { cbs, ran: [...rec.cbs] };
@@ -188,7 +188,7 @@ function signal(world: World, s: DmaFenceState, name: string, f: Found, b: Branc
 
 function addCallback(world: World, s: DmaFenceState, name: string, f: Found, cbName: string, b: Branch): ApplyResult {
   const cb = s.cbs.get(cbName) ?? { state: CB_TABLE.initial as CbState, fence: name };
-  const cbb = decide(CB_TABLE, cb.state, 'dma_fence_add_callback', { fenceSignaled: f.rec.state === 'signaled' });
+  const cbb = decide(CB_TABLE, cb.state, 'dma_fence_add_callback', {}, { type: 'dma_fence_add_callback', fenceSignaled: f.rec.state === 'signaled' });
   if (cbb?.meta.refused)
     return {
       world,
