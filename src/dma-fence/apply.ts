@@ -153,7 +153,8 @@ function getStub(world: World, s: DmaFenceState, name: string): ApplyResult {
     stub: Object.freeze({ ...stub, refcount: stub.refcount + 1 }),
     stubNames: s.stubNames.set(name, true),
   };
-  return { world: withFences(world, slice), outcome: ok({ context: 0n, seqno: 0n }) };
+  // KERNEL: dma_fence_get_stub returns only the pointer; the issue's vocabulary gives it no outcome fields.
+  return { world: withFences(world, slice), outcome: ok() };
 }
 
 function putFence(world: World, s: DmaFenceState, name: string, f: Found, b: Branch): ApplyResult {
@@ -306,6 +307,11 @@ export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
   const name = e.fence;
   const f = find(s, name);
   if (e.type === 'dma_fence_remove_callback' && !s.cbs.has(e.cb)) throw unknown('callback', e.cb, 'cb');
+  if (e.type === 'dma_fence_wait_timeout' && e.timeout < 0) {
+    // KERNEL: dma_fence_wait_timeout returns -EINVAL on WARN_ON(timeout < 0) before it touches the
+    // fence, so even a released fence is not read.
+    return { world, outcome: fail('EINVAL', [violation('warn_on', `dma_fence_wait_timeout(${e.timeout}): WARN_ON(timeout < 0)`, [name])]) };
+  }
   if (f.rec.state === 'freed') {
     // KERNEL: refcount_t saturates and warns on a put of a freed object; any other access reads freed memory.
     if (e.type === 'dma_fence_put')

@@ -54,7 +54,7 @@ export const DMA_FENCE_EVENTS = {
     kernel: 'dma_fence_get_stub() (drivers/dma-buf/dma-fence.c)',
     summary: 'Names a new reference to the one global, signalled stub fence (context 0, seqno 0).',
     fields: { fence },
-    returns: ['context', 'seqno'],
+    returns: [],
     errnos: [],
     violations: ['bug_on (the name is another live fence; refused)'],
   },
@@ -139,7 +139,7 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence, task, timeout: { kind: 'int', doc: 'jiffies; 0 polls' } },
     returns: ['ret'],
     errnos: ['EINVAL'],
-    violations: ['warn_on (negative timeout)', 'use_after_free (refused)'],
+    violations: ['warn_on (negative timeout; checked before the fence is read)', 'use_after_free (refused)'],
   },
   dma_fence_begin_signalling: {
     kernel: 'dma_fence_begin_signalling() (drivers/dma-buf/dma-fence.c)',
