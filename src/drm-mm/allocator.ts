@@ -1,0 +1,392 @@
+import { U64_MAX } from '../world/fields.js';
+import { HEAD, type Hole, LIST_KIND, type ListItem, type Mm, MmTxn, STACK_KIND, u64 } from './mm.js';
+import { type RbNode, rbFind, rbFirst, rbNeighbours } from './rbtree.js';
+
+/**
+ * The drm_mm search and placement algorithms on an {@link Mm}: insert, reserve, remove and the
+ * eviction scan, each a pure function returning the new allocator.
+ *
+ * Models drivers/gpu/drm/drm_mm.c (v6.17).
+ */
+
+/** `enum drm_mm_insert_mode` without the ONCE flag. */
+export type InsertMode = 'best' | 'low' | 'high' | 'evict';
+
+/** A drm_mm_scan's parameters and hit, as drm_mm_scan_init_with_range() records them. */
+export interface ScanParams {
+  readonly size: bigint;
+  /** 0 when the caller asked for alignment 0 or 1. */
+  readonly alignment: bigint;
+  readonly color: bigint;
+  readonly rangeStart: bigint;
+  readonly rangeEnd: bigint;
+  readonly mode: InsertMode;
+  readonly hitStart: bigint;
+  readonly hitEnd: bigint;
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+/** `is_power_of_2()`. */
+function isPow2(n: bigint): boolean {
+  return n !== 0n && (n & (n - 1n)) === 0n;
+}
+
+/**
+ * The `{ gap }` colour-adjust callback: the kernel selftest's separate_adjacent_colors() with a
+ * gap instead of 1. Narrows `[start, end)` next to allocated neighbours of another colour.
+ */
+export function colorAdjust(
+  gap: bigint,
+  owner: { allocated: boolean; color: bigint },
+  next: ListItem | undefined,
+  color: bigint,
+  start: bigint,
+  end: bigint,
+): [bigint, bigint] {
+  let s = start;
+  let e = end;
+  // KERNEL: the head node is never allocated, so it never narrows the hole.
+  if (owner.allocated && owner.color !== color) s = u64(s + gap);
+  if (next !== undefined && next.color !== color) e = u64(e - gap);
+  return [s, e];
+}
+
+/**
+ * Shared placement arithmetic of drm_mm_insert_node_in_range() and drm_mm_scan_add_block(): the
+ * node's start in the colour-adjusted window `[cs, ce)`, or undefined to skip the hole.
+ */
+function place(
+  cs: bigint,
+  ce: bigint,
+  size: bigint,
+  alignment: bigint,
+  rangeStart: bigint,
+  rangeEnd: bigint,
+  high: boolean,
+): bigint | undefined {
+  let as = max(cs, rangeStart);
+  const ae = min(ce, rangeEnd);
+  if (ae <= as || ae - as < size) return undefined;
+  if (high) as = ae - size;
+  if (alignment !== 0n) {
+    // KERNEL: a power of two uses a mask, anything else div64_u64_rem(); both give the remainder.
+    const rem = isPow2(alignment) ? as & (alignment - 1n) : as % alignment;
+    if (rem !== 0n) {
+      as -= rem;
+      if (!high) as = u64(as + alignment);
+      if (as < max(cs, rangeStart) || u64(min(ce, rangeEnd) - as) < size) return undefined;
+      if (ae <= as || ae - as < size) return undefined;
+    }
+  }
+  return as;
+}
+
+function ownerOf(h: Hole): { allocated: boolean; color: bigint } {
+  return { allocated: h.owner !== HEAD, color: h.ownerColor };
+}
+
+function nextOf(mm: Mm, h: Hole): ListItem | undefined {
+  return mm.nextAfter(h.owner === HEAD ? undefined : h.ownerStart);
+}
+
+/** `usable_hole_addr()`: a subtree that holds a hole of at least `size`. */
+function usable(n: RbNode<Hole> | null, size: bigint): boolean {
+  return n !== null && n.max >= size;
+}
+
+/** A cursor over one of the hole indexes in the order a mode visits them. */
+interface Cursor {
+  readonly hole: Hole;
+  next(): Cursor | undefined;
+}
+
+/** Models find_hole_addr(): descent toward `addr`, pruned by subtree_max_hole; keeps the path. */
+function findHoleAddr(root: RbNode<Hole> | null, addr: bigint, size: bigint): RbNode<Hole>[] {
+  const path: RbNode<Hole>[] = [];
+  let rb = root;
+  while (rb !== null) {
+    if (!usable(rb, size)) break;
+    path.push(rb);
+    const hs = rb.item.addr;
+    if (addr < hs) rb = rb.left;
+    else if (addr > u64(hs + rb.item.size)) rb = rb.right;
+    else break;
+  }
+  return path;
+}
+
+/** Models next_hole_low_addr() / next_hole_high_addr() (DECLARE_NEXT_HOLE_ADDR) on a path. */
+function addrCursor(path: RbNode<Hole>[], size: bigint, low: boolean): Cursor | undefined {
+  if (path.length === 0) return undefined;
+  const first: 'left' | 'right' = low ? 'right' : 'left';
+  const last: 'left' | 'right' = low ? 'left' : 'right';
+  return {
+    hole: (path[path.length - 1] as RbNode<Hole>).item,
+    next(): Cursor | undefined {
+      const p = path.slice();
+      let node = p[p.length - 1] as RbNode<Hole>;
+      if (usable(node[first], size)) {
+        node = node[first] as RbNode<Hole>;
+        p.push(node);
+        while (usable(node[last], size)) {
+          node = node[last] as RbNode<Hole>;
+          p.push(node);
+        }
+        return addrCursor(p, size, low);
+      }
+      // KERNEL: climb while we are the parent's `first` child; the parent is next.
+      p.pop();
+      let parent = p[p.length - 1];
+      while (parent !== undefined && node === parent[first]) {
+        node = parent;
+        p.pop();
+        parent = p[p.length - 1];
+      }
+      return parent === undefined ? undefined : addrCursor(p, size, low);
+    },
+  };
+}
+
+/** Models best_hole() then rb_prev() on holes_size: smallest fitting size, latest tie first. */
+function bestCursor(root: RbNode<Hole> | null, size: bigint): Cursor | undefined {
+  const path: RbNode<Hole>[] = [];
+  let bestDepth = -1;
+  let rb = root;
+  while (rb !== null) {
+    path.push(rb);
+    if (size <= rb.item.size) {
+      bestDepth = path.length;
+      rb = rb.right;
+    } else rb = rb.left;
+  }
+  if (bestDepth < 0) return undefined;
+  return prevCursor(path.slice(0, bestDepth));
+}
+
+function prevCursor(path: RbNode<Hole>[]): Cursor {
+  return {
+    hole: (path[path.length - 1] as RbNode<Hole>).item,
+    next(): Cursor | undefined {
+      const p = path.slice();
+      let node = p[p.length - 1] as RbNode<Hole>;
+      if (node.left !== null) {
+        node = node.left;
+        p.push(node);
+        while (node.right !== null) {
+          node = node.right;
+          p.push(node);
+        }
+        return prevCursor(p);
+      }
+      p.pop();
+      let parent = p[p.length - 1];
+      while (parent !== undefined && node === parent.left) {
+        node = parent;
+        p.pop();
+        parent = p[p.length - 1];
+      }
+      return parent === undefined ? undefined : prevCursor(p);
+    },
+  };
+}
+
+/** hole_stack from the top (list_first_entry, list_next_entry). */
+function stackCursor(root: RbNode<Hole> | null): Cursor | undefined {
+  const top = rbFirst(root);
+  if (top === undefined) return undefined;
+  const at = (h: Hole): Cursor => ({
+    hole: h,
+    next(): Cursor | undefined {
+      const n = rbNeighbours(STACK_KIND, root, h.stamp).next;
+      return n === undefined ? undefined : at(n);
+    },
+  });
+  return at(top);
+}
+
+/** Models first_hole(). */
+function firstHole(mm: Mm, rangeStart: bigint, rangeEnd: bigint, size: bigint, mode: InsertMode): Cursor | undefined {
+  switch (mode) {
+    case 'low':
+      return addrCursor(findHoleAddr(mm.byAddr, rangeStart, size), size, true);
+    case 'high':
+      return addrCursor(findHoleAddr(mm.byAddr, rangeEnd, size), size, false);
+    case 'evict':
+      return stackCursor(mm.stack);
+    default:
+      return bestCursor(mm.bySize, size);
+  }
+}
+
+/** Where drm_mm_insert_node_in_range() puts a node: the hole it splits and the node's start. */
+export interface Placement {
+  readonly hole: Hole;
+  readonly start: bigint;
+}
+
+/**
+ * Models drm_mm_insert_node_in_range()'s search (drm_mm.c), without changing anything: the hole
+ * and start the kernel picks, or undefined for `-ENOSPC`.
+ *
+ * The caller has checked `rangeStart <= rangeEnd` (a DRM_MM_BUG_ON in the kernel).
+ */
+export function findPlacement(
+  mm: Mm,
+  size: bigint,
+  alignment: bigint,
+  color: bigint,
+  rangeStart: bigint,
+  rangeEnd: bigint,
+  mode: InsertMode,
+  once: boolean,
+): Placement | undefined {
+  if (size === 0n || rangeEnd - rangeStart < size) return undefined;
+  // KERNEL: the largest hole (leftmost of holes_size) must hold the size, ignoring everything else.
+  const largest = rbFirst(mm.bySize);
+  if (largest === undefined || largest.size < size) return undefined;
+  const align = alignment <= 1n ? 0n : alignment;
+  const high = mode === 'high';
+  for (let c = firstHole(mm, rangeStart, rangeEnd, size, mode); c !== undefined; c = once ? undefined : c.next()) {
+    const h = c.hole;
+    const hs = h.addr;
+    const he = u64(hs + h.size);
+    if (mode === 'low' && hs >= rangeEnd) break;
+    if (high && he <= rangeStart) break;
+    let cs = hs;
+    let ce = he;
+    if (mm.gap !== null) [cs, ce] = colorAdjust(mm.gap, ownerOf(h), nextOf(mm, h), color, hs, he);
+    const start = place(cs, ce, size, align, rangeStart, rangeEnd, high);
+    if (start !== undefined) return { hole: h, start };
+  }
+  return undefined;
+}
+
+/**
+ * Links a node into the hole it was placed in and splits the hole, as the tail of
+ * drm_mm_insert_node_in_range() and drm_mm_reserve_node() do: list_add() after the hole's owner,
+ * rm_hole(owner), add_hole(owner) for a leftover before, add_hole(node) for a leftover after.
+ */
+export function linkNode(mm: Mm, hole: Hole, item: ListItem): Mm {
+  const t = new MmTxn(mm);
+  t.link(item);
+  const hs = hole.addr;
+  const he = u64(hs + hole.size);
+  t.rmHole(hole);
+  if (item.start > hs) t.addHole(hole.owner === HEAD ? undefined : rbFind(LIST_KIND, t.f.list, hole.ownerStart));
+  if (u64(item.start + item.size) < he) t.addHole(item);
+  return t.done();
+}
+
+/**
+ * Models drm_mm_reserve_node()'s checks (drm_mm.c): the hole that takes `[start, start + size)`,
+ * or undefined for `-ENOSPC`.
+ */
+export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigint): Hole | undefined {
+  const end = u64(start + size);
+  if (end <= start) return undefined;
+  const path = findHoleAddr(mm.byAddr, start, 0n);
+  const hole = path[path.length - 1]?.item;
+  if (hole === undefined) return undefined;
+  const hs = hole.addr;
+  const he = u64(hs + hole.size);
+  let as = hs;
+  let ae = he;
+  if (mm.gap !== null) [as, ae] = colorAdjust(mm.gap, ownerOf(hole), nextOf(mm, hole), color, hs, he);
+  if (as > start || ae < end) return undefined;
+  return hole;
+}
+
+/**
+ * Models drm_mm_remove_node() (drm_mm.c): rm_hole(node) if a hole follows it, list_del(), then the
+ * previous node's hole is removed (if any) and re-added, now covering the freed range.
+ */
+export function removeNode(mm: Mm, item: ListItem): Mm {
+  const t = new MmTxn(mm);
+  const prev = mm.prevBefore(item.start);
+  const own = t.holeAt(u64(item.start + item.size), item.name);
+  if (own !== undefined) t.rmHole(own);
+  t.unlink(item.start);
+  const prevHole = t.holeAt(prev === undefined ? mm.start : u64(prev.start + prev.size), prev?.name ?? HEAD);
+  if (prevHole !== undefined) t.rmHole(prevHole);
+  t.addHole(prev);
+  return t.done();
+}
+
+/** What drm_mm_scan_add_block() did. */
+export interface ScanAddResult {
+  readonly mm: Mm;
+  /** The node's list neighbours when it was unlinked (HEAD for the head). */
+  readonly prev: string;
+  readonly next: string;
+  readonly found: boolean;
+  readonly hitStart: bigint;
+  readonly hitEnd: bigint;
+}
+
+/**
+ * Models drm_mm_scan_add_block() (drm_mm.c): unlinks the node (keeping its own links), then checks
+ * the enlarged hole after its list predecessor; a fit records the hit.
+ */
+export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem): ScanAddResult {
+  const prev = mm.prevBefore(item.start);
+  const nextBefore = mm.nextAfter(item.start);
+  const t = new MmTxn(mm);
+  t.unlink(item.start);
+  t.f.scanActive++;
+  const after = t.done();
+  const hs = prev === undefined ? mm.start : u64(prev.start + prev.size);
+  const nx = after.nextAfter(prev?.start);
+  const he = nx === undefined ? after.headStart : nx.start;
+  let cs = hs;
+  let ce = he;
+  if (mm.gap !== null)
+    [cs, ce] = colorAdjust(mm.gap, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
+  const start = place(cs, ce, scan.size, scan.alignment, scan.rangeStart, scan.rangeEnd, scan.mode === 'high');
+  const base = { mm: after, prev: prev?.name ?? HEAD, next: nextBefore?.name ?? HEAD };
+  if (start === undefined) return { ...base, found: false, hitStart: scan.hitStart, hitEnd: scan.hitEnd };
+  return { ...base, found: true, hitStart: start, hitEnd: u64(start + scan.size) };
+}
+
+/**
+ * Models drm_mm_scan_remove_block() (drm_mm.c) after its checks: the node is linked again and the
+ * answer is whether it overlaps the hit.
+ */
+export function scanRemoveBlock(mm: Mm, scan: ScanParams, item: ListItem): { mm: Mm; evict: boolean } {
+  const t = new MmTxn(mm);
+  t.link(item);
+  t.f.scanActive--;
+  return { mm: t.done(), evict: u64(item.start + item.size) > scan.hitStart && item.start < scan.hitEnd };
+}
+
+/**
+ * Models drm_mm_scan_color_evict() (drm_mm.c): the neighbour of the hit's hole that colour would
+ * still conflict with. `undefined` when the kernel would hit its DRM_MM_BUG_ON (no hole at all, or
+ * none covering the hit); `null` for NULL.
+ */
+export function scanColorEvict(mm: Mm, scan: ScanParams): string | null | undefined {
+  const top = rbFirst(mm.stack);
+  if (top === undefined) return undefined;
+  if (mm.gap === null) return null;
+  for (let c = stackCursor(mm.stack); c !== undefined; c = c.next()) {
+    const h = c.hole;
+    const hs = h.addr;
+    const he = u64(hs + h.size);
+    if (hs <= scan.hitStart && he >= scan.hitEnd) {
+      const nx = nextOf(mm, h);
+      const [cs, ce] = colorAdjust(mm.gap, ownerOf(h), nx, scan.color, hs, he);
+      if (cs > scan.hitStart) return h.owner === HEAD ? null : h.owner;
+      if (ce < scan.hitEnd) return nx === undefined ? null : nx.name;
+      return null;
+    }
+  }
+  return undefined;
+}
+
+/** The search bounds of drm_mm_insert_node_generic() and drm_mm_insert_node(): `[0, U64_MAX)`. */
+export const WHOLE_RANGE: readonly [bigint, bigint] = [0n, U64_MAX];

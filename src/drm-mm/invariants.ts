@@ -1,0 +1,192 @@
+import type { Invariant } from '../world/Protocol.js';
+import type { World } from '../world/World.js';
+import { INSERT_MODES } from './state.js';
+import { ADDR_KIND, HEAD, type Hole, type Mm, SIZE_KIND, STACK_KIND, u64 } from './mm.js';
+import { rbCheck, rbItems } from './rbtree.js';
+
+/**
+ * The drm_mm invariants: predicates true of every good world, type invariant first.
+ *
+ * Each is pure and total: a malformed world makes it false, never a throw.
+ */
+
+const M64 = 1n << 64n;
+
+function isU64(v: unknown): v is bigint {
+  return typeof v === 'bigint' && v >= 0n && v < M64;
+}
+
+function safe(f: (w: World) => boolean): (w: World) => boolean {
+  return (w) => {
+    try {
+      return f(w);
+    } catch {
+      return false;
+    }
+  };
+}
+
+function liveMms(w: World): Mm[] {
+  return [...w.drmMm.mms.entries()].map(([, m]) => m).filter((m) => m.live);
+}
+
+/** Holes of a live allocator keyed by owner, with each node list item's successor end. */
+function layout(mm: Mm): { start: bigint; end: bigint; owner: string }[] {
+  const out: { start: bigint; end: bigint; owner: string }[] = [];
+  for (const n of mm.nodes()) out.push({ start: n.start, end: u64(n.start + n.size), owner: n.name });
+  return out;
+}
+
+/**
+ * For every allocator, node and scan, every field has its type: u64 values are u64, states and
+ * modes are known names, and every allocated node names an existing allocator.
+ *
+ * Kernel: the C types of `struct drm_mm`, `struct drm_mm_node` and `struct drm_mm_scan` (drm_mm.h).
+ */
+export const drmMmTypeOk: Invariant = {
+  name: 'drmMmTypeOk',
+  statement: 'For every allocator, node and scan, every field has its type and every reference resolves.',
+  holds: safe((w) => {
+    const s = w.drmMm;
+    for (const [, m] of s.mms.entries()) {
+      if (!isU64(m.start) || !isU64(m.size) || (m.gap !== null && !isU64(m.gap)) || m.scanActive < 0) return false;
+    }
+    const states = ['unlinked', 'inserted', 'scanned', 'removed', 'orphaned'];
+    for (const [, n] of s.nodes.entries()) {
+      if (!states.includes(n.state) || !isU64(n.start) || !isU64(n.size) || !isU64(n.color)) return false;
+      if ((n.state === 'inserted' || n.state === 'scanned') && !s.mms.get(n.mm)?.live) return false;
+    }
+    for (const [, sc] of s.scans.entries()) {
+      if (!INSERT_MODES.includes(sc.mode) || !isU64(sc.size) || !isU64(sc.hitStart) || !isU64(sc.hitEnd)) return false;
+      if (!s.mms.has(sc.mm)) return false;
+    }
+    return true;
+  }),
+};
+
+/**
+ * For every live allocator, no two linked nodes overlap and every node has a size of at least 1.
+ *
+ * Kernel: insert and reserve only place a node inside one hole (drm_mm_insert_node_in_range,
+ * drm_mm_reserve_node in drm_mm.c).
+ */
+export const nodesNeverOverlap: Invariant = {
+  name: 'nodesNeverOverlap',
+  statement: 'For every allocator, every two of its nodes are disjoint and every node is non-empty.',
+  holds: safe((w) => {
+    for (const mm of liveMms(w)) {
+      let prevEnd: bigint | undefined;
+      for (const n of mm.nodes()) {
+        if (n.size === 0n) return false;
+        if (prevEnd !== undefined && n.start < prevEnd) return false;
+        prevEnd = n.start + n.size;
+      }
+    }
+    return true;
+  }),
+};
+
+/**
+ * For every live allocator outside a scan, its nodes and holes tile `[start, start + size)` exactly,
+ * with no gap and no overlap, and no two holes are adjacent.
+ *
+ * Kernel: add_hole()/rm_hole() keep one hole after every node that is followed by free space, and
+ * drm_mm_remove_node merges (drm_mm.c).
+ */
+export const nodesAndHolesPartitionTheRange: Invariant = {
+  name: 'nodesAndHolesPartitionTheRange',
+  statement: 'For every allocator without an active scan, its nodes and holes exactly partition its range.',
+  holds: safe((w) => {
+    for (const mm of liveMms(w)) {
+      if (mm.scanActive > 0) continue;
+      const pieces: { start: bigint; end: bigint; hole: boolean }[] = [
+        ...layout(mm).map((p) => ({ start: p.start, end: p.start + (p.end - p.start), hole: false })),
+        ...mm.holes().map((h) => ({ start: h.addr, end: h.addr + h.size, hole: true })),
+      ].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      let at = mm.start;
+      let lastHole = false;
+      for (const p of pieces) {
+        if (p.start !== at || p.end <= p.start) return false;
+        if (p.hole && lastHole) return false;
+        lastHole = p.hole;
+        at = p.end;
+      }
+      if (at !== mm.start + mm.size) return false;
+    }
+    return true;
+  }),
+};
+
+/**
+ * For every linked node, its colour-adjusted neighbourhood is respected: with a `{ gap }` callback,
+ * a neighbour of another colour is at least `gap` away (the head never counts).
+ *
+ * Kernel: every placement is inside the colour-adjusted hole (drm_mm_insert_node_in_range,
+ * drm_mm_reserve_node in drm_mm.c). Alignment and range are per call and checked by the tests.
+ */
+export const everyNodeKeepsItsPlacementRules: Invariant = {
+  name: 'everyNodeKeepsItsPlacementRules',
+  statement:
+    'For every node, it lies inside its allocator\'s range and, with a colour gap, every list neighbour of another colour is at least the gap away.',
+  holds: safe((w) => {
+    for (const mm of liveMms(w)) {
+      const ns = mm.nodes();
+      for (const n of ns) if (n.start < mm.start || n.start + n.size > mm.start + mm.size) return false;
+      // ABSTRACTION: a gap of 2^63 or more wraps the kernel's u64 adjustment; no rule is checked then.
+      if (mm.gap === null || mm.gap >= 1n << 63n) continue;
+      for (let i = 1; i < ns.length; i++) {
+        const a = ns[i - 1] as (typeof ns)[number];
+        const b = ns[i] as (typeof ns)[number];
+        // INVARIANT: removing a node between two others only widens their distance.
+        if (a.color !== b.color && b.start - (a.start + a.size) < mm.gap) return false;
+      }
+    }
+    return true;
+  }),
+};
+
+/**
+ * For every live allocator outside a scan, holes_addr, holes_size and hole_stack hold the same
+ * holes, each hole's size is the distance from its owner's end to the next node (or the range
+ * end), and the trees are valid red-black trees with correct subtree maxima.
+ *
+ * Kernel: add_hole() and rm_hole() always update all three indexes together (drm_mm.c).
+ */
+export const holeIndexesAgreeWithTheNodeList: Invariant = {
+  name: 'holeIndexesAgreeWithTheNodeList',
+  statement: 'For every allocator without an active scan, every hole index holds exactly the holes the node list implies.',
+  holds: safe((w) => {
+    for (const mm of liveMms(w)) {
+      if (mm.scanActive > 0) continue;
+      if (rbCheck(ADDR_KIND, mm.byAddr) < 0 || rbCheck(SIZE_KIND, mm.bySize) < 0 || rbCheck(STACK_KIND, mm.stack) < 0) return false;
+      const key = (h: Hole): string => `${h.owner}|${h.addr}|${h.size}`;
+      const a = [...rbItems(mm.byAddr)].map(key).sort();
+      const b = [...rbItems(mm.bySize)].map(key).sort();
+      const c = [...rbItems(mm.stack)].map(key).sort();
+      const expected: string[] = [];
+      const ns = mm.nodes();
+      const end = mm.start + mm.size;
+      const firstStart = ns[0]?.start ?? end;
+      if (firstStart > mm.start) expected.push(`${HEAD}|${mm.start}|${firstStart - mm.start}`);
+      for (let i = 0; i < ns.length; i++) {
+        const n = ns[i] as (typeof ns)[number];
+        const hs = n.start + n.size;
+        const he = ns[i + 1]?.start ?? end;
+        if (he > hs) expected.push(`${n.name}|${hs}|${he - hs}`);
+      }
+      expected.sort();
+      const same = (x: string[]): boolean => x.length === expected.length && x.every((v, i) => v === expected[i]);
+      if (!same(a) || !same(b) || !same(c)) return false;
+    }
+    return true;
+  }),
+};
+
+/** The drm_mm invariants, type invariant first, for the checker. */
+export const drmMmInvariants: readonly Invariant[] = [
+  drmMmTypeOk,
+  nodesNeverOverlap,
+  nodesAndHolesPartitionTheRange,
+  everyNodeKeepsItsPlacementRules,
+  holeIndexesAgreeWithTheNodeList,
+];

@@ -1,0 +1,333 @@
+import { type Hash64, ZERO_HASH, addHash, entryHash, hashString, subHash } from '../world/hash.js';
+import {
+  type RbKind,
+  type RbNode,
+  rbErase,
+  rbFind,
+  rbFirst,
+  rbInsert,
+  rbItems,
+  rbNeighbours,
+} from './rbtree.js';
+
+/**
+ * The data of one `struct drm_mm` and the kernel's hole bookkeeping on it: add_hole(), rm_hole(),
+ * the node list, and the three hole indexes (holes_size, holes_addr, hole_stack).
+ *
+ * Models drivers/gpu/drm/drm_mm.c (v6.17).
+ */
+
+const M64 = (1n << 64n) - 1n;
+
+/** u64 wrap-around: the value mod 2^64. */
+export function u64(v: bigint): bigint {
+  return v & M64;
+}
+
+/** The owner name of the allocator's head node (`mm->head_node`), which owns the hole at the range start. */
+export const HEAD = '';
+
+/** One allocated node linked in `node_list`, keyed by its start. */
+export interface ListItem {
+  readonly name: string;
+  readonly start: bigint;
+  readonly size: bigint;
+  readonly color: bigint;
+}
+
+/**
+ * The hole following one node (or the head): `hole_size != 0`.
+ *
+ * `seq` orders equal sizes in holes_size (later insertions sort after earlier ones); `stamp` orders
+ * hole_stack (larger is more recent). Neither is observable beyond the orders they encode.
+ */
+export interface Hole {
+  /** The node the hole follows, or {@link HEAD}. */
+  readonly owner: string;
+  /** `__drm_mm_hole_node_start()`: the owner's end. */
+  readonly addr: bigint;
+  /** `hole_size`. */
+  readonly size: bigint;
+  /** The owner's start (its key in the node list); unused for the head. */
+  readonly ownerStart: bigint;
+  /** The owner's colour (0 for the head, which is never allocated). */
+  readonly ownerColor: bigint;
+  readonly seq: number;
+  readonly stamp: number;
+}
+
+function holeHash(h: Hole): Hash64 {
+  return hashString(`${h.owner}\u0000${h.addr}\u0000${h.size}`);
+}
+
+/** holes_addr: insert_hole_addr() descends left iff the new start is below the parent's. */
+export const ADDR_KIND: RbKind<Hole, bigint> = {
+  goLeft: (item, at) => item.addr < at.addr,
+  cmp: (key, at) => (key < at.addr ? -1 : key > at.addr ? 1 : 0),
+  weight: (h) => h.size,
+  itemHash: holeHash,
+};
+
+/** holes_size: insert_hole_size() descends left iff the new size is larger (largest first, ties after). */
+export const SIZE_KIND: RbKind<Hole, Hole> = {
+  goLeft: (item, at) => item.size > at.size,
+  cmp: (key, at) => (key.size > at.size ? -1 : key.size < at.size ? 1 : key.seq < at.seq ? -1 : key.seq > at.seq ? 1 : 0),
+  weight: () => 0n,
+  itemHash: holeHash,
+};
+
+/** hole_stack, most recent first. ABSTRACTION: a list in the kernel; any balanced tree will do. */
+export const STACK_KIND: RbKind<Hole, number> = {
+  goLeft: (item, at) => item.stamp > at.stamp,
+  cmp: (key, at) => (key > at.stamp ? -1 : key < at.stamp ? 1 : 0),
+  weight: () => 0n,
+};
+
+/** node_list, ascending start. ABSTRACTION: a list in the kernel; any balanced tree will do. */
+export const LIST_KIND: RbKind<ListItem, bigint> = {
+  goLeft: (item, at) => item.start < at.start,
+  cmp: (key, at) => (key < at.start ? -1 : key > at.start ? 1 : 0),
+  weight: () => 0n,
+};
+
+function stackEntry(owner: string, below: string | undefined): Hash64 {
+  return entryHash('drm_mm.hole_stack', owner, below === undefined ? '\u0001' : below);
+}
+
+/** The fields of {@link Mm}. */
+export interface MmFields {
+  /** False once drm_mm_takedown() ran. */
+  readonly live: boolean;
+  /** Incremented by every drm_mm_init() of this name: nodes and scans remember the one they belong to. */
+  readonly gen: number;
+  readonly start: bigint;
+  readonly size: bigint;
+  /** The `{ gap }` colour-adjust callback, or null for none. */
+  readonly gap: bigint | null;
+  /** `scan_active`. */
+  readonly scanActive: number;
+  readonly list: RbNode<ListItem> | null;
+  /** Linked nodes (`node_list` length). */
+  readonly count: number;
+  readonly byAddr: RbNode<Hole> | null;
+  readonly bySize: RbNode<Hole> | null;
+  readonly stack: RbNode<Hole> | null;
+  /** Order-independent hash of hole_stack as "owner → the hole below it" links. */
+  readonly stackHash: Hash64;
+  readonly nextSeq: number;
+  readonly nextStamp: number;
+}
+
+/**
+ * One `struct drm_mm`: an immutable value; every operation returns a new one sharing structure.
+ *
+ * # Invariants
+ * - `list` holds exactly the linked (allocated, not scanned) nodes, by start;
+ * - `byAddr`, `bySize` and `stack` hold the same holes, one per owner with `hole_size != 0`.
+ */
+export class Mm implements MmFields {
+  readonly live!: boolean;
+  readonly gen!: number;
+  readonly start!: bigint;
+  readonly size!: bigint;
+  readonly gap!: bigint | null;
+  readonly scanActive!: number;
+  readonly list!: RbNode<ListItem> | null;
+  readonly count!: number;
+  readonly byAddr!: RbNode<Hole> | null;
+  readonly bySize!: RbNode<Hole> | null;
+  readonly stack!: RbNode<Hole> | null;
+  readonly stackHash!: Hash64;
+  readonly nextSeq!: number;
+  readonly nextStamp!: number;
+
+  constructor(f: MmFields) {
+    Object.assign(this, f);
+    Object.freeze(this);
+  }
+
+  /** A copy with some fields changed. */
+  with(f: Partial<MmFields>): Mm {
+    return new Mm({ ...this.fields(), ...f });
+  }
+
+  /** The plain fields. */
+  fields(): MmFields {
+    return {
+      live: this.live,
+      gen: this.gen,
+      start: this.start,
+      size: this.size,
+      gap: this.gap,
+      scanActive: this.scanActive,
+      list: this.list,
+      count: this.count,
+      byAddr: this.byAddr,
+      bySize: this.bySize,
+      stack: this.stack,
+      stackHash: this.stackHash,
+      nextSeq: this.nextSeq,
+      nextStamp: this.nextStamp,
+    };
+  }
+
+  /** `head_node.start`: the range end, mod 2^64. */
+  get headStart(): bigint {
+    return u64(this.start + this.size);
+  }
+
+  /** The hole an owner has, or undefined (drm_mm_hole_follows() is false). */
+  holeOf(owner: string, ownerStart: bigint): Hole | undefined {
+    const addr = owner === HEAD ? this.start : undefined;
+    if (addr !== undefined) {
+      const h = rbFind(ADDR_KIND, this.byAddr, addr);
+      return h !== undefined && h.owner === HEAD ? h : undefined;
+    }
+    const item = rbFind(LIST_KIND, this.list, ownerStart);
+    if (item === undefined || item.name !== owner) return undefined;
+    const h = rbFind(ADDR_KIND, this.byAddr, u64(item.start + item.size));
+    return h !== undefined && h.owner === owner ? h : undefined;
+  }
+
+  /** The linked node after `start` in node_list, or undefined for the head. */
+  nextAfter(ownerStart: bigint | undefined): ListItem | undefined {
+    if (ownerStart === undefined) return rbFirst(this.list);
+    return rbNeighbours(LIST_KIND, this.list, ownerStart).next;
+  }
+
+  /** The linked node before the one at `start` in node_list, or undefined for the head. */
+  prevBefore(start: bigint): ListItem | undefined {
+    return rbNeighbours(LIST_KIND, this.list, start).prev;
+  }
+
+  /** Linked nodes in drm_mm_for_each_node() order. */
+  nodes(): ListItem[] {
+    return [...rbItems(this.list)];
+  }
+
+  /** Holes in drm_mm_for_each_hole() order: hole_stack, most recent first. */
+  holes(): Hole[] {
+    return [...rbItems(this.stack)];
+  }
+
+  /** The hash of everything in this allocator that affects future answers. */
+  get hash(): Hash64 {
+    return this.byAddr === null ? this.stackHash : addHash(addHash(this.byAddr.hash, this.stackHash), rotl(this.bySize?.hash ?? ZERO_HASH));
+  }
+}
+
+function rotl(h: Hash64): Hash64 {
+  return { lo: ((h.lo << 7) | (h.lo >>> 25)) >>> 0, hi: ((h.hi << 11) | (h.hi >>> 21)) >>> 0 };
+}
+
+/**
+ * Mutable workspace for one call on an allocator: the kernel's add_hole()/rm_hole() and list
+ * updates applied to persistent trees.
+ */
+export class MmTxn {
+  f: { -readonly [K in keyof MmFields]: MmFields[K] };
+
+  constructor(mm: Mm) {
+    this.f = { ...mm.fields() };
+  }
+
+  done(): Mm {
+    return new Mm(this.f);
+  }
+
+  /** The linked node after the owner (`list_next_entry`), or undefined for the head. */
+  next(ownerStart: bigint | undefined): ListItem | undefined {
+    if (ownerStart === undefined) return rbFirst(this.f.list);
+    return rbNeighbours(LIST_KIND, this.f.list, ownerStart).next;
+  }
+
+  /** list_add() of an allocated node in address order. */
+  link(item: ListItem): void {
+    this.f.list = rbInsert(LIST_KIND, this.f.list, item);
+    this.f.count++;
+  }
+
+  /** list_del() of a node. */
+  unlink(start: bigint): void {
+    this.f.list = rbErase(LIST_KIND, this.f.list, start);
+    this.f.count--;
+  }
+
+  /** The hole an owner has in this workspace, if any. */
+  holeAt(addr: bigint, owner: string): Hole | undefined {
+    const h = rbFind(ADDR_KIND, this.f.byAddr, addr);
+    return h !== undefined && h.owner === owner ? h : undefined;
+  }
+
+  /**
+   * Models add_hole() (drm_mm.c): the hole after `owner` (a linked node, or the head when `item` is
+   * undefined) is measured from the node list and pushed on all three indexes.
+   */
+  addHole(item: ListItem | undefined): void {
+    const f = this.f;
+    const owner = item === undefined ? HEAD : item.name;
+    const addr = item === undefined ? f.start : u64(item.start + item.size);
+    const nx = this.next(item?.start);
+    const end = nx === undefined ? u64(f.start + f.size) : nx.start;
+    const hole: Hole = {
+      owner,
+      addr,
+      size: u64(end - addr),
+      ownerStart: item?.start ?? 0n,
+      ownerColor: item?.color ?? 0n,
+      seq: f.nextSeq++,
+      stamp: f.nextStamp++,
+    };
+    const top = rbFirst(f.stack);
+    f.stackHash = addHash(f.stackHash, stackEntry(owner, top?.owner));
+    f.bySize = rbInsert(SIZE_KIND, f.bySize, hole);
+    f.byAddr = rbInsert(ADDR_KIND, f.byAddr, hole);
+    f.stack = rbInsert(STACK_KIND, f.stack, hole);
+  }
+
+  /** Models rm_hole() (drm_mm.c): the hole leaves hole_stack, holes_size and holes_addr. */
+  rmHole(hole: Hole): void {
+    const f = this.f;
+    const { prev: above, next: below } = rbNeighbours(STACK_KIND, f.stack, hole.stamp);
+    f.stackHash = subHash(f.stackHash, stackEntry(hole.owner, below?.owner));
+    if (above !== undefined) {
+      f.stackHash = subHash(f.stackHash, stackEntry(above.owner, hole.owner));
+      f.stackHash = addHash(f.stackHash, stackEntry(above.owner, below?.owner));
+    }
+    f.stack = rbErase(STACK_KIND, f.stack, hole.stamp);
+    f.bySize = rbErase(SIZE_KIND, f.bySize, hole);
+    f.byAddr = rbErase(ADDR_KIND, f.byAddr, hole.addr);
+  }
+}
+
+/** Recomputes the hole_stack hash of a stack tree from scratch (snapshots and tests). */
+export function stackHashOf(stack: RbNode<Hole> | null): Hash64 {
+  let h = ZERO_HASH;
+  const items = [...rbItems(stack)];
+  for (let i = 0; i < items.length; i++) h = addHash(h, stackEntry((items[i] as Hole).owner, items[i + 1]?.owner));
+  return h;
+}
+
+/** The allocator drm_mm_init() leaves: one hole, owned by the head node, spanning the range. */
+export function initMm(gen: number, start: bigint, size: bigint, gap: bigint | null): Mm {
+  const t = new MmTxn(
+    new Mm({
+      live: true,
+      gen,
+      start,
+      size,
+      gap,
+      scanActive: 0,
+      list: null,
+      count: 0,
+      byAddr: null,
+      bySize: null,
+      stack: null,
+      stackHash: ZERO_HASH,
+      nextSeq: 0,
+      nextStamp: 0,
+    }),
+  );
+  t.addHole(undefined);
+  return t.done();
+}

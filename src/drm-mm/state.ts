@@ -1,0 +1,83 @@
+import { HashedMap } from '../world/HashedMap.js';
+import { type Hash64, addHash, hashToHex } from '../world/hash.js';
+import type { InsertMode, ScanParams } from './allocator.js';
+import type { Mm } from './mm.js';
+
+/** The drm_mm_node machine's states (machines/drmMmNode.machine.ts). */
+export type NodeState = 'unlinked' | 'inserted' | 'scanned' | 'removed' | 'orphaned';
+
+/**
+ * One `struct drm_mm_node` the caller named.
+ *
+ * `start`, `size` and `color` keep their last values after removal, as the kernel's fields do.
+ */
+export interface NodeRecord {
+  /** The node machine's state. */
+  readonly state: NodeState;
+  /** `node->mm`: the allocator name ('' before the first insertion). */
+  readonly mm: string;
+  /** Which drm_mm_init() of that name the node belongs to. */
+  readonly gen: number;
+  readonly start: bigint;
+  readonly size: bigint;
+  readonly color: bigint;
+  /** While scanned: the list neighbours kept in the node's own links ('' is the head). */
+  readonly prev?: string;
+  readonly next?: string;
+}
+
+/** One `struct drm_mm_scan`. */
+export interface ScanRecord extends ScanParams {
+  /** `scan->mm`. */
+  readonly mm: string;
+  readonly gen: number;
+}
+
+/**
+ * The drm_mm slice of the world: allocators, nodes and scans by name.
+ *
+ * Every part is persistent: a call copies O(log n) tree nodes and the old world stays valid.
+ */
+export interface DrmMmState {
+  readonly mms: HashedMap<Mm>;
+  readonly nodes: HashedMap<NodeRecord>;
+  readonly scans: HashedMap<ScanRecord>;
+}
+
+declare module '../world/World.js' {
+  interface WorldSlices {
+    drmMm: DrmMmState;
+  }
+}
+
+/** Canonical encoding of an allocator for the slice hash (O(1): the trees carry their own hashes). */
+export function encodeMm(mm: Mm): string {
+  return `${mm.live ? 'L' : 'T'}|${mm.gen}|${mm.start}|${mm.size}|${mm.gap ?? '-'}|${mm.scanActive}|${hashToHex(mm.hash)}`;
+}
+
+/** Canonical encoding of a node. */
+export function encodeNode(n: NodeRecord): string {
+  return `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
+}
+
+/** Canonical encoding of a scan. */
+export function encodeScan(s: ScanRecord): string {
+  return `${s.mm}|${s.gen}|${s.size}|${s.alignment}|${s.color}|${s.rangeStart}|${s.rangeEnd}|${s.mode}|${s.hitStart}|${s.hitEnd}`;
+}
+
+/** The slice of an empty world. */
+export function emptyDrmMm(): DrmMmState {
+  return {
+    mms: HashedMap.empty<Mm>('drm_mm', encodeMm),
+    nodes: HashedMap.empty<NodeRecord>('drm_mm_node', encodeNode),
+    scans: HashedMap.empty<ScanRecord>('drm_mm_scan', encodeScan),
+  };
+}
+
+/** The slice hash: the sum of the three maps' order-independent hashes. */
+export function drmMmHash(s: DrmMmState): Hash64 {
+  return addHash(addHash(s.mms.hash, s.nodes.hash), s.scans.hash);
+}
+
+/** The modes an event may name. */
+export const INSERT_MODES: readonly InsertMode[] = ['best', 'low', 'high', 'evict'];
