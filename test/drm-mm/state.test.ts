@@ -1,0 +1,155 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo } from '../../src/drm-mm/protocol.js';
+import { Mm } from '../../src/drm-mm/mm.js';
+import { hashToHex } from '../../src/world/hash.js';
+import type { World } from '../../src/world/World.js';
+import { Driver, U64_MAX_S, emptyWorld } from './helpers.js';
+
+const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'conformance', 'fixtures', 'drm_mm');
+
+function hex(w: World): string {
+  return hashToHex(drmMmProtocol.hash(w.drmMm));
+}
+
+function broken(w: World): string[] {
+  return drmMmProtocol.invariants.filter((i) => !i.holds(w)).map((i) => i.name);
+}
+
+function ins(d: Driver, node: string, size: string, mode = 'low') {
+  return d.call({ type: 'drm_mm_insert_node_in_range', mm: 'm', node, size, alignment: '0', color: '0', range_start: '0', range_end: U64_MAX_S, mode, once: false });
+}
+
+describe('drmMmProtocol.hash', () => {
+  it('gives the same hash to the same world reached by different calls', () => {
+    const a = new Driver();
+    a.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    ins(a, 'n1', '10');
+    ins(a, 'n2', '10');
+    const b = new Driver();
+    b.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    b.call({ type: 'drm_mm_reserve_node', mm: 'm', node: 'n1', start: '0', size: '10', color: '0' });
+    b.call({ type: 'drm_mm_reserve_node', mm: 'm', node: 'n2', start: '10', size: '10', color: '0' });
+    expect(hex(a.world)).toBe(hex(b.world));
+  });
+
+  it('changes when the hole stack order changes though the holes are the same', () => {
+    const mk = (first: string, second: string) => {
+      const d = new Driver();
+      d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+      for (const n of ['a', 'b', 'c', 'd']) ins(d, n, '25');
+      d.call({ type: 'drm_mm_remove_node', node: first });
+      d.call({ type: 'drm_mm_remove_node', node: second });
+      return d;
+    };
+    const x = mk('a', 'c');
+    const y = mk('c', 'a');
+    expect(x.call({ type: 'drm_mm_holes', mm: 'm' })).toEqual({ ok: true, holes: [['50', '75'], ['0', '25']] });
+    expect(y.call({ type: 'drm_mm_holes', mm: 'm' })).toEqual({ ok: true, holes: [['0', '25'], ['50', '75']] });
+    expect(hex(x.world)).not.toBe(hex(y.world));
+  });
+
+  it('changes with every insertion and comes back when the call is undone by a matching world', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    const h0 = hex(d.world);
+    ins(d, 'n', '10');
+    expect(hex(d.world)).not.toBe(h0);
+  });
+});
+
+describe('drmMmProtocol.toSnapshot / fromSnapshot', () => {
+  it('round-trips tree shapes, hole stack order and hash exactly', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '4096', color_adjust: { gap: '1' } });
+    for (let i = 0; i < 40; i++) ins(d, `n${i}`, String((i * 7) % 13 + 1), ['best', 'low', 'high', 'evict'][i % 4] as string);
+    for (let i = 0; i < 40; i += 3) d.call({ type: 'drm_mm_remove_node', node: `n${i}` });
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '8', alignment: '0', color: '0', range_start: '0', range_end: '4096', mode: 'best' });
+    d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'n1' });
+    const snap = drmMmProtocol.toSnapshot(d.world.drmMm);
+    const back = drmMmProtocol.fromSnapshot(JSON.parse(JSON.stringify(snap)));
+    expect(drmMmProtocol.toSnapshot(back)).toEqual(snap);
+    expect(hashToHex(drmMmProtocol.hash(back))).toBe(hex(d.world));
+    // The rebuilt world answers the next calls exactly as the original.
+    const e = new Driver();
+    e.world = { ...d.world, drmMm: back };
+    const next = [
+      { type: 'drm_mm_scan_remove_block', scan: 's', node: 'n1' },
+      { type: 'drm_mm_holes', mm: 'm' },
+      { type: 'drm_mm_insert_node_in_range', mm: 'm', node: 'z', size: '3', alignment: '0', color: '1', range_start: '0', range_end: U64_MAX_S, mode: 'low', once: true },
+    ];
+    for (const ev of next) expect(e.call(ev)).toEqual(d.call(ev));
+  });
+});
+
+describe('persistence', () => {
+  it('leaves every older world valid and answering as before', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    const worlds: [World, unknown][] = [];
+    for (const n of ['a', 'b', 'c', 'd']) {
+      ins(d, n, '10', 'best');
+      worlds.push([d.world, listHoles(d.world, 'm')]);
+    }
+    d.call({ type: 'drm_mm_remove_node', node: 'b' });
+    worlds.push([d.world, listHoles(d.world, 'm')]);
+    for (const [w, holes] of worlds) expect(listHoles(w, 'm')).toEqual(holes);
+  });
+});
+
+describe('semantic queries', () => {
+  it('report nodes, holes, node records and allocator parameters', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '16', size: '100', color_adjust: { gap: '2' } });
+    ins(d, 'a', '10');
+    expect(listNodes(d.world, 'm')).toEqual([{ name: 'a', start: 16n, size: 10n, color: 0n }]);
+    expect(listHoles(d.world, 'm')).toEqual([[26n, 116n]]);
+    expect(nodeInfo(d.world, 'a')).toEqual({ name: 'a', start: 16n, size: 10n, color: 0n, state: 'inserted', mm: 'm' });
+    expect(nodeInfo(d.world, 'zz')).toBeUndefined();
+    expect(mmInfo(d.world, 'm')).toEqual({ start: 16n, size: 100n, gap: 2n, live: true, scanActive: 0, nodeCount: 1 });
+    expect(isClean(d.world, 'm')).toBe(false);
+  });
+});
+
+describe('drmMmInvariants', () => {
+  it('lists the type invariant first', () => {
+    expect(drmMmInvariants[0]?.name).toBe('drmMmTypeOk');
+    for (const inv of drmMmInvariants) expect(inv.statement).toMatch(/^For every/);
+  });
+
+  it('hold after every step of every conformance sample', () => {
+    for (const file of readdirSync(DIR).filter((f) => f.endsWith('.ndjson'))) {
+      let world = emptyWorld();
+      for (const line of readFileSync(join(DIR, file), 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        const { event } = JSON.parse(line) as { event: { type: string } };
+        world = drmMmProtocol.apply(world, drmMmProtocol.decode(event)).world;
+        expect(broken(world), `${file}: ${line}`).toEqual([]);
+      }
+    }
+  });
+
+  it('catch a world whose nodes overlap and whose holes disagree with its nodes', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    ins(d, 'a', '10');
+    ins(d, 'b', '10');
+    const mm = d.world.drmMm.mms.get('m') as Mm;
+    // Corrupt the node list: b moved onto a.
+    const items = mm.nodes();
+    const bad = mm.with({
+      list: {
+        item: { ...(items[0] as (typeof items)[0]) },
+        left: null,
+        right: { item: { ...(items[1] as (typeof items)[1]), start: 5n }, left: null, right: null, red: true, max: 0n, hash: { lo: 0, hi: 0 } },
+        red: false,
+        max: 0n,
+        hash: { lo: 0, hi: 0 },
+      },
+    });
+    const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
+    expect(broken(w)).toEqual(expect.arrayContaining(['nodesNeverOverlap', 'nodesAndHolesPartitionTheRange', 'holeIndexesAgreeWithTheNodeList']));
+  });
+});
