@@ -25,42 +25,50 @@ import { setup } from 'xstate';
  * Docs: docs/drm-mm.md.
  */
 
-/** What the node's transitions read: the facts the C function checks, gathered by `apply`. */
-export interface DrmMmNodeContext {
+/**
+ * The node's own context: empty. Everything a transition reads is a fact of the call (see
+ * {@link DrmMmNodeFacts}); placement data lives in the world beside the machine.
+ */
+export type DrmMmNodeContext = Record<string, never>;
+
+/** The facts of one call that the node's guards read, gathered by `apply` before deciding. */
+export interface DrmMmNodeFacts {
   /** `range_start > range_end` (drm_mm_insert_node_in_range's DRM_MM_BUG_ON). */
-  readonly rangeInverted: boolean;
+  readonly rangeInverted?: boolean;
   /** `mm->scan_active != 0` on the allocator the call changes. */
-  readonly scanActive: boolean;
+  readonly scanActive?: boolean;
   /** The allocator the call names was taken down (`drm_mm_takedown`) and not initialised again. */
-  readonly allocatorTakenDown: boolean;
+  readonly allocatorTakenDown?: boolean;
   /** The search (or the reservation's hole check) found room. */
-  readonly fits: boolean;
+  readonly fits?: boolean;
   /** `node->mm != scan->mm`. */
-  readonly otherAllocator: boolean;
+  readonly otherAllocator?: boolean;
   /** drm_mm_scan_remove_block's check `prev->next != node->next` failed: not the reverse order. */
-  readonly outOfOrder: boolean;
+  readonly outOfOrder?: boolean;
 }
 
-/** Calls that touch a node. */
-export type DrmMmNodeEvent =
-  /** `int drm_mm_insert_node_in_range(mm, node, size, alignment, color, range_start, range_end, mode)`: 0 or `-ENOSPC`. */
-  | { type: 'drm_mm_insert_node_in_range' }
-  /** `int drm_mm_insert_node_generic(mm, node, size, alignment, color, mode)`: 0 or `-ENOSPC`. */
-  | { type: 'drm_mm_insert_node_generic' }
-  /** `int drm_mm_insert_node(mm, node, size)`: 0 or `-ENOSPC`. */
-  | { type: 'drm_mm_insert_node' }
-  /** `int drm_mm_reserve_node(mm, node)` with the node's start, size and colour: 0 or `-ENOSPC`. */
-  | { type: 'drm_mm_reserve_node' }
-  /** `void drm_mm_remove_node(node)`. */
-  | { type: 'drm_mm_remove_node' }
-  /** `bool drm_mm_scan_add_block(scan, node)`. */
-  | { type: 'drm_mm_scan_add_block' }
-  /** `bool drm_mm_scan_remove_block(scan, node)`. */
-  | { type: 'drm_mm_scan_remove_block' }
-  /** `void drm_mm_takedown(mm)`, for each node still on the allocator. */
-  | { type: 'drm_mm_takedown' }
-  /** `bool drm_mm_node_allocated(node)`. */
-  | { type: 'drm_mm_node_allocated' };
+/** Calls that touch a node, each with the facts its checks read. */
+export type DrmMmNodeEvent = DrmMmNodeFacts &
+  (
+    | /** `int drm_mm_insert_node_in_range(mm, node, size, alignment, color, range_start, range_end, mode)`: 0 or `-ENOSPC`. */
+    { type: 'drm_mm_insert_node_in_range' }
+    | /** `int drm_mm_insert_node_generic(mm, node, size, alignment, color, mode)`: 0 or `-ENOSPC`. */
+    { type: 'drm_mm_insert_node_generic' }
+    | /** `int drm_mm_insert_node(mm, node, size)`: 0 or `-ENOSPC`. */
+    { type: 'drm_mm_insert_node' }
+    | /** `int drm_mm_reserve_node(mm, node)` with the node's start, size and colour: 0 or `-ENOSPC`. */
+    { type: 'drm_mm_reserve_node' }
+    | /** `void drm_mm_remove_node(node)`. */
+    { type: 'drm_mm_remove_node' }
+    | /** `bool drm_mm_scan_add_block(scan, node)`. */
+    { type: 'drm_mm_scan_add_block' }
+    | /** `bool drm_mm_scan_remove_block(scan, node)`. */
+    { type: 'drm_mm_scan_remove_block' }
+    | /** `void drm_mm_takedown(mm)`, for each node still on the allocator. */
+    { type: 'drm_mm_takedown' }
+    | /** `bool drm_mm_node_allocated(node)`. */
+    { type: 'drm_mm_node_allocated' }
+  );
 
 const NOT_ALLOCATED = { violation: 'bug_on', refused: true } as const;
 const ORPHANED = { violation: 'use_after_free', refused: true } as const;
@@ -112,32 +120,25 @@ function refuseAll(description: string, meta: { violation: string; refused: true
 }
 
 export const drmMmNodeMachine = setup({
-  types: { context: {} as DrmMmNodeContext, events: {} as DrmMmNodeEvent, input: {} as Partial<DrmMmNodeContext> | undefined },
+  types: { context: {} as DrmMmNodeContext, events: {} as DrmMmNodeEvent },
   guards: {
     /** `range_start > range_end` in drm_mm_insert_node_in_range (drm_mm.c). */
-    isRangeInverted: ({ context }) => context.rangeInverted,
+    isRangeInverted: ({ event }) => event.rangeInverted === true,
     /** `mm->scan_active`: the scan documentation in drm_mm.c allows no other call meanwhile. */
-    isScanActive: ({ context }) => context.scanActive,
+    isScanActive: ({ event }) => event.scanActive === true,
     /** The allocator's drm_mm_takedown (drm_mm.c) ran: its owner has released it. */
-    isAllocatorTakenDown: ({ context }) => context.allocatorTakenDown,
+    isAllocatorTakenDown: ({ event }) => event.allocatorTakenDown === true,
     /** A hole passed every check of the search (or reservation) in drm_mm.c. */
-    hasRoom: ({ context }) => context.fits,
+    hasRoom: ({ event }) => event.fits === true,
     /** `node->mm != scan->mm` in drm_mm_scan_add_block / drm_mm_scan_remove_block (drm_mm.c). */
-    isOtherAllocator: ({ context }) => context.otherAllocator,
+    isOtherAllocator: ({ event }) => event.otherAllocator === true,
     /** `list_next_entry(prev_node) != list_next_entry(node)` in drm_mm_scan_remove_block (drm_mm.c). */
-    isOutOfOrder: ({ context }) => context.outOfOrder,
+    isOutOfOrder: ({ event }) => event.outOfOrder === true,
   },
 }).createMachine({
   id: 'drm_mm_node',
   initial: 'unlinked',
-  context: ({ input }) => ({
-    rangeInverted: input?.rangeInverted ?? false,
-    scanActive: input?.scanActive ?? false,
-    allocatorTakenDown: input?.allocatorTakenDown ?? false,
-    fits: input?.fits ?? false,
-    otherAllocator: input?.otherAllocator ?? false,
-    outOfOrder: input?.outOfOrder ?? false,
-  }),
+  context: {},
   states: {
     unlinked: {
       description: 'Cleared and never inserted (or every insertion so far answered -ENOSPC).',

@@ -1,5 +1,5 @@
 import { compileMachine, decide } from '../../machines/machineTable.js';
-import { type DrmMmNodeContext, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
@@ -25,21 +25,12 @@ import type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './state.js';
 /** The node machine compiled once to a lookup table. */
 export const NODE_TABLE = compileMachine(drmMmNodeMachine);
 
-const NO_FACTS: DrmMmNodeContext = {
-  rangeInverted: false,
-  scanActive: false,
-  allocatorTakenDown: false,
-  fits: false,
-  otherAllocator: false,
-  outOfOrder: false,
-};
-
 /** Result of asking the node machine: the target state, or the outcome of a refused/errno branch. */
 type Step = { ok: true; target: NodeState } | { ok: false; outcome: Outcome; target: NodeState };
 
 /** Asks the node machine which branch a call takes from the node's state. */
-function step(state: NodeState, type: string, facts: Partial<DrmMmNodeContext>, objects: string[]): Step {
-  const b = decide(NODE_TABLE, state, type, { ...NO_FACTS, ...facts });
+function step(state: NodeState, type: string, facts: DrmMmNodeFacts, objects: string[]): Step {
+  const b = decide(NODE_TABLE, state, type, {}, { type, ...facts });
   if (b === undefined) return { ok: true, target: state };
   const m = b.meta;
   if (m.refused === true) {

@@ -1,17 +1,17 @@
 import { getNextSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { type DrmMmNodeContext, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { compileMachine, decide } from '../../machines/machineTable.js';
 
 const TABLE = compileMachine(drmMmNodeMachine);
-const FACTS: (keyof DrmMmNodeContext)[] = ['rangeInverted', 'scanActive', 'allocatorTakenDown', 'fits', 'otherAllocator', 'outOfOrder'];
+const FACTS: (keyof DrmMmNodeFacts)[] = ['rangeInverted', 'scanActive', 'allocatorTakenDown', 'fits', 'otherAllocator', 'outOfOrder'];
 
 /** Every combination of the six facts. */
-function* contexts(): Generator<DrmMmNodeContext> {
+function* factSets(): Generator<DrmMmNodeFacts> {
   for (let bits = 0; bits < 1 << FACTS.length; bits++) {
     const c: Record<string, boolean> = {};
     FACTS.forEach((f, i) => (c[f] = (bits & (1 << i)) !== 0));
-    yield c as unknown as DrmMmNodeContext;
+    yield c as DrmMmNodeFacts;
   }
 }
 
@@ -49,10 +49,10 @@ describe('drmMmNodeMachine (struct drm_mm_node lifecycle)', () => {
   it('picks the same transition as xstate for every state, event and combination of facts', () => {
     for (const state of TABLE.states) {
       for (const event of TABLE.events) {
-        for (const context of contexts()) {
-          const b = decide(TABLE, state, event, context);
-          const snap = drmMmNodeMachine.resolveState({ value: state, context });
-          const next = getNextSnapshot(drmMmNodeMachine, snap, { type: event } as never);
+        for (const facts of factSets()) {
+          const b = decide(TABLE, state, event, {}, { type: event, ...facts });
+          const snap = drmMmNodeMachine.resolveState({ value: state, context: {} });
+          const next = getNextSnapshot(drmMmNodeMachine, snap, { type: event, ...facts } as never);
           expect(next.value, `${state} / ${event}`).toBe(b?.target ?? state);
         }
       }
@@ -60,8 +60,7 @@ describe('drmMmNodeMachine (struct drm_mm_node lifecycle)', () => {
   });
 
   it('reaches inserted only through a fitting insertion or reservation', () => {
-    const from = (state: string, event: string, facts: Partial<DrmMmNodeContext>) =>
-      decide(TABLE, state, event, { rangeInverted: false, scanActive: false, allocatorTakenDown: false, fits: false, otherAllocator: false, outOfOrder: false, ...facts });
+    const from = (state: string, event: string, facts: DrmMmNodeFacts) => decide(TABLE, state, event, {}, { type: event, ...facts });
     expect(from('unlinked', 'drm_mm_insert_node', { fits: true })?.target).toBe('inserted');
     expect(from('unlinked', 'drm_mm_insert_node', {})?.meta.errno).toBe('ENOSPC');
     expect(from('removed', 'drm_mm_reserve_node', { fits: true })?.target).toBe('inserted');
