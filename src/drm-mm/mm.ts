@@ -54,10 +54,17 @@ export interface Hole {
   readonly ownerColor: bigint;
   readonly seq: number;
   readonly stamp: number;
+  /** The hash of owner, start and size, computed once. */
+  readonly hash: Hash64;
+}
+
+/** The hash a hole carries: its owner, start and size. */
+export function holeItemHash(owner: string, addr: bigint, size: bigint): Hash64 {
+  return hashString(`${owner}\u0000${addr}\u0000${size}`);
 }
 
 function holeHash(h: Hole): Hash64 {
-  return hashString(`${h.owner}\u0000${h.addr}\u0000${h.size}`);
+  return h.hash;
 }
 
 /** holes_addr: insert_hole_addr() descends left iff the new start is below the parent's. */
@@ -269,10 +276,12 @@ export class MmTxn {
     const addr = item === undefined ? f.start : u64(item.start + item.size);
     const nx = this.next(item?.start);
     const end = nx === undefined ? u64(f.start + f.size) : nx.start;
+    const size = u64(end - addr);
     const hole: Hole = {
       owner,
       addr,
-      size: u64(end - addr),
+      size,
+      hash: holeItemHash(owner, addr, size),
       ownerStart: item?.start ?? 0n,
       ownerColor: item?.color ?? 0n,
       seq: f.nextSeq++,

@@ -21,7 +21,7 @@ import { decodeFields } from '../world/fields.js';
 import { applyDrmMm } from './apply.js';
 import { DRM_MM_EVENTS, type DrmMmEvent } from './events.js';
 import { drmMmInvariants } from './invariants.js';
-import { type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, ADDR_KIND, STACK_KIND, stackHashOf, u64 } from './mm.js';
+import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KIND, holeItemHash, stackHashOf, u64 } from './mm.js';
 import { type RbShape, rbCount, rbFromShape, rbToShape } from './rbtree.js';
 import {
   type DrmMmState,
@@ -190,7 +190,9 @@ function mmFromSnap(d: MmSnap): Mm {
     const k = s[0];
     let h = holes.get(k);
     if (h === undefined) {
-      h = { owner: s[0], addr: big(s[1]), size: big(s[2]), ownerStart: big(s[3]), ownerColor: big(s[4]), seq: s[5], stamp: s[6] };
+      const addr = big(s[1]);
+      const size = big(s[2]);
+      h = { owner: s[0], addr, size, ownerStart: big(s[3]), ownerColor: big(s[4]), seq: s[5], stamp: s[6], hash: holeItemHash(s[0], addr, size) };
       holes.set(k, h);
     }
     return h;
