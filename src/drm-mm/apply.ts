@@ -4,7 +4,7 @@ import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
-import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
+import { type ViolationKind, violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
 import { U64_MAX, readU64 } from '../world/fields.js';
 import {
@@ -107,7 +107,15 @@ function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
   }
   const p = placed as NonNullable<typeof placed>;
   const item: ListItem = { name: a.node, start: p.start, size: a.size, color: a.color };
-  const next: NodeRecord = { state: st.target, mm: a.mm, gen: mm.gen, start: p.start, size: a.size, color: a.color };
+  const next: NodeRecord = {
+    state: st.target,
+    mm: a.mm,
+    gen: mm.gen,
+    start: p.start,
+    size: a.size,
+    color: a.color,
+    rule: { alignment: a.alignment <= 1n ? 0n : a.alignment, rangeStart: a.rangeStart, rangeEnd: a.rangeEnd },
+  };
   return result(
     world,
     { ...s, mms: s.mms.set(a.mm, linkNode(mm, p.hole, item)), nodes: s.nodes.set(a.node, next) },
@@ -345,6 +353,3 @@ export function applyDrmMm(world: World, e: DrmMmEvent): ApplyResult {
       return takedown(world, s, e.mm);
   }
 }
-
-/** Violations are built only through {@link step} and the helpers above. */
-export type { Violation };

@@ -118,20 +118,27 @@ export const nodesAndHolesPartitionTheRange: Invariant = {
 };
 
 /**
- * For every linked node, its colour-adjusted neighbourhood is respected: with a `{ gap }` callback,
- * a neighbour of another colour is at least `gap` away (the head never counts).
+ * For every linked node: it lies inside its allocator's range; an inserted node is aligned and
+ * inside the range its insertion asked for; and with a `{ gap }` callback, a list neighbour of
+ * another colour is at least `gap` away (the head never counts).
  *
- * Kernel: every placement is inside the colour-adjusted hole (drm_mm_insert_node_in_range,
- * drm_mm_reserve_node in drm_mm.c). Alignment and range are per call and checked by the tests.
+ * Kernel: every placement is inside the colour-adjusted, range-clipped, aligned window of one hole
+ * (drm_mm_insert_node_in_range, drm_mm_reserve_node in drm_mm.c).
  */
 export const everyNodeKeepsItsPlacementRules: Invariant = {
   name: 'everyNodeKeepsItsPlacementRules',
   statement:
-    'For every node, it lies inside its allocator\'s range and, with a colour gap, every list neighbour of another colour is at least the gap away.',
+    'For every node, it lies inside its allocator\'s range, respects the alignment and range it was inserted with, and, with a colour gap, every list neighbour of another colour is at least the gap away.',
   holds: safe((w) => {
     for (const mm of liveMms(w)) {
       const ns = mm.nodes();
-      for (const n of ns) if (n.start < mm.start || n.start + n.size > mm.start + mm.size) return false;
+      for (const n of ns) {
+        if (n.start < mm.start || n.start + n.size > mm.start + mm.size) return false;
+        const rule = w.drmMm.nodes.get(n.name)?.rule;
+        if (rule === undefined) continue;
+        if (rule.alignment !== 0n && n.start % rule.alignment !== 0n) return false;
+        if (n.start < rule.rangeStart || n.start + n.size > rule.rangeEnd) return false;
+      }
       // ABSTRACTION: a gap of 2^63 or more wraps the kernel's u64 adjustment; no rule is checked then.
       if (mm.gap === null || mm.gap >= 1n << 63n) continue;
       for (let i = 1; i < ns.length; i++) {

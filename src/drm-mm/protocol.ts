@@ -217,7 +217,17 @@ function mmFromSnap(d: MmSnap): Mm {
   });
 }
 
-type NodeSnap = { state: NodeState; mm: string; gen: number; start: string; size: string; color: string; prev?: string; next?: string };
+type NodeSnap = {
+  state: NodeState;
+  mm: string;
+  gen: number;
+  start: string;
+  size: string;
+  color: string;
+  prev?: string;
+  next?: string;
+  rule?: [string, string, string];
+};
 type ScanSnap = { mm: string; gen: number; size: string; alignment: string; color: string; rangeStart: string; rangeEnd: string; mode: InsertMode; hitStart: string; hitEnd: string };
 
 function toSnapshot(s: DrmMmState): unknown {
@@ -234,6 +244,7 @@ function toSnapshot(s: DrmMmState): unknown {
         color: String(n.color),
         ...(n.prev !== undefined ? { prev: n.prev } : {}),
         ...(n.next !== undefined ? { next: n.next } : {}),
+        ...(n.rule !== undefined ? { rule: [String(n.rule.alignment), String(n.rule.rangeStart), String(n.rule.rangeEnd)] as [string, string, string] } : {}),
       },
     ]),
     scans: s.scans.sortedEntries().map(([k, c]): [string, ScanSnap] => [
@@ -272,6 +283,7 @@ function fromSnapshot(data: unknown): DrmMmState {
           color: big(n.color),
           ...(n.prev !== undefined ? { prev: n.prev } : {}),
           ...(n.next !== undefined ? { next: n.next } : {}),
+          ...(n.rule !== undefined ? { rule: { alignment: big(n.rule[0]), rangeStart: big(n.rule[1]), rangeEnd: big(n.rule[2]) } } : {}),
         };
         return [k, rec] as const;
       }),

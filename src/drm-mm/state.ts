@@ -24,6 +24,18 @@ export interface NodeRecord {
   /** While scanned: the list neighbours kept in the node's own links ('' is the head). */
   readonly prev?: string;
   readonly next?: string;
+  /**
+   * The placement rule of the insertion that placed the node (absent for reservations), for the
+   * invariants. ABSTRACTION: not part of the kernel's node and not hashed: it never changes an answer.
+   */
+  readonly rule?: PlacementRule;
+}
+
+/** What drm_mm_insert_node_in_range was asked: alignment (0 for none) and `[rangeStart, rangeEnd)`. */
+export interface PlacementRule {
+  readonly alignment: bigint;
+  readonly rangeStart: bigint;
+  readonly rangeEnd: bigint;
 }
 
 /** One `struct drm_mm_scan`. */

@@ -152,4 +152,16 @@ describe('drmMmInvariants', () => {
     const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
     expect(broken(w)).toEqual(expect.arrayContaining(['nodesNeverOverlap', 'nodesAndHolesPartitionTheRange', 'holeIndexesAgreeWithTheNodeList']));
   });
+
+  it('catch a node outside the alignment or range its insertion asked for', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    d.call({ type: 'drm_mm_insert_node_in_range', mm: 'm', node: 'a', size: '10', alignment: '8', color: '0', range_start: '16', range_end: '64', mode: 'low', once: false });
+    expect(broken(d.world)).toEqual([]);
+    const rec = d.world.drmMm.nodes.get('a');
+    const misaligned = { ...d.world, drmMm: { ...d.world.drmMm, nodes: d.world.drmMm.nodes.set('a', { ...rec!, rule: { alignment: 7n, rangeStart: 16n, rangeEnd: 64n } }) } };
+    expect(broken(misaligned)).toEqual(['everyNodeKeepsItsPlacementRules']);
+    const outside = { ...d.world, drmMm: { ...d.world.drmMm, nodes: d.world.drmMm.nodes.set('a', { ...rec!, rule: { alignment: 8n, rangeStart: 20n, rangeEnd: 64n } }) } };
+    expect(broken(outside)).toEqual(['everyNodeKeepsItsPlacementRules']);
+  });
 });
