@@ -207,7 +207,9 @@ function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'd
     color: e.color,
     rangeStart: e.range_start,
     rangeEnd: e.range_end,
-    mode: e.mode,
+    // KERNEL: the scan keeps the raw mode and tests `mode == DRM_MM_INSERT_HIGH`, which HIGH with
+    // the ONCE flag is not: such a scan places at the bottom, like the other modes.
+    mode: e.mode === 'high' && e.once === true ? 'low' : e.mode,
     hitStart: U64_MAX,
     hitEnd: 0n,
   };

@@ -41,6 +41,7 @@ export type DrmMmEvent =
       range_start: bigint;
       range_end: bigint;
       mode: InsertMode;
+      once?: boolean;
     }
   | { type: 'drm_mm_scan_add_block'; scan: string; node: string }
   | { type: 'drm_mm_scan_remove_block'; scan: string; node: string }
@@ -173,6 +174,7 @@ export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
       range_start: { kind: 'u64' },
       range_end: { kind: 'u64' },
       mode,
+      once: { kind: 'bool', optional: true, doc: 'ors in DRM_MM_INSERT_ONCE: the scan then never places at the top' },
     },
     returns: [],
     errnos: [],

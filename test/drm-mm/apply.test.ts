@@ -345,6 +345,22 @@ describe('drm_mm_scan_add_block / drm_mm_scan_remove_block', () => {
     expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'a' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
   });
 
+  it('places the hit at the top for high, but at the bottom for high with once', () => {
+    for (const [once, found] of [[false, '30'], [true, '0']] as const) {
+      const d = new Driver();
+      init(d, 'm', '0', '100');
+      d.call(ranged('m', 'a', '100'));
+      d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '70', alignment: '0', color: '0', range_start: '0', range_end: '100', mode: 'high', once });
+      expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'a' })).toEqual({ ok: true, found: true });
+      expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'a' })).toEqual({ ok: true, evict: true });
+      d.call({ type: 'drm_mm_remove_node', node: 'a' });
+      d.call(ranged('m', 'x', '70', { mode: 'evict' }));
+      // The scan's hit decides where a reservation for it goes.
+      const snap = drmMmProtocol.toSnapshot(d.world.drmMm) as { scans: [string, { hitStart: string }][] };
+      expect(snap.scans[0]?.[1].hitStart).toBe(found);
+    }
+  });
+
   it('refuses a scan whose range is empty or smaller than its size', () => {
     const d = new Driver();
     init(d);
