@@ -2,7 +2,7 @@ import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import type { Outcome } from '../../src/world/Outcome.js';
 import type { World } from '../../src/world/World.js';
 import { emptyTasks } from '../../src/world/World.js';
-import { toJsonValue } from '../../src/world/fields.js';
+import { outcomeToJson } from '../../src/world/logFormat.js';
 
 /** A world holding only an empty drm_mm slice. */
 export function emptyWorld(): World {
@@ -11,10 +11,9 @@ export function emptyWorld(): World {
 
 /** An outcome's JSON form: bigints as decimal strings, violations by kind only, omitted when empty. */
 export function outcomeJson(o: Outcome): Record<string, unknown> {
-  const j = toJsonValue(o) as Record<string, unknown>;
+  const j = { ...(outcomeToJson(o) as Record<string, unknown>) };
   const v = j['violations'] as { kind: string }[] | undefined;
-  if (v === undefined || v.length === 0) delete j['violations'];
-  else j['violations'] = v.map((x) => ({ kind: x.kind }));
+  if (v !== undefined) j['violations'] = v.map((x) => ({ kind: x.kind }));
   return j;
 }
 
