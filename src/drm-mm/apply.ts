@@ -3,6 +3,7 @@ import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
+import { ZERO_HASH } from '../world/hash.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import { type ViolationKind, violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
@@ -186,7 +187,7 @@ function takedown(world: World, s: DrmMmState, name: string): ApplyResult {
   }
   // ABSTRACTION: the kernel WARNs when the allocator is not clean; the kernel-produced conformance
   // outcomes carry no violation for it, so neither does the model. `clean: false` reports it.
-  const dead = mm.with({ live: false, list: null, count: 0, byAddr: null, bySize: null, stack: null, scanActive: 0 });
+  const dead = mm.with({ live: false, list: null, count: 0, byAddr: null, bySize: null, stack: null, stackHash: ZERO_HASH, scanActive: 0 });
   return result(world, { ...s, mms: s.mms.set(name, dead), nodes }, ok({ clean }));
 }
 
