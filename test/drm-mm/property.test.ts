@@ -63,6 +63,7 @@ type Step =
     }
   | { readonly kind: 'remove'; readonly pick: number }
   | { readonly kind: 'query'; readonly pick: number }
+  | { readonly kind: 'misuse'; readonly which: number; readonly pick: number }
   | {
       readonly kind: 'scan';
       readonly mm: number;
@@ -116,6 +117,16 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
     if (opts.expectNoViolations !== false) expect((got as { violations?: unknown[] }).violations ?? [], where()).toEqual([]);
     expect(subject.brokenInvariants(), where()).toEqual([]);
     return got;
+  };
+  /** A call the kernel would BUG on: refused with a violation, and nothing changes. */
+  const refusedStep = (event: Ev, mm: number) => {
+    log.push(event);
+    const where = () => `after ${log.length} events:\n${log.map((e) => JSON.stringify(e)).join('\n')}`;
+    const got = subject.apply(event);
+    expect(got.ok, where()).toBe(false);
+    expect(((got as { violations?: unknown[] }).violations ?? []).length, where()).toBeGreaterThan(0);
+    expect(subject.brokenInvariants(), where()).toEqual([]);
+    compareLists(mm);
   };
   const compareLists = (mm: number) => {
     step({ type: 'drm_mm_holes', mm: mmNames[mm]! });
@@ -201,6 +212,44 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
         const all = [...live.flat(), ...free.flat()];
         if (all.length > 0) step({ type: 'drm_mm_node_allocated', node: all[s.pick % all.length]! });
         step({ type: 'drm_mm_clean', mm: mmNames[s.pick % inits.length]! });
+        break;
+      }
+      case 'misuse': {
+        const allLive = live.flat();
+        const allFree = free.flat();
+        if (s.which === 0 && allFree.length > 0) {
+          // KERNEL: DRM_MM_BUG_ON(!drm_mm_node_allocated(node)) in drm_mm_remove_node().
+          const node = allFree[s.pick % allFree.length]!;
+          const mm = free.findIndex((f) => f.includes(node));
+          refusedStep({ type: 'drm_mm_remove_node', node }, mm);
+        } else if (s.which === 1 && allLive.length > 0) {
+          const node = allLive[s.pick % allLive.length]!;
+          const mm = owner.get(node)!;
+          refusedStep({ type: 'drm_mm_insert_node', mm: mmNames[mm]!, node, size: '1' }, mm);
+        } else if (s.which === 2 && allLive.length > 0) {
+          const node = allLive[s.pick % allLive.length]!;
+          const mm = owner.get(node)!;
+          refusedStep({ type: 'drm_mm_reserve_node', mm: mmNames[mm]!, node, start: inits[mm]!.start.toString(), size: '1', color: '0' }, mm);
+        } else if (s.which === 3) {
+          // KERNEL: DRM_MM_BUG_ON(range_start > range_end) in drm_mm_insert_node_in_range().
+          const mm = s.pick % inits.length;
+          const node = `n${++fresh}`;
+          refusedStep(
+            {
+              type: 'drm_mm_insert_node_in_range',
+              mm: mmNames[mm]!,
+              node,
+              size: '1',
+              alignment: '0',
+              color: '0',
+              range_start: '10',
+              range_end: '9',
+              mode: 'best',
+              once: false,
+            },
+            mm,
+          );
+        }
         break;
       }
       case 'scan': {
@@ -319,6 +368,7 @@ function smallArbs() {
       { arbitrary: reserve, weight: 2 },
       { arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat(50) }), weight: 3 },
       { arbitrary: fc.record({ kind: fc.constant('query' as const), pick: fc.nat(50) }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('misuse' as const), which: fc.nat(3), pick: fc.nat(50) }), weight: 1 },
       { arbitrary: scan, weight: 1 },
     ),
     { maxLength: 60, size: 'max' },
@@ -406,7 +456,8 @@ function CORE_SUBJECT(): Subject {
   };
 }
 
-const RUNS = Number(process.env.DRM_MM_PROPERTY_RUNS ?? 100);
+/** Runs per property; `DRM_MM_PROPERTY_RUNS` raises it for a long hunt. */
+const RUNS = Number(process.env.DRM_MM_PROPERTY_RUNS ?? 60);
 
 describe('drmMmProtocol against the linear reference', () => {
   it('answers every call of random small-range sequences as the reference does', () => {
