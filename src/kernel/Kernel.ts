@@ -91,6 +91,14 @@ export class Kernel {
     return r.outcome;
   }
 
+  /**
+   * A new kernel on the same world with an empty log: a probe. Calls on the fork never touch this
+   * kernel (the world is immutable), so a test can ask "what would happen if…" and throw it away.
+   */
+  fork(): Kernel {
+    return new Kernel({ world: this.current });
+  }
+
   /** Serialises the current world. */
   snapshot(): Snapshot {
     return takeSnapshot(this.current, this.log.length);

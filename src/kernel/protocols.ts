@@ -1,11 +1,15 @@
 import { dmaFenceProtocol } from '../dma-fence/protocol.js';
+import { drmMmProtocol } from '../drm-mm/protocol.js';
 import type { Protocol } from '../world/Protocol.js';
 
 /**
  * Every protocol the kernel composes, in a fixed order (the order of their slices in snapshots and
  * fingerprints).
  */
-export const PROTOCOLS: readonly Protocol<never, unknown>[] = [dmaFenceProtocol as unknown as Protocol<never, unknown>];
+export const PROTOCOLS: readonly Protocol<never, unknown>[] = [
+  dmaFenceProtocol as unknown as Protocol<never, unknown>,
+  drmMmProtocol as unknown as Protocol<never, unknown>,
+];
 
 const BY_EVENT = new Map<string, Protocol<never, unknown>>();
 for (const p of PROTOCOLS) for (const type of Object.keys(p.events)) BY_EVENT.set(type, p);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureFiles, runFixture } from './conformance.js';
 
 // Every protocol folder of kernel-produced outcomes the model must reproduce exactly.
-const SUITES = ['dma_fence'];
+const SUITES = ['dma_fence', 'drm_mm'];
 
 for (const suite of SUITES) {
   describe(`conformance: ${suite}`, () => {
