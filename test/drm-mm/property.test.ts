@@ -64,6 +64,7 @@ type Step =
   | { readonly kind: 'remove'; readonly pick: number }
   | { readonly kind: 'query'; readonly pick: number }
   | { readonly kind: 'misuse'; readonly which: number; readonly pick: number }
+  | { readonly kind: 'reinit'; readonly mm: number }
   | {
       readonly kind: 'scan';
       readonly mm: number;
@@ -92,6 +93,8 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
   const live: string[][] = inits.map(() => []);
   const free: string[][] = inits.map(() => []);
   const owner = new Map<string, number>();
+  /** Nodes left allocated in an allocator that was taken down. */
+  const orphans: string[] = [];
   const u64 = (x: bigint) => BigInt.asUintN(64, x);
   const resolve = (mm: number, r: Range): [bigint, bigint] => {
     const base = r.relative ? inits[mm]!.start : 0n;
@@ -209,9 +212,22 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
         break;
       }
       case 'query': {
-        const all = [...live.flat(), ...free.flat()];
+        // KERNEL: drm_mm_node_allocated() reads the flag, which takedown leaves set on leaked nodes.
+        const all = [...live.flat(), ...free.flat(), ...orphans];
         if (all.length > 0) step({ type: 'drm_mm_node_allocated', node: all[s.pick % all.length]! });
         step({ type: 'drm_mm_clean', mm: mmNames[s.pick % inits.length]! });
+        break;
+      }
+      case 'reinit': {
+        // Takedown (leaked nodes become orphans), then the same name is initialised again.
+        const mm = s.mm % inits.length;
+        step({ type: 'drm_mm_takedown', mm: mmNames[mm]! }, { expectNoViolations: false });
+        const c = inits[mm]!;
+        const init: Record<string, unknown> = { type: 'drm_mm_init', mm: mmNames[mm], start: c.start.toString(), size: c.size.toString() };
+        if (c.gap !== null) init.color_adjust = { gap: c.gap.toString() };
+        step(init as Ev);
+        orphans.push(...live[mm]!.splice(0));
+        compareLists(mm);
         break;
       }
       case 'misuse': {
@@ -230,6 +246,10 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
           const node = allLive[s.pick % allLive.length]!;
           const mm = owner.get(node)!;
           refusedStep({ type: 'drm_mm_reserve_node', mm: mmNames[mm]!, node, start: inits[mm]!.start.toString(), size: '1', color: '0' }, mm);
+        } else if (s.which === 4 && orphans.length > 0) {
+          // Removing a node whose allocator was taken down touches freed allocator memory.
+          const node = orphans[s.pick % orphans.length]!;
+          refusedStep({ type: 'drm_mm_remove_node', node }, s.pick % inits.length);
         } else if (s.which === 3) {
           // KERNEL: DRM_MM_BUG_ON(range_start > range_end) in drm_mm_insert_node_in_range().
           const mm = s.pick % inits.length;
@@ -368,7 +388,8 @@ function smallArbs() {
       { arbitrary: reserve, weight: 2 },
       { arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat(50) }), weight: 3 },
       { arbitrary: fc.record({ kind: fc.constant('query' as const), pick: fc.nat(50) }), weight: 1 },
-      { arbitrary: fc.record({ kind: fc.constant('misuse' as const), which: fc.nat(3), pick: fc.nat(50) }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('misuse' as const), which: fc.nat(4), pick: fc.nat(50) }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('reinit' as const), mm: fc.nat(1) }), weight: 1 },
       { arbitrary: scan, weight: 1 },
     ),
     { maxLength: 60, size: 'max' },
