@@ -335,7 +335,8 @@ export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
     case 'dma_fence_remove_callback':
       return removeCallback(world, s, name, e.cb);
     case 'dma_fence_set_error':
-      return setError(world, s, name, f, e.error, b);
+      // KERNEL: the parameter is a C `int`, so a wider value arrives truncated to 32 bits.
+      return setError(world, s, name, f, Number(BigInt.asIntN(32, BigInt(e.error))), b);
     case 'dma_fence_get_status':
       return { world, outcome: ok({ status: f.rec.state === 'signaled' ? f.rec.error || 1 : 0 }) };
     case 'dma_fence_is_signaled':

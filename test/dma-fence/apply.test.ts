@@ -860,3 +860,12 @@ describe('applyDmaFence', () => {
     expect(fingerprint(r.world)).not.toBe(fp);
   });
 });
+
+describe('dma_fence_set_error (C int parameter)', () => {
+  it('truncates an error wider than 32 bits as the C int parameter does', () => {
+    const k = withFence();
+    expect(call(k, { type: 'dma_fence_set_error', fence: 'f', error: 4294967291 })).toEqual({ ok: true });
+    call(k, { type: 'dma_fence_signal', fence: 'f' });
+    expect(call(k, { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: -5 });
+  });
+});
