@@ -486,6 +486,13 @@ describe('dma_fence_set_error', () => {
     expect(call(k, { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: 3 });
   });
 
+  it('truncates an error wider than 32 bits as the C int parameter does', () => {
+    const k = withFence();
+    expect(call(k, { type: 'dma_fence_set_error', fence: 'f', error: 4294967291 })).toEqual({ ok: true });
+    call(k, { type: 'dma_fence_signal', fence: 'f' });
+    expect(call(k, { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: -5 });
+  });
+
   it('rejects a non-integer error as MALFORMED_EVENT naming error', () => {
     expectMisuse(withFence(), { type: 'dma_fence_set_error', fence: 'f', error: '-5' }, 'MALFORMED_EVENT', 'error');
     expectMisuse(withFence(), { type: 'dma_fence_set_error', fence: 'f', error: -1.5 }, 'MALFORMED_EVENT', 'error');
@@ -787,7 +794,7 @@ describe('dma_fence_get_stub', () => {
   });
 });
 
-describe('library misuse', () => {
+describe('Kernel.call (library misuse)', () => {
   it('rejects an unknown event type as MALFORMED_EVENT naming type', () => {
     expectMisuse(withFence(), { type: 'dma_fence_frobnicate', fence: 'f' }, 'MALFORMED_EVENT', 'type');
   });
@@ -823,7 +830,7 @@ describe('library misuse', () => {
   });
 });
 
-describe('object names', () => {
+describe('Kernel.call (object names)', () => {
   it('treats __proto__, constructor and toString as ordinary names for contexts, fences, callbacks and tasks', () => {
     const k = new Kernel();
     const names = ['__proto__', 'constructor', 'toString'];
@@ -858,14 +865,5 @@ describe('applyDmaFence', () => {
     expect(w0.dmaFence.fences.get('f')?.state).toBe('unsignaled.signalingDisabled');
     expect(r.world.dmaFence.fences.get('f')?.state).toBe('signaled');
     expect(fingerprint(r.world)).not.toBe(fp);
-  });
-});
-
-describe('dma_fence_set_error (C int parameter)', () => {
-  it('truncates an error wider than 32 bits as the C int parameter does', () => {
-    const k = withFence();
-    expect(call(k, { type: 'dma_fence_set_error', fence: 'f', error: 4294967291 })).toEqual({ ok: true });
-    call(k, { type: 'dma_fence_signal', fence: 'f' });
-    expect(call(k, { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: -5 });
   });
 });

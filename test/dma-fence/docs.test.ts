@@ -17,7 +17,7 @@ function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
-describe('docs/dma-fence.md', () => {
+describe('docs/dma-fence.md (checked against Kernel.call)', () => {
   it('gives each outcome of the worked scenario exactly as the model answers it', () => {
     const [scenario] = blocks('ndjson');
     const [expected] = blocks('json');
