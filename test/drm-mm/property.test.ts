@@ -75,6 +75,8 @@ type Step =
       readonly mode: Mode;
       readonly picks: readonly number[];
       readonly thenInsert: boolean;
+      /** 0: none; 1: insert during the scan; 2: remove a scanned node; 3: remove blocks out of order. */
+      readonly misuse: number;
     };
 
 /** Strips `violations` (checked separately) from an answer. */
@@ -290,6 +292,7 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
           mode: s.mode,
         });
         const candidates = [...live[mm]!];
+        const linkedBefore = ref.nodeList(mmNames[mm]!);
         const added: string[] = [];
         let found = false;
         for (const p of s.picks) {
@@ -303,6 +306,17 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
         }
         // Scanned blocks drop out of the node list; the hole list is left as it was.
         compareLists(mm);
+        if (added.length > 0 && s.misuse === 1) {
+          // While a scan holds blocks nothing else may change the allocator.
+          refusedStep({ type: 'drm_mm_insert_node', mm: mmNames[mm]!, node: `n${++fresh}`, size: '1' }, mm);
+        } else if (added.length > 0 && s.misuse === 2) {
+          // KERNEL: DRM_MM_BUG_ON(drm_mm_node_scanned_block(node)) in drm_mm_remove_node().
+          refusedStep({ type: 'drm_mm_remove_node', node: added[0]! }, mm);
+        } else if (added.length > 1 && s.misuse === 3 && added[1] === linkedBefore[linkedBefore.indexOf(added[0]!) + 1]?.[0]) {
+          // KERNEL: drm_mm_scan_remove_block() BUG_ONs when the node's old neighbours no longer
+          // agree: here the first block's successor was scanned after it and is still out.
+          refusedStep({ type: 'drm_mm_scan_remove_block', scan, node: added[0]! }, mm);
+        }
         const evict: string[] = [];
         for (const node of [...added].reverse()) if (step({ type: 'drm_mm_scan_remove_block', scan, node }).evict === true) evict.push(node);
         for (const node of evict) removeNode(node);
@@ -381,6 +395,7 @@ function smallArbs() {
     mode: modeArb,
     picks: fc.array(fc.nat(40), { maxLength: 8 }),
     thenInsert: fc.boolean(),
+    misuse: fc.nat(5),
   });
   const steps = fc.array(
     fc.oneof(
@@ -443,6 +458,7 @@ function extremeArbs() {
     mode: modeArb,
     picks: fc.array(fc.nat(40), { maxLength: 6 }),
     thenInsert: fc.boolean(),
+    misuse: fc.constant(0),
   });
   const steps = fc.array(
     fc.oneof(
@@ -479,6 +495,8 @@ function CORE_SUBJECT(): Subject {
 
 /** Runs per property; `DRM_MM_PROPERTY_RUNS` raises it for a long hunt. */
 const RUNS = Number(process.env.DRM_MM_PROPERTY_RUNS ?? 60);
+/** A long hunt needs more than the default test timeout. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 1_000);
 
 describe('drmMmProtocol against the linear reference', () => {
   it('answers every call of random small-range sequences as the reference does', () => {
@@ -487,7 +505,7 @@ describe('drmMmProtocol against the linear reference', () => {
       fc.property(inits, steps, (i, s) => runScenario(i, s, CORE_SUBJECT)),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT_MS);
 
   it('answers every call near the top of u64 as the reference does', () => {
     const { inits, steps } = extremeArbs();
@@ -495,5 +513,5 @@ describe('drmMmProtocol against the linear reference', () => {
       fc.property(inits, steps, (i, s) => runScenario(i, s, CORE_SUBJECT)),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT_MS);
 });
