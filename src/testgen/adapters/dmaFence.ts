@@ -1,0 +1,145 @@
+import type { AnyMachineSnapshot } from 'xstate';
+import { dmaFenceMachine } from '../../../machines/dmaFence.machine.js';
+import { DmaFence, DmaFenceCtx } from '../../api/dmaFence.js';
+import { Kernel } from '../../kernel/Kernel.js';
+import { type MachineAdapter, type MachineEvent, expectThat } from '../MachineAdapter.js';
+
+/** The system a `dma_fence` path runs on: one fence under test, a sibling on its context, a spare callback. */
+export interface FenceSut {
+  readonly kernel: Kernel;
+  readonly ctx: DmaFenceCtx;
+  readonly fence: DmaFence;
+  readonly sibling: DmaFence;
+  /** Callbacks queued on the fence, in order, as the path added them. */
+  readonly queued: string[];
+  next: number;
+}
+
+const MAX_REFS = 2;
+const MAX_PENDING = 2;
+
+/** Runs `dma_fence` paths against {@link DmaFence}. */
+export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
+  machine: dmaFenceMachine,
+  events(s: AnyMachineSnapshot): MachineEvent[] {
+    const ctx = s.context as { refcount: number; pending: number };
+    const list: MachineEvent[] = [
+      { type: 'dma_fence_put' },
+      { type: 'dma_fence_signal' },
+      { type: 'dma_fence_check_and_signal' },
+      { type: 'dma_fence_enable_sw_signaling' },
+      { type: 'dma_fence_remove_callback' },
+      { type: 'dma_fence_set_error', error: -5 },
+      { type: 'dma_fence_set_error', error: 0 },
+      { type: 'dma_fence_get_status' },
+      { type: 'dma_fence_is_signaled' },
+      { type: 'dma_fence_is_later' },
+      { type: 'dma_fence_wait_timeout', timeout: -1 },
+      { type: 'dma_fence_wait_timeout', timeout: 0 },
+      { type: 'dma_fence_wait_timeout', timeout: 5 },
+    ];
+    if (ctx.refcount < MAX_REFS) list.push({ type: 'dma_fence_get' });
+    if (ctx.pending < MAX_PENDING) list.push({ type: 'dma_fence_add_callback' });
+    return list;
+  },
+  setup(): FenceSut {
+    const kernel = new Kernel();
+    const ctx = DmaFenceCtx.new(kernel, 'ctx');
+    const fence = ctx.newFence('f');
+    const sibling = ctx.newFence('sibling');
+    // A callback slot that exists but is on no list, for removals with nothing queued.
+    sibling.signal();
+    sibling.registerCallback('spare');
+    return { kernel, ctx, fence, sibling, queued: [], next: 0 };
+  },
+  exec(sut, event, branch) {
+    const f = sut.fence;
+    switch (event.type) {
+      case 'dma_fence_get':
+        return f.get();
+      case 'dma_fence_put': {
+        const r = f.put();
+        if (r.ok && branch.target === 'freed') {
+          expectThat(JSON.stringify(r.value) === JSON.stringify(sut.queued), `release ran ${JSON.stringify(r.value)}, expected ${JSON.stringify(sut.queued)}`);
+          sut.queued.length = 0;
+        }
+        return r;
+      }
+      case 'dma_fence_signal':
+      case 'dma_fence_check_and_signal': {
+        const r = event.type === 'dma_fence_signal' ? f.signal() : f.checkAndSignal();
+        if (r.ok && branch.target === 'signaled' && event.type === 'dma_fence_signal') {
+          const ran = r.value as readonly string[];
+          expectThat(JSON.stringify(ran) === JSON.stringify(sut.queued), `signal ran ${JSON.stringify(ran)}, expected ${JSON.stringify(sut.queued)}`);
+          sut.queued.length = 0;
+        }
+        if (r.ok && event.type === 'dma_fence_check_and_signal') {
+          expectThat(r.value === (branch.source === 'signaled'), `was_signaled ${String(r.value)} in ${branch.source}`);
+          sut.queued.length = 0;
+        }
+        return r;
+      }
+      case 'dma_fence_enable_sw_signaling':
+        return f.enableSwSignaling();
+      case 'dma_fence_add_callback': {
+        const cb = `cb${++sut.next}`;
+        const r = f.registerCallback(cb);
+        if (r.ok) sut.queued.push(cb);
+        return r;
+      }
+      case 'dma_fence_remove_callback': {
+        const cb = sut.queued.length > 0 ? (sut.queued[sut.queued.length - 1] as string) : 'spare';
+        const r = f.removeCallback(cb);
+        expectThat(r.ok && r.value === sut.queued.length > 0, `remove_callback(${cb}) answered ${JSON.stringify(r)}`);
+        if (sut.queued.length > 0) sut.queued.pop();
+        return r;
+      }
+      case 'dma_fence_set_error':
+        return f.setError(event.error as number);
+      case 'dma_fence_get_status':
+        return f.status();
+      case 'dma_fence_is_signaled':
+        return f.isSignaled();
+      case 'dma_fence_is_later': {
+        const r = f.isLater(sut.sibling);
+        expectThat(r.ok && r.value === false, 'f (seqno 1) is not later than its sibling (seqno 2)');
+        return r;
+      }
+      case 'dma_fence_wait_timeout':
+        return f.waitTimeout('t', event.timeout as number);
+      default:
+        throw new Error(`no executor for ${event.type}`);
+    }
+  },
+  checks: {
+    unsignaled: (sut, snap) => {
+      const r = sut.fence.isSignaled();
+      expectThat(r.ok && r.value === false, 'is_signaled must be false');
+      const st = sut.fence.status();
+      expectThat(st.ok && st.value === 0, 'get_status must be 0');
+      const info = sut.fence.info();
+      const ctx = snap.context as { refcount: number; pending: number };
+      expectThat(info.refcount === ctx.refcount, `refcount ${info.refcount}, machine says ${ctx.refcount}`);
+      expectThat(info.callbacks.length === ctx.pending, `${info.callbacks.length} callbacks queued, machine says ${ctx.pending}`);
+      const probe = new DmaFence(sut.kernel.fork(), 'f').signal();
+      expectThat(probe.ok && JSON.stringify(probe.value) === JSON.stringify(sut.queued), 'signalling now would run the queued callbacks in order');
+    },
+    'unsignaled.signalingDisabled': (sut) => expectThat(!sut.fence.info().flags.enableSignal, 'ENABLE_SIGNAL must be clear'),
+    'unsignaled.signalingEnabled': (sut) => expectThat(sut.fence.info().flags.enableSignal, 'ENABLE_SIGNAL must be set'),
+    signaled: (sut, snap) => {
+      const r = sut.fence.isSignaled();
+      expectThat(r.ok && r.value === true, 'is_signaled must be true');
+      const st = sut.fence.status();
+      expectThat(st.ok && st.value !== 0, 'get_status must be 1 or the error');
+      expectThat(sut.fence.info().refcount === (snap.context as { refcount: number }).refcount, 'refcount must match');
+      const probe = new DmaFence(sut.kernel.fork(), 'f').registerCallback('probe');
+      expectThat(!probe.ok && probe.errno === 'ENOENT', 'add_callback must answer ENOENT');
+    },
+    freed: (sut) => {
+      const probe = new DmaFence(sut.kernel.fork(), 'f').get();
+      expectThat(!probe.ok && probe.violations[0]?.kind === 'use_after_free', 'a get after release must be a use_after_free');
+      const put = new DmaFence(sut.kernel.fork(), 'f').put();
+      expectThat(!put.ok && put.violations[0]?.kind === 'refcount_underflow', 'a put after release must be a refcount_underflow');
+    },
+  },
+};
