@@ -292,7 +292,7 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
           mode: s.mode,
         });
         const candidates = [...live[mm]!];
-        const linkedBefore = ref.nodeList(mmNames[mm]!);
+        const linkedBefore = ref.nodeList(mmNames[mm]!).map(([name]) => name);
         const added: string[] = [];
         let found = false;
         for (const p of s.picks) {
@@ -312,7 +312,7 @@ function runScenario(inits: readonly InitCfg[], steps: readonly Step[], makeSubj
         } else if (added.length > 0 && s.misuse === 2) {
           // KERNEL: DRM_MM_BUG_ON(drm_mm_node_scanned_block(node)) in drm_mm_remove_node().
           refusedStep({ type: 'drm_mm_remove_node', node: added[0]! }, mm);
-        } else if (added.length > 1 && s.misuse === 3 && added[1] === linkedBefore[linkedBefore.indexOf(added[0]!) + 1]?.[0]) {
+        } else if (added.length > 1 && s.misuse === 3 && added[1] === linkedBefore[linkedBefore.indexOf(added[0]!) + 1]) {
           // KERNEL: drm_mm_scan_remove_block() BUG_ONs when the node's old neighbours no longer
           // agree: here the first block's successor was scanned after it and is still out.
           refusedStep({ type: 'drm_mm_scan_remove_block', scan, node: added[0]! }, mm);
