@@ -7,6 +7,7 @@
  * `node --expose-gc` for a stable memory figure. Every call goes through the protocol's `decode` and
  * `apply`, threading the immutable world.
  */
+import { pathToFileURL } from 'node:url';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import type { Event } from '../../src/world/Event.js';
 import type { Outcome } from '../../src/world/Outcome.js';
@@ -197,7 +198,7 @@ export async function runDrmMmBench(): Promise<BenchResult[]> {
   return results;
 }
 
-const invokedDirectly = typeof process !== 'undefined' && process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   for (const r of await runDrmMmBench()) console.log(JSON.stringify(r));
 }
