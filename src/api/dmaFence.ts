@@ -1,33 +1,9 @@
 import { fenceInfo, type FenceInfo } from '../dma-fence/query.js';
-import type { Errno } from '../errno.js';
 import type { Kernel } from '../kernel/Kernel.js';
 import type { Outcome } from '../world/Outcome.js';
-import type { Violation } from '../world/Violation.js';
+import { type Result, freshName, result, unit } from './result.js';
 
-/**
- * The answer of a call that the kernel types as `int` (0 or a negative errno): Rust's `Result<()>`.
- * `violations` carries any WARN or BUG the call triggered.
- */
-export type Result<T = undefined> =
-  | { readonly ok: true; readonly value: T; readonly violations: readonly Violation[] }
-  | { readonly ok: false; readonly errno?: Errno; readonly blocked?: true; readonly violations: readonly Violation[] };
-
-function result<T>(o: Outcome, value: (o: Outcome) => T): Result<T> {
-  if (o.ok) return { ok: true, value: value(o), violations: o.violations };
-  return { ok: false, ...(o.errno ? { errno: o.errno } : {}), ...(o.blocked ? { blocked: true as const } : {}), violations: o.violations };
-}
-
-const unit = (): undefined => undefined;
-
-/** Hands out names for objects the API creates without one: `fence1`, `fence2`, … per kernel. */
-const counters = new WeakMap<Kernel, Map<string, number>>();
-function freshName(kernel: Kernel, prefix: string): string {
-  let m = counters.get(kernel);
-  if (m === undefined) counters.set(kernel, (m = new Map()));
-  const n = (m.get(prefix) ?? 0) + 1;
-  m.set(prefix, n);
-  return `${prefix}${n}`;
-}
+export type { Result } from './result.js';
 
 /**
  * A fence context (a timeline): the Rust RFC's `DmaFenceCtx`. Fences it creates get seqnos 1, 2, 3, …
