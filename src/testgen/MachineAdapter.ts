@@ -41,3 +41,7 @@ export interface MachineAdapter<Sut = unknown> {
 export function expectThat(cond: boolean, message: string): void {
   if (!cond) throw new Error(message);
 }
+
+/** An adapter whatever its system under test: what registries and runners take. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyMachineAdapter = MachineAdapter<any>;

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { getInitialSnapshot, getNextSnapshot } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import type { MachineAdapter } from './MachineAdapter.js';
+import type { AnyMachineAdapter } from './MachineAdapter.js';
 
 /** One generated test path: the events from the initial state, and the snapshots they reach. */
 export interface GeneratedPath {
@@ -38,7 +38,7 @@ function eventKey(e: EventObject): string {
  * @example
  *   generatePaths(dmaFenceAdapter).length;
  */
-export function generatePaths(adapter: MachineAdapter): GeneratedPath[] {
+export function generatePaths(adapter: AnyMachineAdapter): GeneratedPath[] {
   const serialize = (s: AnyMachineSnapshot): string => JSON.stringify({ value: s.value, context: s.context });
   const model = createTestModel(adapter.machine, {
     events: (s: AnyMachineSnapshot) => [...adapter.events(s)],

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, AnyStateNode } from 'xstate';
 import { authoredBranches, branchId, compileMachine, decide } from '../../machines/machineTable.js';
 import { type GeneratedPath, generatePaths, leafOf } from './generatePaths.js';
-import type { Answer, MachineAdapter } from './MachineAdapter.js';
+import type { Answer, AnyMachineAdapter } from './MachineAdapter.js';
 
 /** A path whose run failed: where, and why. */
 export interface PathFailure {
@@ -47,7 +47,7 @@ function checkAnswer(answer: Answer, meta: { errno?: string; violation?: string;
  * state reached. Returns the branches and states it covered, or the failure.
  */
 export function runPath(
-  adapter: MachineAdapter,
+  adapter: AnyMachineAdapter,
   path: GeneratedPath,
 ): { ok: true; branches: string[]; states: string[] } | { ok: false; failure: PathFailure } {
   const table = compileMachine(adapter.machine);
@@ -110,7 +110,7 @@ export function runPath(
  *   const c = runMachinePaths(dmaFenceAdapter);
  *   c.transitions.covered === c.transitions.total;
  */
-export function runMachinePaths(adapter: MachineAdapter): MachineCoverage {
+export function runMachinePaths(adapter: AnyMachineAdapter): MachineCoverage {
   const table = compileMachine(adapter.machine);
   const allBranches = authoredBranches(table);
   const allStates = allStatePaths(adapter.machine.root);
