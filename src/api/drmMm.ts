@@ -47,7 +47,7 @@ export interface AllocInner {
 }
 
 /** Options of {@link Allocator.new}. */
-export interface AllocatorOptions<I extends AllocInner> {
+export interface AllocatorOptions<I extends object> {
   /** First address of the managed range. */
   readonly start: bigint;
   /** Length of the managed range. */
@@ -104,7 +104,7 @@ function dropped(what: string): DrmstateError {
 }
 
 /** @internal The shared, reference-counted state behind an allocator handle and its node handles. */
-export class Shared<I extends AllocInner> {
+export class Shared<I extends object> {
   /** One for the allocator handle, one per live node handle. */
   refs = 1;
   /** Live node handles by name. */
@@ -145,7 +145,7 @@ export class Shared<I extends AllocInner> {
  *   const n = a.value.insertNode(4096n); // Result<Node>
  *   if (n.ok) n.value.start; // 0n
  */
-export class Allocator<I extends AllocInner = AllocInner> {
+export class Allocator<I extends object = AllocInner> {
   private live = true;
 
   private constructor(private readonly shared: Shared<I>) {}
@@ -159,7 +159,7 @@ export class Allocator<I extends AllocInner = AllocInner> {
    * @example
    *   const a = Allocator.new(k, { start: 4096n, size: 65536n, colorAdjust: { gap: 4096n } });
    */
-  static new<I extends AllocInner = AllocInner>(kernel: Kernel, options: AllocatorOptions<I>): Result<Allocator<I>> {
+  static new<I extends object = AllocInner>(kernel: Kernel, options: AllocatorOptions<I>): Result<Allocator<I>> {
     const mm = options.name ?? freshName(kernel, 'mm');
     const o = kernel.call({
       type: 'drm_mm_init',
@@ -381,7 +381,7 @@ export class Allocator<I extends AllocInner = AllocInner> {
  *     n.value.drop();
  *   }
  */
-export class Node<I extends AllocInner = AllocInner> {
+export class Node<I extends object = AllocInner> {
   private live = true;
 
   private constructor(
@@ -391,7 +391,7 @@ export class Node<I extends AllocInner = AllocInner> {
   ) {}
 
   /** @internal A handle that takes one reference on `shared`. */
-  static create<I extends AllocInner>(shared: Shared<I>, name: string): Node<I> {
+  static create<I extends object>(shared: Shared<I>, name: string): Node<I> {
     const other = shared.handles.get(name);
     if (other !== undefined) throw new DrmstateError('BAD_ARGUMENT', `node "${name}" already has a live handle on "${shared.mm}": use it`);
     const n = new Node(shared, name);
@@ -574,7 +574,8 @@ export class Node<I extends AllocInner = AllocInner> {
     }
     const last = nodeInfo(s.kernel.world, this.name);
     this.end();
-    s.inner.dropObject?.({
+    const notify = (s.inner as AllocInner).dropObject;
+    if (typeof notify === 'function') notify.call(s.inner, {
       name: this.name,
       start: last?.start ?? 0n,
       size: last?.size ?? 0n,
@@ -631,7 +632,7 @@ export class Node<I extends AllocInner = AllocInner> {
  *     s.value.removeBlock(n1);
  *   }
  */
-export class Scan<I extends AllocInner = AllocInner> {
+export class Scan<I extends object = AllocInner> {
   /** @internal */
   constructor(
     private readonly shared: Shared<I>,
@@ -648,7 +649,7 @@ export class Scan<I extends AllocInner = AllocInner> {
    * @example
    *   scan.addBlock(n); // { ok: true, value: true, … }
    */
-  addBlock<J extends AllocInner>(node: Node<J>): Result<boolean> {
+  addBlock<J extends object>(node: Node<J>): Result<boolean> {
     return result(this.shared.call({ type: 'drm_mm_scan_add_block', scan: this.name, node: node.name }), (o) => o.found as boolean);
   }
 
@@ -661,7 +662,7 @@ export class Scan<I extends AllocInner = AllocInner> {
    * @example
    *   scan.removeBlock(n); // { ok: true, value: true, … }: evict n
    */
-  removeBlock<J extends AllocInner>(node: Node<J>): Result<boolean> {
+  removeBlock<J extends object>(node: Node<J>): Result<boolean> {
     return result(this.shared.call({ type: 'drm_mm_scan_remove_block', scan: this.name, node: node.name }), (o) => o.evict as boolean);
   }
 

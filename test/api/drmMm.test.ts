@@ -12,7 +12,7 @@ function unwrap<T>(r: Result<T>): T {
   return r.value;
 }
 
-function alloc<I extends AllocInner = AllocInner>(size: bigint, extra: { gap?: bigint; inner?: I; start?: bigint } = {}) {
+function alloc<I extends object = AllocInner>(size: bigint, extra: { gap?: bigint; inner?: I; start?: bigint } = {}) {
   const kernel = new Kernel();
   const a = unwrap(
     Allocator.new<I>(kernel, {
