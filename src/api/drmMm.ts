@@ -28,7 +28,14 @@ export type { MmInfo, NodeInfo } from '../drm-mm/protocol.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** What the allocator's inner state hears when a node handle is dropped: the node's last placement. */
+/**
+ * What the allocator's inner state hears when a node handle is dropped: the node's last placement.
+ *
+ * Models the arguments of `AllocInner::drop_object` (the seed thread's `drm::mm`).
+ *
+ * @example
+ *   const d: DroppedNode = { name: 'n1', start: 0n, size: 4096n, color: 0n, wasAllocated: true };
+ */
 export interface DroppedNode extends NodeInfo {
   /** Whether the node was allocated when dropped (the drop then removed it). */
   readonly wasAllocated: boolean;
@@ -38,6 +45,8 @@ export interface DroppedNode extends NodeInfo {
  * The allocator's inner state, owned by the allocator and shared by its nodes: the seed thread's
  * `AllocInner`. Its optional `dropObject` is told of every node handle dropped.
  *
+ * Models `AllocInner` (the seed thread's `drm::mm`).
+ *
  * @example
  *   const inner: AllocInner = { dropObject: (n) => console.log(`${n.name} dropped`) };
  */
@@ -46,7 +55,14 @@ export interface AllocInner {
   dropObject?(node: DroppedNode): void;
 }
 
-/** Options of {@link Allocator.new}. */
+/**
+ * Options of {@link Allocator.new}.
+ *
+ * Models the arguments of drm_mm_init() (drivers/gpu/drm/drm_mm.c) plus the Rust inner state.
+ *
+ * @example
+ *   const o: AllocatorOptions<AllocInner> = { start: 0n, size: 1n << 20n, colorAdjust: { gap: 4096n } };
+ */
 export interface AllocatorOptions<I extends object> {
   /** First address of the managed range. */
   readonly start: bigint;
@@ -55,12 +71,19 @@ export interface AllocatorOptions<I extends object> {
   /** The colour-adjust callback: `gap` units between neighbours of different colours. */
   readonly colorAdjust?: { readonly gap: bigint };
   /** The inner state (defaults to `{}`). */
-  readonly inner?: I;
+  readonly inner?: I & AllocInner;
   /** The allocator's name in the log (defaults to `mm1`, `mm2`, …). */
   readonly name?: string;
 }
 
-/** Options of a search insertion (`drm_mm_insert_node_in_range`, `drm_mm_insert_node_generic`). */
+/**
+ * Options of a search insertion.
+ *
+ * Models the arguments of drm_mm_insert_node_in_range() (drivers/gpu/drm/drm_mm.c).
+ *
+ * @example
+ *   const o: InsertOptions = { alignment: 65536n, mode: 'high', range: [0n, 1n << 32n], once: true };
+ */
 export interface InsertOptions {
   /** Absolute alignment; 0 or 1 means none. Default 0. */
   readonly alignment?: bigint;
@@ -76,7 +99,14 @@ export interface InsertOptions {
   readonly name?: string;
 }
 
-/** Parameters of an eviction scan (`drm_mm_scan_init_with_range`). */
+/**
+ * Parameters of an eviction scan.
+ *
+ * Models the arguments of drm_mm_scan_init_with_range() (drivers/gpu/drm/drm_mm.c).
+ *
+ * @example
+ *   const o: ScanOptions = { size: 8192n, alignment: 4096n, mode: 'evict' };
+ */
 export interface ScanOptions {
   readonly size: bigint;
   readonly alignment?: bigint;
@@ -89,7 +119,14 @@ export interface ScanOptions {
   readonly name?: string;
 }
 
-/** A read-only view of an allocator in the current world (no call is logged). */
+/**
+ * A read-only view of an allocator in the current world (no call is logged).
+ *
+ * Models reading `struct drm_mm` (include/drm/drm_mm.h) under its owner's lock.
+ *
+ * @example
+ *   a.withInner((_, mm: MmView) => mm.nodes().length);
+ */
 export interface MmView {
   /** The holes in drm_mm_for_each_hole order (most recent first). */
   holes(): [bigint, bigint][];
@@ -103,7 +140,16 @@ function dropped(what: string): DrmstateError {
   return new DrmstateError('BAD_ARGUMENT', `${what} was dropped: make a new handle instead of using this one`);
 }
 
-/** @internal The shared, reference-counted state behind an allocator handle and its node handles. */
+/**
+ * The shared, reference-counted state behind an allocator handle and its node handles: the Rust
+ * `Arc` around the allocator's inner state. Not for direct use.
+ *
+ * Models the lifetime of `struct drm_mm` (include/drm/drm_mm.h) under the seed thread's `Allocator`.
+ *
+ * @internal
+ * @example
+ *   // Made by Allocator.new; every Node handle holds one reference.
+ */
 export class Shared<I extends object> {
   /** One for the allocator handle, one per live node handle. */
   refs = 1;
