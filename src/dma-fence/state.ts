@@ -98,9 +98,15 @@ export function initialDmaFenceState(): DmaFenceState {
   });
 }
 
+let lastScalars: { counter: string; stub: FenceRecord | null; hash: Hash64 } = { counter: '', stub: null, hash: { lo: 0, hi: 0 } };
+
 /** The incremental hash of the slice. */
 export function hashDmaFenceState(s: DmaFenceState): Hash64 {
-  let h = hashString(`${s.counter}|${s.stub ? encodeFence(s.stub) : '-'}`, 0xf3);
+  // The counter and the stub change rarely: remember the hash of the last pair seen (a pure cache).
+  if (s.counter !== lastScalars.counter || s.stub !== lastScalars.stub) {
+    lastScalars = { counter: s.counter, stub: s.stub, hash: hashString(`${s.counter}|${s.stub ? encodeFence(s.stub) : '-'}`, 0xf3) };
+  }
+  let h = lastScalars.hash;
   h = addHash(h, s.contexts.hash);
   h = addHash(h, s.fences.hash);
   h = addHash(h, s.cbs.hash);

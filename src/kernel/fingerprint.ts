@@ -1,20 +1,20 @@
-import { type Hash64, ZERO_HASH, addHash, hashString, hashToHex } from '../world/hash.js';
+import { type Hash64, hashString, hashToHex } from '../world/hash.js';
 import type { World } from '../world/World.js';
 import { PROTOCOLS } from './protocols.js';
 
-const SEEDS = new Map<string, Hash64>();
-function seedOf(key: string): Hash64 {
-  let s = SEEDS.get(key);
-  if (s === undefined) SEEDS.set(key, (s = hashString(key, 0x5eed)));
-  return s;
-}
+const TASKS_SEED = hashString('tasks', 0x5eed);
+const PROTOCOL_SEEDS = PROTOCOLS.map((p) => hashString(p.key, 0x5eed));
 
-function mix(h: Hash64, seed: Hash64): Hash64 {
+const acc = { lo: 0, hi: 0 };
+
+/** Adds the mix of a part's hash under its seed into `acc` (no allocation: a hot path). */
+function mixInto(h: Hash64, seed: Hash64): void {
   let a = Math.imul((h.lo ^ seed.lo) >>> 0, 0x9e3779b1);
   let b = Math.imul((h.hi ^ seed.hi) >>> 0, 0x85ebca77);
   a ^= b >>> 15;
   b ^= a >>> 13;
-  return { lo: a >>> 0, hi: b >>> 0 };
+  acc.lo = (acc.lo + (a >>> 0)) >>> 0;
+  acc.hi = (acc.hi + (b >>> 0)) >>> 0;
 }
 
 /**
@@ -26,7 +26,12 @@ function mix(h: Hash64, seed: Hash64): Hash64 {
  *   fingerprint(initialWorld()); // '…16 hex digits…'
  */
 export function fingerprint(world: World): string {
-  let h = mix(world.tasks.hash, seedOf('tasks'));
-  for (const p of PROTOCOLS) h = addHash(h, mix(p.hash(world[p.key] as never), seedOf(p.key)));
-  return hashToHex(addHash(h, ZERO_HASH));
+  acc.lo = 0;
+  acc.hi = 0;
+  mixInto(world.tasks.hash, TASKS_SEED);
+  for (let i = 0; i < PROTOCOLS.length; i++) {
+    const p = PROTOCOLS[i] as (typeof PROTOCOLS)[number];
+    mixInto(p.hash(world[p.key] as never), PROTOCOL_SEEDS[i] as Hash64);
+  }
+  return hashToHex(acc);
 }

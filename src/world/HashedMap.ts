@@ -10,9 +10,15 @@ import { type Hash64, ZERO_HASH, addHash, entryHash, subHash } from './hash.js';
  *
  * INVARIANT: `hash` equals the sum of `entryHash(tag, key, encode(value))` over all entries.
  */
+/** A value with the hash of its entry, so that replacing it never hashes the old value again. */
+interface Slot<V> {
+  readonly value: V;
+  readonly h: Hash64;
+}
+
 export class HashedMap<V> {
   private constructor(
-    private readonly map: IMap<string, V>,
+    private readonly map: IMap<string, Slot<V>>,
     /** The order-independent hash of all entries. */
     readonly hash: Hash64,
     private readonly tag: string,
@@ -27,7 +33,7 @@ export class HashedMap<V> {
    * @param encode Must be canonical: equal values encode to equal strings.
    */
   static empty<V>(tag: string, encode: (v: V) => string): HashedMap<V> {
-    return new HashedMap(IMap<string, V>(), ZERO_HASH, tag, encode);
+    return new HashedMap(IMap<string, Slot<V>>(), ZERO_HASH, tag, encode);
   }
 
   /** Builds a map from entries, in any order (the hash does not depend on it). */
@@ -44,7 +50,7 @@ export class HashedMap<V> {
 
   /** The value at `key`, or undefined. */
   get(key: string): V | undefined {
-    return this.map.get(key);
+    return this.map.get(key)?.value;
   }
 
   /** Whether `key` has a value. */
@@ -56,22 +62,23 @@ export class HashedMap<V> {
   set(key: string, value: V): HashedMap<V> {
     const old = this.map.get(key);
     let h = this.hash;
-    if (old !== undefined || this.map.has(key)) h = subHash(h, entryHash(this.tag, key, this.encode(old as V)));
-    h = addHash(h, entryHash(this.tag, key, this.encode(value)));
-    return new HashedMap(this.map.set(key, value), h, this.tag, this.encode);
+    if (old !== undefined) h = subHash(h, old.h);
+    const eh = entryHash(this.tag, key, this.encode(value));
+    h = addHash(h, eh);
+    return new HashedMap(this.map.set(key, { value, h: eh }), h, this.tag, this.encode);
   }
 
   /** A new map without `key`. */
   delete(key: string): HashedMap<V> {
-    if (!this.map.has(key)) return this;
-    const old = this.map.get(key) as V;
-    const h = subHash(this.hash, entryHash(this.tag, key, this.encode(old)));
+    const old = this.map.get(key);
+    if (old === undefined) return this;
+    const h = subHash(this.hash, old.h);
     return new HashedMap(this.map.delete(key), h, this.tag, this.encode);
   }
 
   /** The entries, in no particular order. */
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
+  *entries(): IterableIterator<[string, V]> {
+    for (const [k, slot] of this.map.entries()) yield [k, slot.value];
   }
 
   /** The keys, in no particular order. */
@@ -81,13 +88,13 @@ export class HashedMap<V> {
 
   /** The entries sorted by key: the canonical order for snapshots and listings. */
   sortedEntries(): [string, V][] {
-    return [...this.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return [...this.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
   /** Recomputes the hash from scratch (for tests of the incremental hash). */
   recomputeHash(): Hash64 {
     let h = ZERO_HASH;
-    for (const [k, v] of this.map.entries()) h = addHash(h, entryHash(this.tag, k, this.encode(v)));
+    for (const [k, slot] of this.map.entries()) h = addHash(h, entryHash(this.tag, k, this.encode(slot.value)));
     return h;
   }
 }

@@ -38,6 +38,8 @@ export interface FailOutcome extends OutcomeBase {
 export type Outcome = OkOutcome | FailOutcome;
 
 const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+const NO_VALUES: { readonly [k: string]: OutcomeValue } = Object.freeze({});
+const PLAIN_OK: OkOutcome = Object.freeze({ ok: true, violations: NO_VIOLATIONS });
 
 /**
  * Builds a successful outcome.
@@ -45,8 +47,13 @@ const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
  * @example
  *   ok({ status: 1 }); // { ok: true, status: 1, violations: [] }
  */
-export function ok(values: { readonly [k: string]: OutcomeValue } = {}, violations: readonly Violation[] = NO_VIOLATIONS): OkOutcome {
-  return { ok: true, ...values, violations };
+export function ok(values: { readonly [k: string]: OutcomeValue } = NO_VALUES, violations: readonly Violation[] = NO_VIOLATIONS): OkOutcome {
+  // The common answer "0, nothing returned" is one shared frozen object (a replay hot path).
+  if (values === NO_VALUES && violations === NO_VIOLATIONS) return PLAIN_OK;
+  const o: Record<string, unknown> = { ok: true };
+  for (const k in values) o[k] = values[k];
+  o.violations = violations;
+  return o as OkOutcome;
 }
 
 /** Builds an errno outcome (`{ ok: false, errno }`), with any values the call also returns. */

@@ -1,4 +1,4 @@
-import { produce } from "immer";
+import { freeze } from "immer";
 import type { Hash64 } from './hash.js';
 import { HashedMap } from './HashedMap.js';
 
@@ -50,12 +50,15 @@ export function tasksHash(world: World): Hash64 {
 }
 
 /**
- * A new world with one slice (or the task table) replaced: the new root goes into an immer draft
- * of the small top-level object, so the result is frozen and shares every other slice.
+ * A new world with one slice (or the task table) replaced: a shallow copy of the small top-level
+ * object with the new root, frozen by immer, sharing every other slice.
+ *
+ * ABSTRACTION: this is what `produce(world, d => { d[key] = slice })` yields, without the draft
+ * proxy (replay is a hot path; see docs/api.md).
  */
 export function withSlice<K extends keyof World>(world: World, key: K, slice: World[K]): World {
   if (world[key] === slice) return world;
-  return produce(world, (d) => {
-    (d as unknown as Record<string, unknown>)[key as string] = slice;
-  });
+  const next = { ...world } as Record<string, unknown>;
+  next[key as string] = slice;
+  return freeze(next) as unknown as World;
 }

@@ -45,12 +45,44 @@ export function subHash(a: Hash64, b: Hash64): Hash64 {
   return { lo: (a.lo - b.lo) >>> 0, hi: (a.hi - b.hi) >>> 0 };
 }
 
-/** The hash of one keyed entry: its key and its canonical encoding, mixed under a tag. */
+/**
+ * The hash of one keyed entry: its tag, key and canonical encoding, hashed as the string
+ * `tag \0 key \0 encoded` would be, without building that string (a hot path).
+ */
 export function entryHash(tag: string, key: string, encoded: string): Hash64 {
-  return hashString(`${tag}\u0000${key}\u0000${encoded}`);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let part = 0; part < 3; part++) {
+    const s = part === 0 ? tag : part === 1 ? key : encoded;
+    if (part > 0) {
+      h1 = Math.imul(h1, 2654435761);
+      h2 = Math.imul(h2, 1597334677);
+    }
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return { lo: h1 >>> 0, hi: h2 >>> 0 };
+}
+
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hex32(x: number): string {
+  return (
+    (HEX_BYTE[(x >>> 24) & 0xff] as string) +
+    (HEX_BYTE[(x >>> 16) & 0xff] as string) +
+    (HEX_BYTE[(x >>> 8) & 0xff] as string) +
+    (HEX_BYTE[x & 0xff] as string)
+  );
 }
 
 /** Renders a hash as 16 lowercase hex digits (`hi` then `lo`). */
 export function hashToHex(h: Hash64): string {
-  return h.hi.toString(16).padStart(8, '0') + h.lo.toString(16).padStart(8, '0');
+  return hex32(h.hi) + hex32(h.lo);
 }

@@ -49,6 +49,33 @@ export function outcomeToJson(outcome: Outcome): OutcomeJson {
   return o as OutcomeJson;
 }
 
+/**
+ * Whether a computed outcome renders to a recorded JSON outcome, without rendering it (a replay hot
+ * path): bigints equal their decimal strings, an empty `violations` equals its absence.
+ */
+export function outcomeMatches(outcome: Outcome, recorded: OutcomeJson): boolean {
+  let n = 0;
+  for (const k in outcome) {
+    const v = outcome[k];
+    if (v === undefined) continue;
+    if (k === 'violations') {
+      const vs = v as Outcome['violations'];
+      if (vs.length === 0) continue;
+      if (!jsonEqual(vs.map((x) => ({ kind: x.kind, message: x.message })), recorded.violations)) return false;
+      n++;
+      continue;
+    }
+    n++;
+    const r = recorded[k];
+    if (typeof v === 'bigint') {
+      if (typeof r !== 'string' || r !== v.toString()) return false;
+    } else if (typeof v === 'object' && v !== null) {
+      if (!jsonEqual(toJsonValue(v), r)) return false;
+    } else if (v !== r) return false;
+  }
+  return n === Object.keys(recorded).length;
+}
+
 /** Renders an event for JSON (u64 bigints as decimal strings). */
 export function eventToJson(event: Event): Event {
   return toJsonValue(event) as Event;
@@ -71,6 +98,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Whether a value is 16 lowercase hex digits (checked by hand: a replay hot path). */
+function isFingerprint(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length !== 16) return false;
+  for (let i = 0; i < 16; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /**
  * Checks one parsed log line and returns it as an entry.
  *
@@ -84,9 +121,92 @@ export function readEntry(v: unknown, line: number, expectedSeq: number): LogEnt
     throw new DrmstateError('BAD_LOG_LINE', 'expected an event object with a string "type"', { line, field: 'event' });
   if (!isObject(v.outcome) || typeof v.outcome.ok !== 'boolean')
     throw new DrmstateError('BAD_LOG_LINE', 'expected an outcome object with a boolean "ok"', { line, field: 'outcome' });
-  if (typeof v.fingerprint !== 'string' || !/^[0-9a-f]{16}$/.test(v.fingerprint))
+  if (!isFingerprint(v.fingerprint))
     throw new DrmstateError('BAD_LOG_LINE', 'expected a fingerprint of 16 hex digits', { line, field: 'fingerprint' });
   return v as unknown as LogEntry;
+}
+
+function readHeader(first: string | undefined, file: string | undefined): LogHeader {
+  if (first === undefined || first === '') throw new DrmstateError('BAD_LOG_LINE', 'empty log: expected a header line', { line: 1, file });
+  let header: unknown;
+  try {
+    header = JSON.parse(first);
+  } catch {
+    throw new DrmstateError('BAD_LOG_LINE', 'the header is not valid JSON', { line: 1, file });
+  }
+  if (!isObject(header) || header.format !== LOG_FORMAT)
+    throw new DrmstateError('BAD_LOG_LINE', `not a drmstate log: the header must have "format": "${LOG_FORMAT}"`, { line: 1, file, field: 'format' });
+  if (header.version !== LOG_VERSION)
+    throw new DrmstateError('BAD_LOG_LINE', `unsupported log version ${JSON.stringify(header.version)} (this drmstate reads ${LOG_VERSION})`, {
+      line: 1,
+      file,
+      field: 'version',
+    });
+  return header as unknown as LogHeader;
+}
+
+/** A log being read lazily: the header, then its entries one at a time. */
+export interface LogReader {
+  readonly header: LogHeader;
+  /** The entries, parsed as they are iterated (once). Throws as {@link parseLog} does. */
+  readonly entries: Iterable<LogEntry>;
+  /** After iteration: the torn last line that `repair` dropped, if any. */
+  torn(): ParsedLog['torn'];
+}
+
+/**
+ * Reads a log file's text lazily: entries are parsed while they are iterated, so a replay never
+ * holds the whole parsed log (see {@link parseLog} for the rules).
+ *
+ * @throws {DrmstateError} `BAD_LOG_LINE` for a bad header at once; the other errors while iterating.
+ */
+export function readLog(text: string, options: { repair?: boolean; file?: string } = {}): LogReader {
+  const file = options.file;
+  const endsWithNewline = text.endsWith('\n');
+  const firstEnd = text.indexOf('\n');
+  const header = readHeader(firstEnd < 0 ? text : text.slice(0, firstEnd), file);
+  let torn: ParsedLog['torn'];
+  function* entries(): Generator<LogEntry> {
+    if (firstEnd < 0) return;
+    let pos = firstEnd + 1;
+    let lineNo = 1;
+    let count = 0;
+    while (pos < text.length) {
+      lineNo++;
+      let end = text.indexOf('\n', pos);
+      const last = end < 0 || end === text.length - 1;
+      if (end < 0) end = text.length;
+      const raw = text.slice(pos, end);
+      pos = end + 1;
+      let v: unknown;
+      let reason: string | undefined;
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        reason = 'bad JSON';
+      }
+      if (last && !endsWithNewline) reason = reason ? `${reason}, no newline` : 'no newline';
+      if (reason !== undefined) {
+        if (!last) throw new DrmstateError('BAD_LOG_LINE', reason, { line: lineNo, file });
+        if (!options.repair)
+          throw new DrmstateError(
+            'TORN_LOG',
+            `the last line is torn (${reason}); ${count} intact entries precede it — rerun with --repair to keep them`,
+            { line: lineNo, file },
+          );
+        torn = { line: lineNo, reason };
+        return;
+      }
+      let e: LogEntry;
+      try {
+        e = readEntry(v, lineNo, ++count);
+      } catch (err) {
+        throw err instanceof DrmstateError ? err.at({ file, line: lineNo }) : err;
+      }
+      yield e;
+    }
+  }
+  return { header, entries: { [Symbol.iterator]: entries }, torn: () => torn };
 }
 
 /**
@@ -100,58 +220,10 @@ export function readEntry(v: unknown, line: number, expectedSeq: number): LogEnt
  *   header or a bad line elsewhere, naming the line and field.
  */
 export function parseLog(text: string, options: { repair?: boolean; file?: string } = {}): ParsedLog {
-  const file = options.file;
-  const endsWithNewline = text.endsWith('\n');
-  const lines = text.split('\n');
-  if (endsWithNewline) lines.pop();
-  if (lines.length === 0 || lines[0] === '')
-    throw new DrmstateError('BAD_LOG_LINE', 'empty log: expected a header line', { line: 1, file });
-  let header: unknown;
-  try {
-    header = JSON.parse(lines[0] as string);
-  } catch {
-    throw new DrmstateError('BAD_LOG_LINE', 'the header is not valid JSON', { line: 1, file });
-  }
-  if (!isObject(header) || header.format !== LOG_FORMAT)
-    throw new DrmstateError('BAD_LOG_LINE', `not a drmstate log: the header must have "format": "${LOG_FORMAT}"`, { line: 1, file, field: 'format' });
-  if (header.version !== LOG_VERSION)
-    throw new DrmstateError('BAD_LOG_LINE', `unsupported log version ${JSON.stringify(header.version)} (this drmstate reads ${LOG_VERSION})`, {
-      line: 1,
-      file,
-      field: 'version',
-    });
-  const entries: LogEntry[] = [];
-  let torn: ParsedLog['torn'];
-  for (let i = 1; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const last = i === lines.length - 1;
-    const raw = lines[i] as string;
-    let v: unknown;
-    let reason: string | undefined;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      reason = 'bad JSON';
-    }
-    if (last && !endsWithNewline) reason = reason ? `${reason}, no newline` : 'no newline';
-    if (reason !== undefined) {
-      if (!last) throw new DrmstateError('BAD_LOG_LINE', `${reason}`, { line: lineNo, file });
-      if (!options.repair)
-        throw new DrmstateError(
-          'TORN_LOG',
-          `the last line is torn (${reason}); ${entries.length} intact entries precede it — rerun with --repair to keep them`,
-          { line: lineNo, file },
-        );
-      torn = { line: lineNo, reason };
-      break;
-    }
-    try {
-      entries.push(readEntry(v, lineNo, entries.length + 1));
-    } catch (e) {
-      throw e instanceof DrmstateError ? e.at({ file, line: lineNo }) : e;
-    }
-  }
-  return torn ? { header: header as unknown as LogHeader, entries, torn } : { header: header as unknown as LogHeader, entries };
+  const r = readLog(text, options);
+  const entries = [...r.entries];
+  const torn = r.torn();
+  return torn ? { header: r.header, entries, torn } : { header: r.header, entries };
 }
 
 /**

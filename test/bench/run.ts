@@ -1,0 +1,14 @@
+/**
+ * `npm run bench`: every benchmark, ending with one JSON line per result:
+ * `{ "bench", "value", "unit", "baseline", "ratio" }` — the ratio is the measurement divided by a
+ * baseline measured in the same run, and `baseline` says what that was.
+ */
+import { runDrmMmBench } from './drmMm.bench.js';
+import { runReplayBench } from './replay.bench.js';
+
+const results = [];
+process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
+results.push(...(await runReplayBench()));
+process.stderr.write('drm_mm benchmarks…\n');
+results.push(...(await runDrmMmBench()));
+for (const r of results) console.log(JSON.stringify(r));
