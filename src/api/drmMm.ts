@@ -136,6 +136,11 @@ export interface MmView {
   info(): MmInfo;
 }
 
+/** The start an insertion returned. */
+function startOf(o: Outcome): bigint {
+  return o.start as bigint;
+}
+
 function dropped(what: string): DrmstateError {
   return new DrmstateError('BAD_ARGUMENT', `${what} was dropped: make a new handle instead of using this one`);
 }
@@ -476,10 +481,6 @@ export class Node<I extends object = AllocInner> {
     return this.shared;
   }
 
-  private start_(o: Outcome): bigint {
-    return o.start as bigint;
-  }
-
   /**
    * Inserts this node (cleared or removed) by best fit over the whole range; the value is its start.
    *
@@ -491,7 +492,7 @@ export class Node<I extends object = AllocInner> {
    */
   insert(size: bigint): Result<bigint> {
     const s = this.use();
-    return result(s.call({ type: 'drm_mm_insert_node', mm: s.mm, node: this.name, size }), (o) => this.start_(o));
+    return result(s.call({ type: 'drm_mm_insert_node', mm: s.mm, node: this.name, size }), startOf);
   }
 
   /**
@@ -519,7 +520,7 @@ export class Node<I extends object = AllocInner> {
         mode: options.mode ?? 'best',
         ...(options.once === true ? { once: true } : {}),
       }),
-      (o) => this.start_(o),
+      startOf,
     );
   }
 
@@ -545,7 +546,7 @@ export class Node<I extends object = AllocInner> {
         mode: options.mode ?? 'best',
         ...(options.once === true ? { once: true } : {}),
       }),
-      (o) => this.start_(o),
+      startOf,
     );
   }
 
