@@ -1,0 +1,73 @@
+/**
+ * drmstate: an executable, model-checked model of the object-lifetime and locking protocols of
+ * Linux GPU drivers. The one public entry: every export is named here, grouped by area.
+ *
+ * @example
+ *   import { Kernel, DmaFenceCtx } from 'drmstate';
+ *   const k = new Kernel();
+ *   const fence = DmaFenceCtx.new(k).newFence();
+ *   fence.registerCallback('done');
+ *   fence.signal(); // { ok: true, value: ['done'], violations: [] }
+ */
+
+// Errors and errnos.
+export { DrmstateError, type DrmstateErrorCode, type ErrorLocation } from './errors.js';
+export { ERRNO_VALUES, MAX_ERRNO, isErrno, type Errno } from './errno.js';
+
+// The world: events, outcomes, violations, fingerprints, the log format.
+export type { Event } from './world/Event.js';
+export type { FailOutcome, OkOutcome, Outcome, OutcomeValue } from './world/Outcome.js';
+export { VIOLATION_KINDS, type Violation, type ViolationKind } from './world/Violation.js';
+export type { TaskState, World, WorldSlices } from './world/World.js';
+export type { ApplyResult, EventDef, Invariant, Protocol } from './world/Protocol.js';
+export type { EventSchema, FieldSpec } from './world/fields.js';
+export {
+  LOG_FORMAT,
+  LOG_VERSION,
+  outcomeToJson,
+  parseLog,
+  readLog,
+  type LogEntry,
+  type LogHeader,
+  type LogReader,
+  type OutcomeJson,
+  type ParsedLog,
+} from './world/logFormat.js';
+
+// The composed kernel: apply, replay, snapshots, the Kernel handle.
+export { apply, checkEvent, initialWorld } from './kernel/apply.js';
+export { fingerprint } from './kernel/fingerprint.js';
+export { Kernel } from './kernel/Kernel.js';
+export { LogWriter } from './kernel/LogWriter.js';
+export { PROTOCOLS, eventTypes } from './kernel/protocols.js';
+export { replay, worldAt, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
+export { SNAPSHOT_FORMAT, readSnapshot, takeSnapshot, type Snapshot } from './kernel/snapshot.js';
+
+// dma_fence: the Rust-style API, reads, invariants.
+export { DmaFence, DmaFenceCtx, SignallingSection } from './api/dmaFence.js';
+export type { Result } from './api/result.js';
+export { fenceInfo, type FenceFlags, type FenceInfo } from './dma-fence/query.js';
+export { dmaFenceInvariants } from './dma-fence/invariants.js';
+export { dmaFenceProtocol } from './dma-fence/protocol.js';
+
+// drm_mm: the Rust-style API, reads, invariants.
+export { Allocator, Node, Scan, Shared, type AllocInner, type AllocatorOptions, type InsertOptions, type ScanOptions } from './api/drmMm.js';
+export { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo, type MmInfo, type NodeInfo } from './drm-mm/protocol.js';
+
+// Statecharts.
+export { MACHINES } from '../machines/index.js';
+export { dmaFenceMachine } from '../machines/dmaFence.machine.js';
+export { dmaFenceCbMachine } from '../machines/dmaFenceCb.machine.js';
+export { signallingSectionMachine } from '../machines/signallingSection.machine.js';
+export { drmMmNodeMachine } from '../machines/drmMmNode.machine.js';
+export { compileMachine, decide, type Branch, type BranchMeta, type MachineTable } from '../machines/machineTable.js';
+
+// Test generation from the statecharts.
+export { ADAPTERS } from './testgen/adapters/index.js';
+export type { AnyMachineAdapter, Answer, MachineAdapter, MachineEvent } from './testgen/MachineAdapter.js';
+export { generatePaths, type GeneratedPath } from './testgen/generatePaths.js';
+export { runMachinePaths, runPath, type MachineCoverage, type PathFailure } from './testgen/runPaths.js';
+
+// The command line.
+export { main } from './cli/main.js';
+export type { CliIo } from './cli/io.js';
