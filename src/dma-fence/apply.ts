@@ -36,14 +36,16 @@ function unknown(what: string, name: string, field: string): DrmstateError {
 }
 
 function find(s: DmaFenceState, name: string, field = 'fence'): Found {
-  if (s.stubNames.has(name) && s.stub) return { rec: s.stub, isStub: true };
+  if (s.stubNames.size > 0 && s.stubNames.has(name) && s.stub) return { rec: s.stub, isStub: true };
   const rec = s.fences.get(name);
   if (rec === undefined) throw unknown('fence', name, field);
   return { rec, isStub: false };
 }
 
 function put(s: DmaFenceState, name: string, f: Found, rec: FenceRecord): DmaFenceState {
-  return f.isStub ? { ...s, stub: Object.freeze(rec) } : { ...s, fences: s.fences.set(name, Object.freeze(rec)) };
+  if (f.isStub) return { ...s, stub: rec };
+  // Built field by field: this runs for nearly every call (the replay hot path).
+  return { counter: s.counter, contexts: s.contexts, fences: s.fences.set(name, rec), cbs: s.cbs, stub: s.stub, stubNames: s.stubNames };
 }
 
 function withFences(world: World, slice: DmaFenceState): World {

@@ -22,11 +22,16 @@ export function initialWorld(): World {
  * @throws {DrmstateError} `MALFORMED_EVENT`.
  */
 export function checkEvent(event: unknown): Event {
+  return checked(event).event;
+}
+
+function checked(event: unknown): { event: Event; protocol: (typeof PROTOCOLS)[number] } {
   if (typeof event !== 'object' || event === null || Array.isArray(event))
     throw new DrmstateError('MALFORMED_EVENT', `an event must be an object with a "type", got ${JSON.stringify(event)}`);
   const type = (event as { type?: unknown }).type;
   if (typeof type !== 'string') throw new DrmstateError('MALFORMED_EVENT', 'an event needs a string "type" (the kernel function)', { field: 'type' });
-  if (protocolOf(type) === undefined) {
+  const protocol = protocolOf(type);
+  if (protocol === undefined) {
     const near = eventTypes().filter((t) => t.startsWith(type.split('_').slice(0, 2).join('_')));
     throw new DrmstateError(
       'MALFORMED_EVENT',
@@ -34,7 +39,7 @@ export function checkEvent(event: unknown): Event {
       { field: 'type' },
     );
   }
-  return event as Event;
+  return { event: event as Event, protocol };
 }
 
 /**
@@ -49,7 +54,6 @@ export function checkEvent(event: unknown): Event {
  *   outcome.context; // 1n
  */
 export function apply(world: World, event: unknown): ApplyResult {
-  const ev = checkEvent(event);
-  const p = protocolOf(ev.type) as (typeof PROTOCOLS)[number];
-  return p.apply(world, p.decode(ev));
+  const { event: ev, protocol } = checked(event);
+  return protocol.apply(world, protocol.decode(ev));
 }

@@ -1,4 +1,5 @@
 import { DrmstateError } from '../errors.js';
+import { withTransientEdits } from '../world/HashedMap.js';
 import type { LogEntry } from '../world/logFormat.js';
 import { outcomeMatches, outcomeToJson } from '../world/logFormat.js';
 import type { World } from '../world/World.js';
@@ -35,6 +36,18 @@ export type ReplayResult =
 export function replay(
   entries: Iterable<LogEntry>,
   options: { from?: Snapshot; verify?: boolean; upTo?: number } = {},
+): ReplayResult {
+  // Intermediate worlds are never seen by anyone: rebuild with transient (in-place) edits, as
+  // immutable.js's withMutations does, and keep only the last world.
+  const r = withTransientEdits(() => replayPersistent(entries, options));
+  if (r.ok) return r;
+  // The failing call may have edited the world before it in place: rebuild that one persistently.
+  return { ...r, world: replayPersistent(entries, { ...options, upTo: r.seq, verify: false }).world };
+}
+
+function replayPersistent(
+  entries: Iterable<LogEntry>,
+  options: { from?: Snapshot; verify?: boolean; upTo?: number },
 ): ReplayResult {
   let world = options.from ? readSnapshot(options.from) : initialWorld();
   const start = options.from ? options.from.seq : 0;

@@ -2,6 +2,28 @@ import { Map as IMap } from 'immutable';
 import { type Hash64, ZERO_HASH, addHash, entryHash, subHash } from './hash.js';
 
 /**
+ * The edit session in force, if any: see {@link withTransientEdits}.
+ */
+let currentEdit: object | undefined;
+
+/**
+ * Runs `fn` as one transient edit session (immutable.js's `withMutations`, Clojure's transients):
+ * a map created or first changed inside the session is owned by it and later changes in the same
+ * session update it in place instead of copying a path. Only code that owns every intermediate
+ * world may use it — replay does, and keeps only the last world. Maps from before the session are
+ * never changed, and once the session ends every map behaves persistently again.
+ */
+export function withTransientEdits<T>(fn: () => T): T {
+  const outer = currentEdit;
+  currentEdit = {};
+  try {
+    return fn();
+  } finally {
+    currentEdit = outer;
+  }
+}
+
+/**
  * A persistent string-keyed map that carries the order-independent hash of its entries.
  *
  * Updates share structure with the old version (immutable.js HAMT underneath), so old worlds stay
@@ -9,6 +31,8 @@ import { type Hash64, ZERO_HASH, addHash, entryHash, subHash } from './hash.js';
  * values: a draft holds the new map as a whole, never a drafted copy of it.
  *
  * INVARIANT: `hash` equals the sum of `entryHash(tag, key, encode(value))` over all entries.
+ * Instances are immutable through their API (every field is readonly and private); they are not
+ * `Object.freeze`d, which would cost a shape change per update on the replay hot path.
  */
 /** A value with the hash of its entry, so that replacing it never hashes the old value again. */
 interface Slot<V> {
@@ -18,13 +42,44 @@ interface Slot<V> {
 
 export class HashedMap<V> {
   private constructor(
-    private readonly map: IMap<string, Slot<V>>,
-    /** The order-independent hash of all entries. */
-    readonly hash: Hash64,
+    private map: IMap<string, Slot<V>>,
+    private h: Hash64,
     private readonly tag: string,
     private readonly encode: (v: V) => string,
-  ) {
-    Object.freeze(this);
+    /** The edit session that owns this instance (see {@link withTransientEdits}). */
+    private edit: object | undefined = undefined,
+  ) {}
+
+  /** The order-independent hash of all entries. */
+  get hash(): Hash64 {
+    return this.h;
+  }
+
+  /** The underlying map, sealed if a finished edit session left it mutable. */
+  private sealed(): IMap<string, Slot<V>> {
+    if (this.edit !== undefined && this.edit !== currentEdit) {
+      // INVARIANT: a map owned by a finished session is made persistent before anyone shares it.
+      this.map = this.map.asImmutable();
+      this.edit = undefined;
+    }
+    return this.map;
+  }
+
+  /** A successor holding `map` and `h`: this very instance inside its own edit session. */
+  private next(map: IMap<string, Slot<V>>, h: Hash64): HashedMap<V> {
+    if (currentEdit !== undefined && this.edit === currentEdit) {
+      this.map = map;
+      this.h = h;
+      return this;
+    }
+    return new HashedMap(map, h, this.tag, this.encode, currentEdit);
+  }
+
+  /** The map to change: owned by the current session (copied into it on first change), or the persistent one. */
+  private target(): IMap<string, Slot<V>> {
+    const m = this.sealed();
+    if (currentEdit === undefined) return m;
+    return this.edit === currentEdit ? m : m.asMutable();
   }
 
   /**
@@ -61,19 +116,18 @@ export class HashedMap<V> {
   /** A new map with `key` set to `value`. */
   set(key: string, value: V): HashedMap<V> {
     const old = this.map.get(key);
-    let h = this.hash;
+    let h = this.h;
     if (old !== undefined) h = subHash(h, old.h);
     const eh = entryHash(this.tag, key, this.encode(value));
     h = addHash(h, eh);
-    return new HashedMap(this.map.set(key, { value, h: eh }), h, this.tag, this.encode);
+    return this.next(this.target().set(key, { value, h: eh }), h);
   }
 
   /** A new map without `key`. */
   delete(key: string): HashedMap<V> {
     const old = this.map.get(key);
     if (old === undefined) return this;
-    const h = subHash(this.hash, old.h);
-    return new HashedMap(this.map.delete(key), h, this.tag, this.encode);
+    return this.next(this.target().delete(key), subHash(this.h, old.h));
   }
 
   /** The entries, in no particular order. */

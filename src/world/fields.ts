@@ -58,19 +58,16 @@ function describe(v: unknown): unknown {
  */
 export function decodeFields<T>(event: Event, schema: EventSchema): T {
   const out: Record<string, unknown> = { type: event.type };
-  for (const key of Object.keys(event)) {
-    if (key !== 'type' && !Object.prototype.hasOwnProperty.call(schema, key)) {
-      const known = Object.keys(schema).join(', ');
-      throw malformed(event.type, key, `unknown field (${event.type} takes: ${known || 'no fields'})`);
-    }
-  }
-  for (const field of Object.keys(schema)) {
+  let present = 0;
+  for (const field in schema) {
     const spec = schema[field] as FieldSpec;
-    const v = Object.prototype.hasOwnProperty.call(event, field) ? event[field] : undefined;
+    // Schema fields are never Object.prototype's names, so a plain read finds only own fields.
+    const v = (event as Record<string, unknown>)[field];
     if (v === undefined) {
       if (spec.optional) continue;
       throw malformed(event.type, field, 'missing field');
     }
+    present++;
     switch (spec.kind) {
       case 'name':
         if (typeof v !== 'string' || v.length === 0)
@@ -99,6 +96,15 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
         if (err !== undefined) throw malformed(event.type, field, err);
         out[field] = v;
         break;
+      }
+    }
+  }
+  // Only when the event has more own fields than the schema matched is there an unknown one to name.
+  if (Object.keys(event).length !== present + 1) {
+    for (const key of Object.keys(event)) {
+      if (key !== 'type' && !Object.prototype.hasOwnProperty.call(schema, key)) {
+        const known = Object.keys(schema).join(', ');
+        throw malformed(event.type, key, `unknown field (${event.type} takes: ${known || 'no fields'})`);
       }
     }
   }
