@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceDrmMm, type RefOutcome } from './reference.js';
 
 /** Kernel-produced samples: one `{event, outcome}` per line, u64 values as decimal strings. */
-const CONFORMANCE_DIR = '/work/shared/conformance/drm_mm';
+// The kernel-produced samples, as copied into the repository from shared/conformance.
+const CONFORMANCE_DIR = join(import.meta.dirname, '../conformance/fixtures/drm_mm');
 
 interface Sample {
   readonly event: { readonly type: string; readonly [k: string]: unknown };
