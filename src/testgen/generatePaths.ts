@@ -29,6 +29,12 @@ function eventKey(e: EventObject): string {
   return JSON.stringify(e);
 }
 
+/** An event as `type(field=value, …)`, or its bare type when it has no payload. */
+export function formatEvent(e: EventObject): string {
+  const fields = Object.entries(e).filter(([k]) => k !== 'type');
+  return fields.length === 0 ? e.type : `${e.type}(${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`;
+}
+
 /**
  * Generates the transition-cover paths of a machine with xstate/graph: the shortest path to every
  * reachable state, and for every edge of the adjacency map the shortest path to its source followed
@@ -64,7 +70,7 @@ export function generatePaths(adapter: AnyMachineAdapter): GeneratedPath[] {
     seen.add(key);
     const end = real.length > 0 ? (real[real.length - 1]?.state as AnyMachineSnapshot) : initial;
     out.push({
-      description: `${leafOf(end)} via ${real.length === 0 ? '(initial)' : real.map((s) => s.event.type).join(' → ')}`,
+      description: `${leafOf(end)} via ${real.length === 0 ? '(initial)' : real.map((s) => formatEvent(s.event)).join(' → ')}`,
       steps: real,
       initial,
     });
