@@ -66,6 +66,15 @@ const KERNEL = 'drivers/gpu/drm/drm_mm.c';
 const BUGS = ['bug_on', 'use_after_free'];
 
 /** Every drm_mm event: its kernel function, fields (in C parameter order), answers and findings. */
+/** What a search asks for: a hole of `size`, aligned, of `color`, inside [range_start, range_end). */
+const SEARCH = {
+  size: { kind: 'u64' },
+  alignment: { kind: 'u64' },
+  color: { kind: 'u64' },
+  range_start: { kind: 'u64' },
+  range_end: { kind: 'u64' },
+} as const;
+
 export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
   drm_mm_init: {
     kernel: `drm_mm_init() (${KERNEL})`,
@@ -83,17 +92,7 @@ export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
   drm_mm_insert_node_in_range: {
     kernel: `drm_mm_insert_node_in_range() (${KERNEL})`,
     summary: 'Searches for a hole per mode and places the node in [range_start, range_end).',
-    fields: {
-      mm: { kind: 'name' },
-      node: { kind: 'name' },
-      size: { kind: 'u64' },
-      alignment: { kind: 'u64' },
-      color: { kind: 'u64' },
-      range_start: { kind: 'u64' },
-      range_end: { kind: 'u64' },
-      mode,
-      once,
-    },
+    fields: { mm: { kind: 'name' }, node: { kind: 'name' }, ...SEARCH, mode, once },
     returns: ['start'],
     errnos: ['ENOSPC'],
     violations: BUGS,
@@ -168,11 +167,7 @@ export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
     fields: {
       scan: { kind: 'name' },
       mm: { kind: 'name' },
-      size: { kind: 'u64' },
-      alignment: { kind: 'u64' },
-      color: { kind: 'u64' },
-      range_start: { kind: 'u64' },
-      range_end: { kind: 'u64' },
+      ...SEARCH,
       mode,
       once: { kind: 'bool', optional: true, doc: 'ors in DRM_MM_INSERT_ONCE: the scan then never places at the top' },
     },

@@ -28,6 +28,11 @@ export function hashString(s: string, seed = 0): Hash64 {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
+  return finish(h1, h2);
+}
+
+/** The final avalanche of both lanes. */
+function finish(h1: number, h2: number): Hash64 {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
@@ -64,11 +69,7 @@ export function entryHash(tag: string, key: string, encoded: string): Hash64 {
       h2 = Math.imul(h2 ^ c, 1597334677);
     }
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
-  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
-  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return { lo: h1 >>> 0, hi: h2 >>> 0 };
+  return finish(h1, h2);
 }
 
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
