@@ -2,6 +2,7 @@ import { EXIT, type CliIo } from './io.js';
 import { PATHS_HELP, pathsCommand } from './pathsCommand.js';
 import { REPLAY_HELP, replayCommand } from './replayCommand.js';
 import { RUN_HELP, runCommand } from './runCommand.js';
+import { VIZ_HELP, vizCommand } from './vizCommand.js';
 
 /** `drmstate --help`. */
 export const MAIN_HELP = `drmstate: an executable, model-checked model of the Linux GPU-driver protocols
@@ -13,14 +14,16 @@ Commands:
   run FILE...      run scenarios (one kernel call per line) and print the outcomes
   replay LOG       re-apply a recorded log and check every outcome and fingerprint
   paths            generate statechart test paths; --coverage runs them all
+  viz              draw a statechart: mermaid, dot, svg or scxml
 
 drmstate COMMAND --help tells more.
 `;
 
-const COMMANDS: { readonly [name: string]: { run: (argv: readonly string[], io: CliIo) => number; help: string } } = {
+const COMMANDS: { readonly [name: string]: { run: (argv: readonly string[], io: CliIo) => number | Promise<number>; help: string } } = {
   run: { run: runCommand, help: RUN_HELP },
   replay: { run: replayCommand, help: REPLAY_HELP },
   paths: { run: pathsCommand, help: PATHS_HELP },
+  viz: { run: vizCommand, help: VIZ_HELP },
 };
 
 /**
@@ -41,7 +44,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT.badInput;
   }
   try {
-    return c.run(rest, io);
+    return await c.run(rest, io);
   } catch (e) {
     if (e instanceof Error && /^(unknown option|--\w+ (needs|takes))/.test(e.message)) {
       io.stderr(`drmstate ${cmd}: ${e.message}\n\n${c.help}`);

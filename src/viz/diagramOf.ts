@@ -57,12 +57,10 @@ export interface Diagram {
 function guardText(g: unknown): string | undefined {
   if (g === undefined) return undefined;
   if (typeof g === 'string') return g;
-  if ((typeof g === 'object' || typeof g === 'function') && g !== null && 'type' in g) {
-    const type = String((g as { type: unknown }).type);
-    const inner = (g as { guards?: unknown }).guards;
-    if (type.startsWith('xstate.') && Array.isArray(inner)) return `${type.slice('xstate.'.length)}(${inner.map(guardText).join(', ')})`;
-    return type;
-  }
+  // xstate's not(), and() and or() return a function named after the combinator, holding `guards`.
+  const inner = (g as { guards?: unknown }).guards;
+  if (typeof g === 'function' && Array.isArray(inner)) return `${g.name}(${inner.map(guardText).join(', ')})`;
+  if (typeof g === 'object' && g !== null && 'type' in g) return String((g as { type: unknown }).type);
   throw new Error(`machine guards must be named; found ${String(g)}`);
 }
 

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MACHINES } from '../../machines/index.js';
+import { toDot } from '../../src/viz/toDot.js';
+import { toMermaid } from '../../src/viz/toMermaid.js';
+import { toScxml } from '../../src/viz/toScxml.js';
+import { cli, tempDir } from './helpers.js';
+
+describe('drmstate viz', () => {
+  for (const id of Object.keys(MACHINES)) {
+    it(`prints ${id} in every format`, async () => {
+      const machine = MACHINES[id]!;
+      expect(await cli('viz', '--machine', id, '--format', 'mermaid')).toEqual({ code: 0, out: toMermaid(machine), err: '' });
+      expect(await cli('viz', '--machine', id, '--format', 'dot')).toEqual({ code: 0, out: toDot(machine), err: '' });
+      expect(await cli('viz', '--machine', id, '--format', 'scxml')).toEqual({ code: 0, out: toScxml(machine), err: '' });
+      const svg = await cli('viz', `--machine=${id}`, '--format=svg');
+      expect(svg.code).toBe(0);
+      expect(svg.out).toMatch(/^(<\?xml|<svg)/);
+      expect(svg.out).toContain('<svg');
+    });
+  }
+
+  it('writes the drawing to --out instead of stdout', async () => {
+    const out = join(tempDir(), 'fence.mmd');
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'mermaid', '--out', out);
+    expect(r).toEqual({ code: 0, out: '', err: '' });
+    expect(readFileSync(out, 'utf8')).toBe(toMermaid(MACHINES['dma_fence']!));
+  });
+
+  it('exits 2 naming the machines for an unknown machine', async () => {
+    const r = await cli('viz', '--machine', 'drm_gem_object', '--format', 'dot');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('unknown machine "drm_gem_object"');
+    for (const id of Object.keys(MACHINES)) expect(r.err).toContain(id);
+  });
+
+  it('exits 2 naming the formats for an unknown format', async () => {
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'png');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown format "png" (formats: mermaid, dot, svg, scxml)');
+  });
+
+  it('exits 2 when --machine or --format is missing, or an option is unknown', async () => {
+    expect((await cli('viz', '--machine', 'dma_fence')).code).toBe(2);
+    expect((await cli('viz', '--format', 'dot')).code).toBe(2);
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--colour');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown option --colour');
+  });
+
+  it('exits 2 when --out cannot be written', async () => {
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--out', join(tempDir(), 'no', 'such', 'dir.dot'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('cannot write');
+  });
+
+  it('prints its help with --help, listing machines and formats', async () => {
+    const r = await cli('viz', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Usage: drmstate viz --machine NAME --format mermaid|dot|svg|scxml [--out FILE]');
+    expect(r.out).toContain(`Machines: ${Object.keys(MACHINES).sort().join(', ')}`);
+  });
+
+  it('is listed in drmstate --help', async () => {
+    const r = await cli('--help');
+    expect(r.out).toMatch(/^ {2}viz {2,}draw a statechart/m);
+  });
+});
