@@ -2,10 +2,9 @@ import { type Hash64, ZERO_HASH, addHash, entryHash, hashString, subHash } from 
 import {
   type RbKind,
   type RbNode,
-  rbErase,
+  RbTxn,
   rbFind,
   rbFirst,
-  rbInsert,
   rbItems,
   rbNeighbours,
 } from './rbtree.js';
@@ -75,12 +74,18 @@ export const ADDR_KIND: RbKind<Hole, bigint> = {
   itemHash: holeHash,
 };
 
-/** holes_size: insert_hole_size() descends left iff the new size is larger (largest first, ties after). */
+/**
+ * holes_size: insert_hole_size() descends left iff the new size is larger (largest first, ties after).
+ *
+ * Not hashed: only its in-order is observable (best_hole() and rb_prev() never depend on the
+ * shape), and that order, size descending then `seq`, follows from the holes (hashed in holes_addr)
+ * and hole_stack's order (`stackHash`), since `seq` and `stamp` are assigned together.
+ */
 export const SIZE_KIND: RbKind<Hole, Hole> = {
   goLeft: (item, at) => item.size > at.size,
   cmp: (key, at) => (key.size > at.size ? -1 : key.size < at.size ? 1 : key.seq < at.seq ? -1 : key.seq > at.seq ? 1 : 0),
   weight: () => 0n,
-  itemHash: holeHash,
+  augmented: false,
 };
 
 /** hole_stack, most recent first. ABSTRACTION: a list in the kernel; any balanced tree will do. */
@@ -88,6 +93,7 @@ export const STACK_KIND: RbKind<Hole, number> = {
   goLeft: (item, at) => item.stamp > at.stamp,
   cmp: (key, at) => (key > at.stamp ? -1 : key < at.stamp ? 1 : 0),
   weight: () => 0n,
+  augmented: false,
 };
 
 /** node_list, ascending start. ABSTRACTION: a list in the kernel; any balanced tree will do. */
@@ -95,6 +101,7 @@ export const LIST_KIND: RbKind<ListItem, bigint> = {
   goLeft: (item, at) => item.start < at.start,
   cmp: (key, at) => (key < at.start ? -1 : key > at.start ? 1 : 0),
   weight: () => 0n,
+  augmented: false,
 };
 
 function stackEntry(owner: string, below: string | undefined): Hash64 {
@@ -217,14 +224,15 @@ export class Mm implements MmFields {
     return [...rbItems(this.stack)];
   }
 
-  /** The hash of everything in this allocator that affects future answers. */
+  /**
+   * The hash of everything in this allocator that affects future answers: the holes with the exact
+   * shape of holes_addr (which find_hole_addr()'s pruned descent observes), and hole_stack's order.
+   * The node list follows from the holes and the allocator's range; holes_size's order from the
+   * holes and hole_stack (see {@link SIZE_KIND}).
+   */
   get hash(): Hash64 {
-    return this.byAddr === null ? this.stackHash : addHash(addHash(this.byAddr.hash, this.stackHash), rotl(this.bySize?.hash ?? ZERO_HASH));
+    return this.byAddr === null ? this.stackHash : addHash(this.byAddr.hash, this.stackHash);
   }
-}
-
-function rotl(h: Hash64): Hash64 {
-  return { lo: ((h.lo << 7) | (h.lo >>> 25)) >>> 0, hi: ((h.hi << 11) | (h.hi >>> 21)) >>> 0 };
 }
 
 /**
@@ -233,13 +241,28 @@ function rotl(h: Hash64): Hash64 {
  */
 export class MmTxn {
   f: { -readonly [K in keyof MmFields]: MmFields[K] };
+  /** One copy-on-write transaction per tree, opened by the first update (see {@link RbTxn}). */
+  private listT: RbTxn<ListItem, bigint> | undefined;
+  private addrT: RbTxn<Hole, bigint> | undefined;
+  private sizeT: RbTxn<Hole, Hole> | undefined;
+  private stackT: RbTxn<Hole, number> | undefined;
 
   constructor(mm: Mm) {
-    this.f = { ...mm.fields() };
+    this.f = mm.fields();
   }
 
+  /** The new allocator; the workspace must not be used afterwards. */
   done(): Mm {
-    return new Mm(this.f);
+    const f = this.f;
+    if (this.listT !== undefined) f.list = this.listT.finish();
+    if (this.addrT !== undefined) f.byAddr = this.addrT.finish();
+    if (this.sizeT !== undefined) f.bySize = this.sizeT.finish();
+    if (this.stackT !== undefined) f.stack = this.stackT.finish();
+    return new Mm(f);
+  }
+
+  private list(): RbTxn<ListItem, bigint> {
+    return (this.listT ??= new RbTxn(LIST_KIND, this.f.list));
   }
 
   /** The linked node after the owner (`list_next_entry`), or undefined for the head. */
@@ -250,13 +273,17 @@ export class MmTxn {
 
   /** list_add() of an allocated node in address order. */
   link(item: ListItem): void {
-    this.f.list = rbInsert(LIST_KIND, this.f.list, item);
+    const t = this.list();
+    t.insert(item);
+    this.f.list = t.root;
     this.f.count++;
   }
 
   /** list_del() of a node. */
   unlink(start: bigint): void {
-    this.f.list = rbErase(LIST_KIND, this.f.list, start);
+    const t = this.list();
+    t.erase(start);
+    this.f.list = t.root;
     this.f.count--;
   }
 
@@ -289,9 +316,15 @@ export class MmTxn {
     };
     const top = rbFirst(f.stack);
     f.stackHash = addHash(f.stackHash, stackEntry(owner, top?.owner));
-    f.bySize = rbInsert(SIZE_KIND, f.bySize, hole);
-    f.byAddr = rbInsert(ADDR_KIND, f.byAddr, hole);
-    f.stack = rbInsert(STACK_KIND, f.stack, hole);
+    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize));
+    st.insert(hole);
+    f.bySize = st.root;
+    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr));
+    at.insert(hole);
+    f.byAddr = at.root;
+    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
+    kt.insert(hole);
+    f.stack = kt.root;
   }
 
   /** Models rm_hole() (drm_mm.c): the hole leaves hole_stack, holes_size and holes_addr. */
@@ -303,9 +336,15 @@ export class MmTxn {
       f.stackHash = subHash(f.stackHash, stackEntry(above.owner, hole.owner));
       f.stackHash = addHash(f.stackHash, stackEntry(above.owner, below?.owner));
     }
-    f.stack = rbErase(STACK_KIND, f.stack, hole.stamp);
-    f.bySize = rbErase(SIZE_KIND, f.bySize, hole);
-    f.byAddr = rbErase(ADDR_KIND, f.byAddr, hole.addr);
+    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
+    kt.erase(hole.stamp);
+    f.stack = kt.root;
+    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize));
+    st.erase(hole);
+    f.bySize = st.root;
+    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr));
+    at.erase(hole.addr);
+    f.byAddr = at.root;
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Hash64, ZERO_HASH } from '../world/hash.js';
+import type { Hash64 } from '../world/hash.js';
 
 /**
  * A persistent, path-copying red-black tree whose insert and erase rebalance exactly as the
@@ -37,21 +37,39 @@ export interface RbKind<T, K> {
   readonly cmp: (key: K, at: T) => number;
   /** The augmented weight of an item (0n for unaugmented trees). */
   readonly weight: (item: T) => bigint;
+  /**
+   * False for trees whose weight is always 0n: their `max` stays 0n and is never recomputed
+   * (a hot path: BigInt comparisons per copied node).
+   */
+  readonly augmented?: boolean;
   /** The hash of an item, or undefined for trees whose shape need not be hashed. */
   readonly itemHash?: (item: T) => Hash64;
 }
 
-interface WNode<T> {
-  item: T;
-  left: WNode<T> | null;
-  right: WNode<T> | null;
-  red: boolean;
-  max: bigint;
-  hash: Hash64;
-  /** The operation that owns this node (mutable only while that operation runs). */
-  op: number;
-  /** Parent, valid only while the owning operation runs. */
-  p: WNode<T> | null;
+/**
+ * The one node representation (a class, so that every node has the same hidden class and copying
+ * one allocates a single object). The structural hash is kept inline as two uint32 lanes.
+ */
+class WNode<T> implements RbNode<T> {
+  constructor(
+    public item: T,
+    public left: WNode<T> | null,
+    public right: WNode<T> | null,
+    public red: boolean,
+    public max: bigint,
+    /** Structural hash, low lane, as an int32. */
+    public hl: number,
+    /** Structural hash, high lane, as an int32. */
+    public hh: number,
+    /** The operation that owns this node (mutable only while that operation runs; 0 once frozen). */
+    public op: number,
+    /** Parent, valid only while the owning operation runs. */
+    public p: WNode<T> | null,
+  ) {}
+
+  get hash(): Hash64 {
+    return { lo: this.hl >>> 0, hi: this.hh >>> 0 };
+  }
 }
 
 let opCounter = 1;
@@ -63,28 +81,75 @@ function mix(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function nodeHash(item: Hash64, red: boolean, l: Hash64, r: Hash64): Hash64 {
-  const c = red ? 0x5bd1e995 : 0x1b873593;
-  return {
-    lo: mix(mix(mix(item.lo ^ c, l.lo), r.lo), l.hi ^ 0x27d4eb2f),
-    hi: mix(mix(mix(item.hi + c, l.hi), r.hi), r.lo ^ 0x165667b1),
-  };
+const RED_C = 0x5bd1e995;
+const BLACK_C = 0x1b873593;
+
+/** Computes a node's structural hash from its item, colour and children (which must be final). */
+function setNodeHash<T>(n: WNode<T>, item: Hash64): void {
+  const c = n.red ? RED_C : BLACK_C;
+  const l = n.left;
+  const r = n.right;
+  // Children built by foreign code (tests) may lack the inline lanes: read them through `hash`.
+  const llo = l === null ? 0 : l.hl ?? l.hash.lo;
+  const lhi = l === null ? 0 : l.hh ?? l.hash.hi;
+  const rlo = r === null ? 0 : r.hl ?? r.hash.lo;
+  const rhi = r === null ? 0 : r.hh ?? r.hash.hi;
+  // Stored as int32 so that the lanes stay small integers in the node (a uint32 above 2^31 would be
+  // boxed); mix() reads its inputs mod 2^32, so the lanes are the same either way.
+  n.hl = mix(mix(mix(item.lo ^ c, llo), rlo), lhi ^ 0x27d4eb2f) | 0;
+  n.hh = mix(mix(mix(item.hi + c, lhi), rhi), rlo ^ 0x165667b1) | 0;
+}
+
+/** Recomputes `max` of a node from its weight and its children's. */
+function setNodeMax<T, K>(kind: RbKind<T, K>, n: WNode<T>): void {
+  let m = kind.weight(n.item);
+  const l = n.left;
+  const r = n.right;
+  if (l !== null && l.max > m) m = l.max;
+  if (r !== null && r.max > m) m = r.max;
+  n.max = m;
+}
+
+/** Post-order fix-up of the nodes owned by operation `id`: augmented values, hashes, then freezing. */
+function fixOwned<T, K>(kind: RbKind<T, K>, n: WNode<T> | null, id: number, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
+  if (n === null || n.op !== id) return;
+  fixOwned(kind, n.left, id, augmented, itemHash);
+  fixOwned(kind, n.right, id, augmented, itemHash);
+  if (augmented) setNodeMax(kind, n);
+  if (itemHash !== undefined) setNodeHash(n, itemHash(n.item));
+  n.p = null;
+  n.op = 0;
 }
 
 /** One insert or erase: the copy-on-write workspace that mirrors the C code's pointer writes. */
 class Op<T, K> {
   readonly id = opCounter++;
   root: WNode<T> | null;
+  /**
+   * For trees with neither augmented values nor hashes: the nodes this operation created, so that
+   * finish() freezes them without walking the tree (which would touch every copy's siblings).
+   */
+  private readonly owned: WNode<T>[] | null;
 
   constructor(
     readonly kind: RbKind<T, K>,
     root: RbNode<T> | null,
   ) {
     this.root = root as WNode<T> | null;
+    this.owned = kind.augmented === false && kind.itemHash === undefined ? [] : null;
   }
 
   private clone(n: WNode<T>, p: WNode<T> | null): WNode<T> {
-    return { item: n.item, left: n.left, right: n.right, red: n.red, max: n.max, hash: n.hash, op: this.id, p };
+    const c = new WNode(n.item, n.left, n.right, n.red, n.max, n.hl, n.hh, this.id, p);
+    if (this.owned !== null) this.owned.push(c);
+    return c;
+  }
+
+  /** A new red node for `item`, owned by this operation. */
+  fresh(item: T): WNode<T> {
+    const c = new WNode<T>(item, null, null, true, 0n, 0, 0, this.id, null);
+    if (this.owned !== null) this.owned.push(c);
+    return c;
   }
 
   ownRoot(): WNode<T> | null {
@@ -94,13 +159,21 @@ class Op<T, K> {
     return this.root;
   }
 
-  /** The child on `side` of the owned node `p`, copied into this operation if needed. */
-  own(p: WNode<T>, side: 'left' | 'right'): WNode<T> | null {
-    const c = p[side];
-    if (c === null) return null;
-    if (c.op === this.id) return c;
+  /** The left child of the owned node `p`, copied into this operation if needed. */
+  ownL(p: WNode<T>): WNode<T> | null {
+    const c = p.left;
+    if (c === null || c.op === this.id) return c;
     const copy = this.clone(c, p);
-    p[side] = copy;
+    p.left = copy;
+    return copy;
+  }
+
+  /** The right child of the owned node `p`, copied into this operation if needed. */
+  ownR(p: WNode<T>): WNode<T> | null {
+    const c = p.right;
+    if (c === null || c.op === this.id) return c;
+    const copy = this.clone(c, p);
+    p.right = copy;
     return copy;
   }
 
@@ -136,7 +209,7 @@ class Op<T, K> {
       let tmp = gparent.right;
       if (parent !== tmp) {
         // KERNEL: parent is gparent's left child.
-        tmp = this.own(gparent, 'right');
+        tmp = this.ownR(gparent);
         if (tmp !== null && tmp.red) {
           // KERNEL: case 1, the uncle is red: flip colours and recurse at the grandparent.
           tmp.red = false;
@@ -149,7 +222,7 @@ class Op<T, K> {
         tmp = parent.right;
         if (node === tmp) {
           // KERNEL: case 2, left rotate at parent.
-          tmp = this.own(node, 'left');
+          tmp = this.ownL(node);
           parent.right = tmp;
           node.left = parent;
           if (tmp !== null) {
@@ -159,8 +232,8 @@ class Op<T, K> {
           parent.p = node;
           parent.red = true;
           parent = node;
-          tmp = this.own(node, 'right');
-        } else tmp = this.own(parent, 'right');
+          tmp = this.ownR(node);
+        } else tmp = this.ownR(parent);
         // KERNEL: case 3, right rotate at gparent.
         gparent.left = tmp;
         parent.right = gparent;
@@ -171,7 +244,7 @@ class Op<T, K> {
         this.rotateSetParents(gparent, parent, true);
         break;
       } else {
-        tmp = this.own(gparent, 'left');
+        tmp = this.ownL(gparent);
         if (tmp !== null && tmp.red) {
           tmp.red = false;
           parent.red = false;
@@ -182,7 +255,7 @@ class Op<T, K> {
         }
         tmp = parent.left;
         if (node === tmp) {
-          tmp = this.own(node, 'right');
+          tmp = this.ownR(node);
           parent.left = tmp;
           node.right = parent;
           if (tmp !== null) {
@@ -192,8 +265,8 @@ class Op<T, K> {
           parent.p = node;
           parent.red = true;
           parent = node;
-          tmp = this.own(node, 'left');
-        } else tmp = this.own(parent, 'left');
+          tmp = this.ownL(node);
+        } else tmp = this.ownL(parent);
         gparent.right = tmp;
         parent.left = gparent;
         if (tmp !== null) {
@@ -214,12 +287,12 @@ class Op<T, K> {
       let sibling = parent.right;
       if (node !== sibling) {
         // KERNEL: node is parent's left child.
-        sibling = this.own(parent, 'right') as WNode<T>;
+        sibling = this.ownR(parent) as WNode<T>;
         let tmp1: WNode<T> | null;
         let tmp2: WNode<T> | null;
         if (sibling.red) {
           // KERNEL: case 1, left rotate at parent.
-          tmp1 = this.own(sibling, 'left') as WNode<T>;
+          tmp1 = this.ownL(sibling) as WNode<T>;
           parent.right = tmp1;
           sibling.left = parent;
           tmp1.p = parent;
@@ -227,9 +300,9 @@ class Op<T, K> {
           this.rotateSetParents(parent, sibling, true);
           sibling = tmp1;
         }
-        tmp1 = this.own(sibling, 'right');
+        tmp1 = this.ownR(sibling);
         if (tmp1 === null || !tmp1.red) {
-          tmp2 = this.own(sibling, 'left');
+          tmp2 = this.ownL(sibling);
           if (tmp2 === null || !tmp2.red) {
             // KERNEL: case 2, sibling colour flip.
             sibling.p = parent;
@@ -246,7 +319,7 @@ class Op<T, K> {
             break;
           }
           // KERNEL: case 3, right rotate at sibling.
-          tmp1 = this.own(tmp2, 'right');
+          tmp1 = this.ownR(tmp2);
           sibling.left = tmp1;
           tmp2.right = sibling;
           parent.right = tmp2;
@@ -260,7 +333,7 @@ class Op<T, K> {
           sibling = tmp2;
         }
         // KERNEL: case 4, left rotate at parent plus colour flips.
-        tmp2 = this.own(sibling, 'left');
+        tmp2 = this.ownL(sibling);
         parent.right = tmp2;
         sibling.left = parent;
         (tmp1 as WNode<T>).p = sibling;
@@ -269,11 +342,11 @@ class Op<T, K> {
         this.rotateSetParents(parent, sibling, false);
         break;
       } else {
-        sibling = this.own(parent, 'left') as WNode<T>;
+        sibling = this.ownL(parent) as WNode<T>;
         let tmp1: WNode<T> | null;
         let tmp2: WNode<T> | null;
         if (sibling.red) {
-          tmp1 = this.own(sibling, 'right') as WNode<T>;
+          tmp1 = this.ownR(sibling) as WNode<T>;
           parent.left = tmp1;
           sibling.right = parent;
           tmp1.p = parent;
@@ -281,9 +354,9 @@ class Op<T, K> {
           this.rotateSetParents(parent, sibling, true);
           sibling = tmp1;
         }
-        tmp1 = this.own(sibling, 'left');
+        tmp1 = this.ownL(sibling);
         if (tmp1 === null || !tmp1.red) {
-          tmp2 = this.own(sibling, 'right');
+          tmp2 = this.ownR(sibling);
           if (tmp2 === null || !tmp2.red) {
             sibling.p = parent;
             sibling.red = true;
@@ -298,7 +371,7 @@ class Op<T, K> {
             }
             break;
           }
-          tmp1 = this.own(tmp2, 'left');
+          tmp1 = this.ownL(tmp2);
           sibling.right = tmp1;
           tmp2.left = sibling;
           parent.left = tmp2;
@@ -311,7 +384,7 @@ class Op<T, K> {
           tmp1 = sibling;
           sibling = tmp2;
         }
-        tmp2 = this.own(sibling, 'right');
+        tmp2 = this.ownR(sibling);
         parent.left = tmp2;
         sibling.right = parent;
         (tmp1 as WNode<T>).p = sibling;
@@ -325,8 +398,8 @@ class Op<T, K> {
 
   /** Models __rb_erase_augmented() then __rb_erase_color() (rbtree_augmented.h, rbtree.c). */
   erase(node: WNode<T>): void {
-    const child = this.own(node, 'right');
-    let tmp = this.own(node, 'left');
+    const child = this.ownR(node);
+    let tmp = this.ownL(node);
     let rebalance: WNode<T> | null;
     if (tmp === null) {
       // KERNEL: case 1, at most one child (the right one).
@@ -348,19 +421,19 @@ class Op<T, K> {
       let successor: WNode<T> = child;
       let parent: WNode<T>;
       let child2: WNode<T> | null;
-      tmp = this.own(child, 'left');
+      tmp = this.ownL(child);
       if (tmp === null) {
         // KERNEL: case 2, the successor is the right child.
         parent = successor;
-        child2 = this.own(successor, 'right');
+        child2 = this.ownR(successor);
       } else {
         // KERNEL: case 3, the successor is leftmost under the right child.
         do {
           parent = successor;
           successor = tmp;
-          tmp = this.own(tmp, 'left');
+          tmp = this.ownL(tmp);
         } while (tmp !== null);
-        child2 = this.own(successor, 'right');
+        child2 = this.ownR(successor);
         parent.left = child2;
         successor.right = child;
         child.p = successor;
@@ -383,23 +456,104 @@ class Op<T, K> {
 
   /** Recomputes augmented values and hashes of this operation's nodes, then freezes them. */
   finish(): RbNode<T> | null {
-    const id = this.id;
-    const kind = this.kind;
-    const fix = (n: WNode<T> | null): void => {
-      if (n === null || n.op !== id) return;
-      fix(n.left);
-      fix(n.right);
-      let m = kind.weight(n.item);
-      if (n.left !== null && n.left.max > m) m = n.left.max;
-      if (n.right !== null && n.right.max > m) m = n.right.max;
-      n.max = m;
-      if (kind.itemHash !== undefined)
-        n.hash = nodeHash(kind.itemHash(n.item), n.red, n.left?.hash ?? ZERO_HASH, n.right?.hash ?? ZERO_HASH);
-      n.p = null;
-      n.op = 0;
-    };
-    fix(this.root);
+    const owned = this.owned;
+    if (owned !== null) {
+      for (let i = 0; i < owned.length; i++) {
+        const n = owned[i] as WNode<T>;
+        n.p = null;
+        n.op = 0;
+      }
+      owned.length = 0;
+    } else {
+      const kind = this.kind;
+      fixOwned(kind, this.root, this.id, kind.augmented !== false, kind.itemHash);
+    }
     return this.root;
+  }
+}
+
+/**
+ * Several inserts and erases on one tree as a single copy-on-write operation: the nodes the first
+ * update copied are reused, not copied again, by the next ones (the updates of one drm_mm call
+ * touch neighbouring holes, so their paths mostly coincide), and augmented values and hashes are
+ * recomputed once, by {@link RbTxn.finish}.
+ *
+ * Between updates `root` is a working tree: its structure, items and colours are exact (lookups may
+ * read it) but `max` and `hash` of copied nodes are stale until `finish()`. Each update rebalances
+ * exactly as rb_insert_color()/rb_erase() do on the tree the previous update left, since owned
+ * nodes keep exact parent links across updates.
+ */
+export class RbTxn<T, K> {
+  private readonly op: Op<T, K>;
+  private done = false;
+
+  constructor(
+    readonly kind: RbKind<T, K>,
+    root: RbNode<T> | null,
+  ) {
+    this.op = new Op(kind, root);
+  }
+
+  /** The working root (exact structure; augmented values and hashes valid only after finish()). */
+  get root(): RbNode<T> | null {
+    return this.op.root;
+  }
+
+  /** The kernel's descent (`kind.goLeft`), rb_link_node(), then rb_insert_color(). */
+  insert(item: T): void {
+    const op = this.op;
+    const fresh = op.fresh(item);
+    let cur = op.ownRoot();
+    if (cur === null) op.root = fresh;
+    else {
+      const goLeft = this.kind.goLeft;
+      for (;;) {
+        if (goLeft(item, cur.item)) {
+          if (cur.left === null) {
+            cur.left = fresh;
+            break;
+          }
+          cur = op.ownL(cur) as WNode<T>;
+        } else {
+          if (cur.right === null) {
+            cur.right = fresh;
+            break;
+          }
+          cur = op.ownR(cur) as WNode<T>;
+        }
+      }
+      fresh.p = cur;
+    }
+    op.insertColor(fresh);
+  }
+
+  /** rb_erase() of the item found by `key`; false (and nothing copied) when it is absent. */
+  erase(key: K): boolean {
+    const cmp = this.kind.cmp;
+    const op = this.op;
+    // Find first (no copying), so that an absent key costs one descent and no allocation.
+    let n: RbNode<T> | null = op.root;
+    while (n !== null) {
+      const c = cmp(key, n.item);
+      if (c === 0) break;
+      n = c < 0 ? n.left : n.right;
+    }
+    if (n === null) return false;
+    let cur = op.ownRoot() as WNode<T>;
+    for (;;) {
+      const c = cmp(key, cur.item);
+      if (c === 0) break;
+      cur = (c < 0 ? op.ownL(cur) : op.ownR(cur)) as WNode<T>;
+    }
+    op.erase(cur);
+    return true;
+  }
+
+  /** Recomputes augmented values and hashes of the copied nodes, freezes them, and returns the root. */
+  finish(): RbNode<T> | null {
+    if (this.done) throw new Error('RbTxn.finish: already finished');
+    this.done = true;
+    return this.op.finish();
   }
 }
 
@@ -409,23 +563,9 @@ class Op<T, K> {
  * Returns the new root; the old root stays valid.
  */
 export function rbInsert<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, item: T): RbNode<T> {
-  const op = new Op(kind, root);
-  const fresh: WNode<T> = { item, left: null, right: null, red: true, max: 0n, hash: ZERO_HASH, op: op.id, p: null };
-  let cur = op.ownRoot();
-  if (cur === null) op.root = fresh;
-  else {
-    for (;;) {
-      const side = kind.goLeft(item, cur.item) ? 'left' : 'right';
-      if (cur[side] === null) {
-        cur[side] = fresh;
-        fresh.p = cur;
-        break;
-      }
-      cur = op.own(cur, side) as WNode<T>;
-    }
-  }
-  op.insertColor(fresh);
-  return op.finish() as RbNode<T>;
+  const t = new RbTxn(kind, root);
+  t.insert(item);
+  return t.finish() as RbNode<T>;
 }
 
 /**
@@ -433,16 +573,8 @@ export function rbInsert<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, item:
  * ____rb_erase_color()). Returns the new root, or the same root when `key` is absent.
  */
 export function rbErase<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, key: K): RbNode<T> | null {
-  if (rbFind(kind, root, key) === undefined) return root;
-  const op = new Op(kind, root);
-  let cur = op.ownRoot() as WNode<T>;
-  for (;;) {
-    const c = kind.cmp(key, cur.item);
-    if (c === 0) break;
-    cur = op.own(cur, c < 0 ? 'left' : 'right') as WNode<T>;
-  }
-  op.erase(cur);
-  return op.finish();
+  const t = new RbTxn(kind, root);
+  return t.erase(key) ? t.finish() : root;
 }
 
 /** The item found by `key`, or undefined. */
@@ -536,12 +668,9 @@ export function rbFromShape<T, K, S>(kind: RbKind<T, K>, shape: RbShape<S>, dec:
   const left = rbFromShape(kind, shape[2], dec);
   const right = rbFromShape(kind, shape[3], dec);
   const item = dec(shape[0]);
-  let m = kind.weight(item);
-  if (left !== null && left.max > m) m = left.max;
-  if (right !== null && right.max > m) m = right.max;
-  const hash =
-    kind.itemHash !== undefined ? nodeHash(kind.itemHash(item), shape[1], left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH) : ZERO_HASH;
-  const n: WNode<T> = { item, left: left as WNode<T> | null, right: right as WNode<T> | null, red: shape[1], max: m, hash, op: 0, p: null };
+  const n = new WNode<T>(item, left as WNode<T> | null, right as WNode<T> | null, shape[1], 0n, 0, 0, 0, null);
+  setNodeMax(kind, n);
+  if (kind.itemHash !== undefined) setNodeHash(n, kind.itemHash(item));
   return n;
 }
 

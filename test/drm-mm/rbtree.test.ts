@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RbKind, type RbNode, rbCheck, rbErase, rbFromShape, rbInsert, rbItems, rbToShape } from '../../src/drm-mm/rbtree.js';
+import { type RbKind, type RbNode, RbTxn, rbCheck, rbErase, rbFromShape, rbInsert, rbItems, rbToShape } from '../../src/drm-mm/rbtree.js';
 import { hashString } from '../../src/world/hash.js';
 
 /**
@@ -350,6 +350,49 @@ describe('rbInsert / rbErase (lib/rbtree.c)', () => {
     for (let i = 0; i < 25; i++) t = rbErase(KIND, t, (i * 37) % 101);
     expect(t?.max).toBe(BigInt(Math.max(...rbItems(t))));
     expect(rbCheck(KIND, t)).toBeGreaterThan(0);
+  });
+
+  it('gives a multi-update transaction the shapes, maxima and hash of the same updates one by one', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 80 }), { maxLength: 60 }),
+        fc.array(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 80 })), { maxLength: 6 }), { maxLength: 20 }),
+        (seed, batches) => {
+          let one: RbNode<number> | null = null;
+          const present = new Set<number>();
+          for (const k of seed) {
+            if (!present.has(k)) {
+              one = rbInsert(KIND, one, k);
+              present.add(k);
+            }
+          }
+          let txnRoot = one;
+          for (const batch of batches) {
+            const before = txnRoot;
+            const beforeShape = rbToShape(before, (x) => x);
+            const t = new RbTxn(KIND, txnRoot);
+            for (const [ins, k] of batch) {
+              if (ins && !present.has(k)) {
+                one = rbInsert(KIND, one, k);
+                t.insert(k);
+                present.add(k);
+              } else if (!ins && present.has(k)) {
+                one = rbErase(KIND, one, k);
+                expect(t.erase(k)).toBe(true);
+                present.delete(k);
+              }
+            }
+            txnRoot = t.finish();
+            expect(rbToShape(txnRoot, (x) => x)).toEqual(rbToShape(one, (x) => x));
+            expect(txnRoot?.hash).toEqual(one?.hash);
+            expect(rbCheck(KIND, txnRoot)).toBeGreaterThan(0);
+            // The version before the transaction is untouched.
+            expect(rbToShape(before, (x) => x)).toEqual(beforeShape);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('rebuilds an identical tree, hash included, from its shape', () => {
