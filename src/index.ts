@@ -68,6 +68,14 @@ export type { AnyMachineAdapter, Answer, MachineAdapter, MachineEvent } from './
 export { generatePaths, type GeneratedPath } from './testgen/generatePaths.js';
 export { runMachinePaths, runPath, type MachineCoverage, type PathFailure } from './testgen/runPaths.js';
 
+// Drawing the statecharts.
+export { diagramOf, diagramStates, type Diagram, type DiagramState, type DiagramTransition } from './viz/diagramOf.js';
+export { transitionLabel } from './viz/transitionLabel.js';
+export { toMermaid } from './viz/toMermaid.js';
+export { toDot } from './viz/toDot.js';
+export { SCXML_DRM_NAMESPACE, toScxml } from './viz/toScxml.js';
+export { toSvg } from './viz/toSvg.js';
+
 // The command line.
 export { main } from './cli/main.js';
 export type { CliIo } from './cli/io.js';

@@ -1,3 +1,4 @@
+import { instance } from '@viz-js/viz';
 import { describe, expect, it } from 'vitest';
 import { MACHINES } from '../../machines/index.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
@@ -30,6 +31,12 @@ describe('toDot', () => {
         const notes = [...text.matchAll(/__internal" \[shape=note, fontsize=10, label="([^\n]*)"\];/g)].map((m) => m[1]!.split('\\l').filter((x) => x !== ''));
         expect(edges.length + notes.flat().length).toBe(d.transitions.length);
         for (const t of d.transitions) expect(text).toContain(quoted(transitionLabel(t)));
+      });
+
+      it('lays out in Graphviz without an error or a warning', async () => {
+        const r = (await instance()).render(text, { format: 'svg' });
+        expect(r.errors).toEqual([]);
+        expect(r.status).toBe('success');
       });
 
       it('marks the initial state', () => {
