@@ -88,6 +88,12 @@ interface InsertArgs {
   readonly once: boolean;
 }
 
+/** One shared bigint per small value (sizes and colours repeat across nodes; bigints are values). */
+const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+function shared(v: bigint): bigint {
+  return v < 1024n ? (SMALL[Number(v)] as bigint) : v;
+}
+
 const FRESH_NODE: NodeRecord = Object.freeze({ state: 'unlinked', mm: '', gen: 0, start: 0n, size: 0n, color: 0n });
 
 /** drm_mm_insert_node_in_range and its wrappers. */
@@ -107,14 +113,16 @@ function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
     return result(world, s, st.outcome);
   }
   const p = placed as NonNullable<typeof placed>;
-  const item: ListItem = { name: a.node, start: p.start, size: a.size, color: a.color };
+  const size = shared(a.size);
+  const color = shared(a.color);
+  const item: ListItem = { name: a.node, start: p.start, size, color };
   const next: NodeRecord = {
     state: st.target,
     mm: a.mm,
     gen: mm.gen,
     start: p.start,
-    size: a.size,
-    color: a.color,
+    size,
+    color,
     rule: { alignment: a.alignment <= 1n ? 0n : a.alignment, rangeStart: a.rangeStart, rangeEnd: a.rangeEnd },
   };
   return result(
@@ -136,8 +144,10 @@ function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'dr
     }
     return result(world, s, st.outcome);
   }
-  const item: ListItem = { name: e.node, start: e.start, size: e.size, color: e.color };
-  const next: NodeRecord = { state: st.target, mm: e.mm, gen: mm.gen, start: e.start, size: e.size, color: e.color };
+  const size = shared(e.size);
+  const color = shared(e.color);
+  const item: ListItem = { name: e.node, start: e.start, size, color };
+  const next: NodeRecord = { state: st.target, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
     { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole as NonNullable<typeof hole>, item)), nodes: s.nodes.set(e.node, next) },
