@@ -20,7 +20,8 @@ const M64 = (1n << 64n) - 1n;
 
 /** u64 wrap-around: the value mod 2^64. */
 export function u64(v: bigint): bigint {
-  return v & M64;
+  // Hot path: most values are already in range, and comparing allocates nothing.
+  return v >= 0n && v <= M64 ? v : v & M64;
 }
 
 /** The owner name of the allocator's head node (`mm->head_node`), which owns the hole at the range start. */
@@ -199,7 +200,21 @@ export class Mm implements MmFields {
   readonly nextStamp!: number;
 
   constructor(f: MmFields) {
-    Object.assign(this, f);
+    // Field by field (not Object.assign): one hidden class, and a hot path.
+    this.live = f.live;
+    this.gen = f.gen;
+    this.start = f.start;
+    this.size = f.size;
+    this.gap = f.gap;
+    this.scanActive = f.scanActive;
+    this.list = f.list;
+    this.count = f.count;
+    this.byAddr = f.byAddr;
+    this.bySize = f.bySize;
+    this.stack = f.stack;
+    this.stackHash = f.stackHash;
+    this.nextSeq = f.nextSeq;
+    this.nextStamp = f.nextStamp;
     Object.freeze(this);
   }
 
