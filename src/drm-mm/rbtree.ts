@@ -1,4 +1,4 @@
-import type { Hash64 } from '../world/hash.js';
+import { type Hash64, ZERO_HASH } from '../world/hash.js';
 
 /**
  * A persistent, path-copying red-black tree whose insert and erase rebalance exactly as the
@@ -53,8 +53,8 @@ export interface RbKind<T, K> {
 class WNode<T> implements RbNode<T> {
   constructor(
     public item: T,
-    public left: WNode<T> | null,
-    public right: WNode<T> | null,
+    public left: ONode<T> | null,
+    public right: ONode<T> | null,
     public red: boolean,
     public max: bigint,
     /** Structural hash, low lane, as an int32. */
@@ -64,7 +64,7 @@ class WNode<T> implements RbNode<T> {
     /** The operation that owns this node (mutable only while that operation runs; 0 once frozen). */
     public op: number,
     /** Parent, valid only while the owning operation runs. */
-    public p: WNode<T> | null,
+    public p: ONode<T> | null,
   ) {}
 
   get hash(): Hash64 {
@@ -72,7 +72,45 @@ class WNode<T> implements RbNode<T> {
   }
 }
 
+/**
+ * A node of a tree with neither augmented values nor hashes (node_list, holes_size, hole_stack):
+ * three fields fewer than {@link WNode}, which matters at 10^6 nodes.
+ */
+class PNode<T> implements RbNode<T> {
+  constructor(
+    public item: T,
+    public left: ONode<T> | null,
+    public right: ONode<T> | null,
+    public red: boolean,
+    public op: number,
+    public p: ONode<T> | null,
+  ) {}
+
+  get max(): bigint {
+    return 0n;
+  }
+
+  get hash(): Hash64 {
+    return ZERO_HASH;
+  }
+}
+
+/** What an operation reads and writes on either node class. */
+interface ONode<T> extends RbNode<T> {
+  item: T;
+  left: ONode<T> | null;
+  right: ONode<T> | null;
+  red: boolean;
+  op: number;
+  p: ONode<T> | null;
+}
+
 let opCounter = 1;
+
+/** Whether a tree has neither augmented values nor hashes: its nodes are {@link PNode}s. */
+function isPlain<T, K>(kind: RbKind<T, K>): boolean {
+  return kind.augmented === false && kind.itemHash === undefined;
+}
 
 function mix(a: number, b: number): number {
   let h = Math.imul(a ^ (b + 0x9e3779b9 + (a << 6) + (a >>> 2)), 0x85ebca6b);
@@ -87,8 +125,9 @@ const BLACK_C = 0x1b873593;
 /** Computes a node's structural hash from its item, colour and children (which must be final). */
 function setNodeHash<T>(n: WNode<T>, item: Hash64): void {
   const c = n.red ? RED_C : BLACK_C;
-  const l = n.left;
-  const r = n.right;
+  // In a hashed tree every node is a WNode.
+  const l = n.left as WNode<T> | null;
+  const r = n.right as WNode<T> | null;
   // Children built by foreign code (tests) may lack the inline lanes: read them through `hash`.
   const llo = l === null ? 0 : l.hl ?? l.hash.lo;
   const lhi = l === null ? 0 : l.hh ?? l.hash.hi;
@@ -111,8 +150,10 @@ function setNodeMax<T, K>(kind: RbKind<T, K>, n: WNode<T>): void {
 }
 
 /** Post-order fix-up of the nodes owned by operation `id`: augmented values, hashes, then freezing. */
-function fixOwned<T, K>(kind: RbKind<T, K>, n: WNode<T> | null, id: number, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
-  if (n === null || n.op !== id) return;
+function fixOwned<T, K>(kind: RbKind<T, K>, o: ONode<T> | null, id: number, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
+  if (o === null || o.op !== id) return;
+  // Trees that are augmented or hashed are made of WNodes only.
+  const n = o as WNode<T>;
   fixOwned(kind, n.left, id, augmented, itemHash);
   fixOwned(kind, n.right, id, augmented, itemHash);
   if (augmented) setNodeMax(kind, n);
@@ -124,35 +165,44 @@ function fixOwned<T, K>(kind: RbKind<T, K>, n: WNode<T> | null, id: number, augm
 /** One insert or erase: the copy-on-write workspace that mirrors the C code's pointer writes. */
 class Op<T, K> {
   readonly id = opCounter++;
-  root: WNode<T> | null;
+  root: ONode<T> | null;
   /**
    * For trees with neither augmented values nor hashes: the nodes this operation created, so that
    * finish() freezes them without walking the tree (which would touch every copy's siblings).
    */
-  private readonly owned: WNode<T>[] | null;
+  private readonly owned: ONode<T>[] | null;
 
   constructor(
     readonly kind: RbKind<T, K>,
     root: RbNode<T> | null,
   ) {
-    this.root = root as WNode<T> | null;
-    this.owned = kind.augmented === false && kind.itemHash === undefined ? [] : null;
+    this.root = root as ONode<T> | null;
+    this.owned = isPlain(kind) ? [] : null;
   }
 
-  private clone(n: WNode<T>, p: WNode<T> | null): WNode<T> {
-    const c = new WNode(n.item, n.left, n.right, n.red, n.max, n.hl, n.hh, this.id, p);
-    if (this.owned !== null) this.owned.push(c);
-    return c;
+  private clone(n: ONode<T>, p: ONode<T> | null): ONode<T> {
+    const owned = this.owned;
+    if (owned !== null) {
+      const c = new PNode(n.item, n.left, n.right, n.red, this.id, p);
+      owned.push(c);
+      return c;
+    }
+    const w = n as WNode<T>;
+    return new WNode(w.item, w.left, w.right, w.red, w.max, w.hl, w.hh, this.id, p);
   }
 
   /** A new red node for `item`, owned by this operation. */
-  fresh(item: T): WNode<T> {
-    const c = new WNode<T>(item, null, null, true, 0n, 0, 0, this.id, null);
-    if (this.owned !== null) this.owned.push(c);
-    return c;
+  fresh(item: T): ONode<T> {
+    const owned = this.owned;
+    if (owned !== null) {
+      const c = new PNode<T>(item, null, null, true, this.id, null);
+      owned.push(c);
+      return c;
+    }
+    return new WNode<T>(item, null, null, true, 0n, 0, 0, this.id, null);
   }
 
-  ownRoot(): WNode<T> | null {
+  ownRoot(): ONode<T> | null {
     const r = this.root;
     if (r === null || r.op === this.id) return r;
     this.root = this.clone(r, null);
@@ -160,7 +210,7 @@ class Op<T, K> {
   }
 
   /** The left child of the owned node `p`, copied into this operation if needed. */
-  ownL(p: WNode<T>): WNode<T> | null {
+  ownL(p: ONode<T>): ONode<T> | null {
     const c = p.left;
     if (c === null || c.op === this.id) return c;
     const copy = this.clone(c, p);
@@ -169,7 +219,7 @@ class Op<T, K> {
   }
 
   /** The right child of the owned node `p`, copied into this operation if needed. */
-  ownR(p: WNode<T>): WNode<T> | null {
+  ownR(p: ONode<T>): ONode<T> | null {
     const c = p.right;
     if (c === null || c.op === this.id) return c;
     const copy = this.clone(c, p);
@@ -177,7 +227,7 @@ class Op<T, K> {
     return copy;
   }
 
-  private changeChild(old: WNode<T>, nu: WNode<T> | null, parent: WNode<T> | null): void {
+  private changeChild(old: ONode<T>, nu: ONode<T> | null, parent: ONode<T> | null): void {
     if (parent !== null) {
       if (parent.left === old) parent.left = nu;
       else parent.right = nu;
@@ -185,7 +235,7 @@ class Op<T, K> {
   }
 
   /** `__rb_rotate_set_parents`: `nu` takes `old`'s place and colour; `old` goes under `nu`. */
-  private rotateSetParents(old: WNode<T>, nu: WNode<T>, red: boolean): void {
+  private rotateSetParents(old: ONode<T>, nu: ONode<T>, red: boolean): void {
     const parent = old.p;
     nu.p = old.p;
     nu.red = old.red;
@@ -195,7 +245,7 @@ class Op<T, K> {
   }
 
   /** Models __rb_insert() (lib/rbtree.c) for a red node just linked under its parent. */
-  insertColor(n: WNode<T>): void {
+  insertColor(n: ONode<T>): void {
     let node = n;
     let parent = node.p;
     for (;;) {
@@ -205,7 +255,7 @@ class Op<T, K> {
         break;
       }
       if (!parent.red) break;
-      const gparent = parent.p as WNode<T>;
+      const gparent = parent.p as ONode<T>;
       let tmp = gparent.right;
       if (parent !== tmp) {
         // KERNEL: parent is gparent's left child.
@@ -280,19 +330,19 @@ class Op<T, K> {
   }
 
   /** Models ____rb_erase_color() (lib/rbtree.c). */
-  private eraseColor(start: WNode<T>): void {
-    let parent: WNode<T> = start;
-    let node: WNode<T> | null = null;
+  private eraseColor(start: ONode<T>): void {
+    let parent: ONode<T> = start;
+    let node: ONode<T> | null = null;
     for (;;) {
       let sibling = parent.right;
       if (node !== sibling) {
         // KERNEL: node is parent's left child.
-        sibling = this.ownR(parent) as WNode<T>;
-        let tmp1: WNode<T> | null;
-        let tmp2: WNode<T> | null;
+        sibling = this.ownR(parent) as ONode<T>;
+        let tmp1: ONode<T> | null;
+        let tmp2: ONode<T> | null;
         if (sibling.red) {
           // KERNEL: case 1, left rotate at parent.
-          tmp1 = this.ownL(sibling) as WNode<T>;
+          tmp1 = this.ownL(sibling) as ONode<T>;
           parent.right = tmp1;
           sibling.left = parent;
           tmp1.p = parent;
@@ -336,17 +386,17 @@ class Op<T, K> {
         tmp2 = this.ownL(sibling);
         parent.right = tmp2;
         sibling.left = parent;
-        (tmp1 as WNode<T>).p = sibling;
-        (tmp1 as WNode<T>).red = false;
+        (tmp1 as ONode<T>).p = sibling;
+        (tmp1 as ONode<T>).red = false;
         if (tmp2 !== null) tmp2.p = parent;
         this.rotateSetParents(parent, sibling, false);
         break;
       } else {
-        sibling = this.ownL(parent) as WNode<T>;
-        let tmp1: WNode<T> | null;
-        let tmp2: WNode<T> | null;
+        sibling = this.ownL(parent) as ONode<T>;
+        let tmp1: ONode<T> | null;
+        let tmp2: ONode<T> | null;
         if (sibling.red) {
-          tmp1 = this.ownR(sibling) as WNode<T>;
+          tmp1 = this.ownR(sibling) as ONode<T>;
           parent.left = tmp1;
           sibling.right = parent;
           tmp1.p = parent;
@@ -387,8 +437,8 @@ class Op<T, K> {
         tmp2 = this.ownR(sibling);
         parent.left = tmp2;
         sibling.right = parent;
-        (tmp1 as WNode<T>).p = sibling;
-        (tmp1 as WNode<T>).red = false;
+        (tmp1 as ONode<T>).p = sibling;
+        (tmp1 as ONode<T>).red = false;
         if (tmp2 !== null) tmp2.p = parent;
         this.rotateSetParents(parent, sibling, false);
         break;
@@ -397,10 +447,10 @@ class Op<T, K> {
   }
 
   /** Models __rb_erase_augmented() then __rb_erase_color() (rbtree_augmented.h, rbtree.c). */
-  erase(node: WNode<T>): void {
+  erase(node: ONode<T>): void {
     const child = this.ownR(node);
     let tmp = this.ownL(node);
-    let rebalance: WNode<T> | null;
+    let rebalance: ONode<T> | null;
     if (tmp === null) {
       // KERNEL: case 1, at most one child (the right one).
       const parent = node.p;
@@ -418,9 +468,9 @@ class Op<T, K> {
       this.changeChild(node, tmp, parent);
       rebalance = null;
     } else {
-      let successor: WNode<T> = child;
-      let parent: WNode<T>;
-      let child2: WNode<T> | null;
+      let successor: ONode<T> = child;
+      let parent: ONode<T>;
+      let child2: ONode<T> | null;
       tmp = this.ownL(child);
       if (tmp === null) {
         // KERNEL: case 2, the successor is the right child.
@@ -438,7 +488,7 @@ class Op<T, K> {
         successor.right = child;
         child.p = successor;
       }
-      tmp = node.left as WNode<T>;
+      tmp = node.left as ONode<T>;
       successor.left = tmp;
       tmp.p = successor;
       const up = node.p;
@@ -459,7 +509,7 @@ class Op<T, K> {
     const owned = this.owned;
     if (owned !== null) {
       for (let i = 0; i < owned.length; i++) {
-        const n = owned[i] as WNode<T>;
+        const n = owned[i] as ONode<T>;
         n.p = null;
         n.op = 0;
       }
@@ -513,13 +563,13 @@ export class RbTxn<T, K> {
             cur.left = fresh;
             break;
           }
-          cur = op.ownL(cur) as WNode<T>;
+          cur = op.ownL(cur) as ONode<T>;
         } else {
           if (cur.right === null) {
             cur.right = fresh;
             break;
           }
-          cur = op.ownR(cur) as WNode<T>;
+          cur = op.ownR(cur) as ONode<T>;
         }
       }
       fresh.p = cur;
@@ -539,11 +589,11 @@ export class RbTxn<T, K> {
       n = c < 0 ? n.left : n.right;
     }
     if (n === null) return false;
-    let cur = op.ownRoot() as WNode<T>;
+    let cur = op.ownRoot() as ONode<T>;
     for (;;) {
       const c = cmp(key, cur.item);
       if (c === 0) break;
-      cur = (c < 0 ? op.ownL(cur) : op.ownR(cur)) as WNode<T>;
+      cur = (c < 0 ? op.ownL(cur) : op.ownR(cur)) as ONode<T>;
     }
     op.erase(cur);
     return true;
@@ -668,7 +718,8 @@ export function rbFromShape<T, K, S>(kind: RbKind<T, K>, shape: RbShape<S>, dec:
   const left = rbFromShape(kind, shape[2], dec);
   const right = rbFromShape(kind, shape[3], dec);
   const item = dec(shape[0]);
-  const n = new WNode<T>(item, left as WNode<T> | null, right as WNode<T> | null, shape[1], 0n, 0, 0, 0, null);
+  if (isPlain(kind)) return new PNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0, null);
+  const n = new WNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0n, 0, 0, 0, null);
   setNodeMax(kind, n);
   if (kind.itemHash !== undefined) setNodeHash(n, kind.itemHash(item));
   return n;
