@@ -61,10 +61,8 @@ class WNode<T> implements RbNode<T> {
     public hl: number,
     /** Structural hash, high lane, as an int32. */
     public hh: number,
-    /** The operation that owns this node (mutable only while that operation runs; 0 once frozen). */
-    public op: number,
-    /** Parent, valid only while the owning operation runs. */
-    public p: ONode<T> | null,
+    /** See {@link ONode.p}. */
+    public p: ONode<T> | null | undefined,
   ) {}
 
   get hash(): Hash64 {
@@ -82,8 +80,8 @@ class PNode<T> implements RbNode<T> {
     public left: ONode<T> | null,
     public right: ONode<T> | null,
     public red: boolean,
-    public op: number,
-    public p: ONode<T> | null,
+    /** See {@link ONode.p}. */
+    public p: ONode<T> | null | undefined,
   ) {}
 
   get max(): bigint {
@@ -101,11 +99,13 @@ interface ONode<T> extends RbNode<T> {
   left: ONode<T> | null;
   right: ONode<T> | null;
   red: boolean;
-  op: number;
-  p: ONode<T> | null;
+  /**
+   * Ownership and parent in one field: `undefined` once frozen (never mutated again); while the
+   * operation that created the copy runs, its parent (null for the root). Hence at most one open
+   * operation per tree version at a time (every update finishes before its call returns).
+   */
+  p: ONode<T> | null | undefined;
 }
-
-let opCounter = 1;
 
 /** Whether a tree has neither augmented values nor hashes: its nodes are {@link PNode}s. */
 function isPlain<T, K>(kind: RbKind<T, K>): boolean {
@@ -149,22 +149,25 @@ function setNodeMax<T, K>(kind: RbKind<T, K>, n: WNode<T>): void {
   n.max = m;
 }
 
-/** Post-order fix-up of the nodes owned by operation `id`: augmented values, hashes, then freezing. */
-function fixOwned<T, K>(kind: RbKind<T, K>, o: ONode<T> | null, id: number, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
-  if (o === null || o.op !== id) return;
+/** Post-order fix-up of the nodes the operation owns: augmented values, hashes, then freezing. */
+function fixOwned<T, K>(kind: RbKind<T, K>, o: ONode<T> | null, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
+  if (o === null || o.p === undefined) return;
   // Trees that are augmented or hashed are made of WNodes only.
   const n = o as WNode<T>;
-  fixOwned(kind, n.left, id, augmented, itemHash);
-  fixOwned(kind, n.right, id, augmented, itemHash);
+  fixOwned(kind, n.left, augmented, itemHash);
+  fixOwned(kind, n.right, augmented, itemHash);
   if (augmented) setNodeMax(kind, n);
   if (itemHash !== undefined) setNodeHash(n, itemHash(n.item));
-  n.p = null;
-  n.op = 0;
+  n.p = undefined;
+}
+
+/** The parent of a node the running operation owns (never undefined for those). */
+function parentOf<T>(n: ONode<T>): ONode<T> | null {
+  return n.p as ONode<T> | null;
 }
 
 /** One insert or erase: the copy-on-write workspace that mirrors the C code's pointer writes. */
 class Op<T, K> {
-  readonly id = opCounter++;
   root: ONode<T> | null;
   /**
    * For trees with neither augmented values nor hashes: the nodes this operation created, so that
@@ -183,28 +186,28 @@ class Op<T, K> {
   private clone(n: ONode<T>, p: ONode<T> | null): ONode<T> {
     const owned = this.owned;
     if (owned !== null) {
-      const c = new PNode(n.item, n.left, n.right, n.red, this.id, p);
+      const c = new PNode(n.item, n.left, n.right, n.red, p);
       owned.push(c);
       return c;
     }
     const w = n as WNode<T>;
-    return new WNode(w.item, w.left, w.right, w.red, w.max, w.hl, w.hh, this.id, p);
+    return new WNode(w.item, w.left, w.right, w.red, w.max, w.hl, w.hh, p);
   }
 
   /** A new red node for `item`, owned by this operation. */
   fresh(item: T): ONode<T> {
     const owned = this.owned;
     if (owned !== null) {
-      const c = new PNode<T>(item, null, null, true, this.id, null);
+      const c = new PNode<T>(item, null, null, true, null);
       owned.push(c);
       return c;
     }
-    return new WNode<T>(item, null, null, true, 0n, 0, 0, this.id, null);
+    return new WNode<T>(item, null, null, true, 0n, 0, 0, null);
   }
 
   ownRoot(): ONode<T> | null {
     const r = this.root;
-    if (r === null || r.op === this.id) return r;
+    if (r === null || r.p !== undefined) return r;
     this.root = this.clone(r, null);
     return this.root;
   }
@@ -212,7 +215,7 @@ class Op<T, K> {
   /** The left child of the owned node `p`, copied into this operation if needed. */
   ownL(p: ONode<T>): ONode<T> | null {
     const c = p.left;
-    if (c === null || c.op === this.id) return c;
+    if (c === null || c.p !== undefined) return c;
     const copy = this.clone(c, p);
     p.left = copy;
     return copy;
@@ -221,7 +224,7 @@ class Op<T, K> {
   /** The right child of the owned node `p`, copied into this operation if needed. */
   ownR(p: ONode<T>): ONode<T> | null {
     const c = p.right;
-    if (c === null || c.op === this.id) return c;
+    if (c === null || c.p !== undefined) return c;
     const copy = this.clone(c, p);
     p.right = copy;
     return copy;
@@ -236,8 +239,8 @@ class Op<T, K> {
 
   /** `__rb_rotate_set_parents`: `nu` takes `old`'s place and colour; `old` goes under `nu`. */
   private rotateSetParents(old: ONode<T>, nu: ONode<T>, red: boolean): void {
-    const parent = old.p;
-    nu.p = old.p;
+    const parent = parentOf(old);
+    nu.p = parentOf(old);
     nu.red = old.red;
     old.p = nu;
     old.red = red;
@@ -247,7 +250,7 @@ class Op<T, K> {
   /** Models __rb_insert() (lib/rbtree.c) for a red node just linked under its parent. */
   insertColor(n: ONode<T>): void {
     let node = n;
-    let parent = node.p;
+    let parent = parentOf(node);
     for (;;) {
       if (parent === null) {
         node.p = null;
@@ -255,7 +258,7 @@ class Op<T, K> {
         break;
       }
       if (!parent.red) break;
-      const gparent = parent.p as ONode<T>;
+      const gparent = parentOf(parent) as ONode<T>;
       let tmp = gparent.right;
       if (parent !== tmp) {
         // KERNEL: parent is gparent's left child.
@@ -265,7 +268,7 @@ class Op<T, K> {
           tmp.red = false;
           parent.red = false;
           node = gparent;
-          parent = node.p;
+          parent = parentOf(node);
           node.red = true;
           continue;
         }
@@ -299,7 +302,7 @@ class Op<T, K> {
           tmp.red = false;
           parent.red = false;
           node = gparent;
-          parent = node.p;
+          parent = parentOf(node);
           node.red = true;
           continue;
         }
@@ -360,7 +363,7 @@ class Op<T, K> {
             if (parent.red) parent.red = false;
             else {
               node = parent;
-              const up = node.p;
+              const up = parentOf(node);
               if (up !== null) {
                 parent = up;
                 continue;
@@ -413,7 +416,7 @@ class Op<T, K> {
             if (parent.red) parent.red = false;
             else {
               node = parent;
-              const up = node.p;
+              const up = parentOf(node);
               if (up !== null) {
                 parent = up;
                 continue;
@@ -453,7 +456,7 @@ class Op<T, K> {
     let rebalance: ONode<T> | null;
     if (tmp === null) {
       // KERNEL: case 1, at most one child (the right one).
-      const parent = node.p;
+      const parent = parentOf(node);
       this.changeChild(node, child, parent);
       if (child !== null) {
         child.p = parent;
@@ -462,7 +465,7 @@ class Op<T, K> {
       } else rebalance = node.red ? null : parent;
     } else if (child === null) {
       // KERNEL: still case 1, the only child is the left one.
-      const parent = node.p;
+      const parent = parentOf(node);
       tmp.p = parent;
       tmp.red = node.red;
       this.changeChild(node, tmp, parent);
@@ -491,7 +494,7 @@ class Op<T, K> {
       tmp = node.left as ONode<T>;
       successor.left = tmp;
       tmp.p = successor;
-      const up = node.p;
+      const up = parentOf(node);
       this.changeChild(node, successor, up);
       if (child2 !== null) {
         child2.p = parent;
@@ -510,13 +513,12 @@ class Op<T, K> {
     if (owned !== null) {
       for (let i = 0; i < owned.length; i++) {
         const n = owned[i] as ONode<T>;
-        n.p = null;
-        n.op = 0;
+        n.p = undefined;
       }
       owned.length = 0;
     } else {
       const kind = this.kind;
-      fixOwned(kind, this.root, this.id, kind.augmented !== false, kind.itemHash);
+      fixOwned(kind, this.root, kind.augmented !== false, kind.itemHash);
     }
     return this.root;
   }
@@ -718,8 +720,8 @@ export function rbFromShape<T, K, S>(kind: RbKind<T, K>, shape: RbShape<S>, dec:
   const left = rbFromShape(kind, shape[2], dec);
   const right = rbFromShape(kind, shape[3], dec);
   const item = dec(shape[0]);
-  if (isPlain(kind)) return new PNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0, null);
-  const n = new WNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0n, 0, 0, 0, null);
+  if (isPlain(kind)) return new PNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], undefined);
+  const n = new WNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0n, 0, 0, undefined);
   setNodeMax(kind, n);
   if (kind.itemHash !== undefined) setNodeHash(n, kind.itemHash(item));
   return n;
