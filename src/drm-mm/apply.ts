@@ -20,7 +20,7 @@ import {
   scanRemoveBlock,
 } from './allocator.js';
 import type { DrmMmEvent } from './events.js';
-import { HEAD, type ListItem, type Mm, initMm, u64 } from './mm.js';
+import { HEAD, type ListItem, type Mm, initMm, shared, u64 } from './mm.js';
 import type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './state.js';
 
 /** The node machine compiled once to a lookup table. */
@@ -86,12 +86,6 @@ interface InsertArgs {
   readonly rangeEnd: bigint;
   readonly mode: InsertMode;
   readonly once: boolean;
-}
-
-/** One shared bigint per small value (sizes and colours repeat across nodes; bigints are values). */
-const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
-function shared(v: bigint): bigint {
-  return v < 1024n ? (SMALL[Number(v)] as bigint) : v;
 }
 
 const FRESH_NODE: NodeRecord = Object.freeze({ state: 'unlinked', mm: '', gen: 0, start: 0n, size: 0n, color: 0n });

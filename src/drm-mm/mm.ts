@@ -24,6 +24,14 @@ export function u64(v: bigint): bigint {
   return v >= 0n && v <= M64 ? v : v & M64;
 }
 
+/** One shared bigint per small value (sizes and colours repeat across nodes; bigints are values). */
+const SMALL: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
+/** `v`, or the one shared bigint of that value when it is small. */
+export function shared(v: bigint): bigint {
+  return v < 1024n ? (SMALL[Number(v)] as bigint) : v;
+}
+
 /** The owner name of the allocator's head node (`mm->head_node`), which owns the hole at the range start. */
 export const HEAD = '';
 
@@ -54,8 +62,12 @@ export interface Hole {
   readonly ownerColor: bigint;
   readonly seq: number;
   readonly stamp: number;
-  /** The hash of owner, start and size, computed once. */
-  readonly hash: Hash64;
+  /**
+   * The hash of owner, start and size ({@link holeItemHash}), computed once and kept inline as two
+   * int32 lanes: a hole is its own {@link Hash64} for holes_addr's node hashes (no object per hole).
+   */
+  readonly lo: number;
+  readonly hi: number;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -107,7 +119,7 @@ export function holeItemHash(owner: string, addr: bigint, size: bigint): Hash64 
 }
 
 function holeHash(h: Hole): Hash64 {
-  return h.hash;
+  return h;
 }
 
 /** holes_addr: insert_hole_addr() descends left iff the new start is below the parent's. */
@@ -361,16 +373,18 @@ export class MmTxn {
     const addr = item === undefined ? f.start : u64(item.start + item.size);
     const nx = this.next(item?.start);
     const end = nx === undefined ? u64(f.start + f.size) : nx.start;
-    const size = u64(end - addr);
+    const size = shared(u64(end - addr));
+    const h = holeItemHash(owner, addr, size);
     const hole: Hole = {
       owner,
       addr,
       size,
-      hash: holeItemHash(owner, addr, size),
       ownerStart: item?.start ?? 0n,
       ownerColor: item?.color ?? 0n,
       seq: f.nextSeq++,
       stamp: f.nextStamp++,
+      lo: h.lo,
+      hi: h.hi,
     };
     const top = rbFirst(f.stack);
     f.stackHash = addHash(f.stackHash, stackEntry(owner, top?.owner));

@@ -192,7 +192,8 @@ function mmFromSnap(d: MmSnap): Mm {
     if (h === undefined) {
       const addr = big(s[1]);
       const size = big(s[2]);
-      h = { owner: s[0], addr, size, ownerStart: big(s[3]), ownerColor: big(s[4]), seq: s[5], stamp: s[6], hash: holeItemHash(s[0], addr, size) };
+      const hh = holeItemHash(s[0], addr, size);
+      h = { owner: s[0], addr, size, ownerStart: big(s[3]), ownerColor: big(s[4]), seq: s[5], stamp: s[6], lo: hh.lo, hi: hh.hi };
       holes.set(k, h);
     }
     return h;
