@@ -579,23 +579,21 @@ export class RbTxn<T, K> {
     op.insertColor(fresh);
   }
 
-  /** rb_erase() of the item found by `key`; false (and nothing copied) when it is absent. */
+  /**
+   * rb_erase() of the item found by `key`, in one copying descent; false when it is absent (the
+   * path toward it is then copied unchanged, which leaves the tree the same).
+   */
   erase(key: K): boolean {
     const cmp = this.kind.cmp;
     const op = this.op;
-    // Find first (no copying), so that an absent key costs one descent and no allocation.
-    let n: RbNode<T> | null = op.root;
-    while (n !== null) {
-      const c = cmp(key, n.item);
-      if (c === 0) break;
-      n = c < 0 ? n.left : n.right;
-    }
-    if (n === null) return false;
-    let cur = op.ownRoot() as ONode<T>;
+    let cur = op.ownRoot();
+    if (cur === null) return false;
     for (;;) {
       const c = cmp(key, cur.item);
       if (c === 0) break;
-      cur = (c < 0 ? op.ownL(cur) : op.ownR(cur)) as ONode<T>;
+      const nx: ONode<T> | null = c < 0 ? op.ownL(cur) : op.ownR(cur);
+      if (nx === null) return false;
+      cur = nx;
     }
     op.erase(cur);
     return true;
@@ -625,8 +623,10 @@ export function rbInsert<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, item:
  * ____rb_erase_color()). Returns the new root, or the same root when `key` is absent.
  */
 export function rbErase<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, key: K): RbNode<T> | null {
+  if (rbFind(kind, root, key) === undefined) return root;
   const t = new RbTxn(kind, root);
-  return t.erase(key) ? t.finish() : root;
+  t.erase(key);
+  return t.finish();
 }
 
 /** The item found by `key`, or undefined. */
