@@ -106,9 +106,10 @@ export function hashDmaFenceState(s: DmaFenceState): Hash64 {
   if (s.counter !== lastScalars.counter || s.stub !== lastScalars.stub) {
     lastScalars = { counter: s.counter, stub: s.stub, hash: hashString(`${s.counter}|${s.stub ? encodeFence(s.stub) : '-'}`, 0xf3) };
   }
-  let h = lastScalars.hash;
-  h = addHash(h, s.contexts.hash);
-  h = addHash(h, s.fences.hash);
-  h = addHash(h, s.cbs.hash);
-  return addHash(h, s.stubNames.hash);
+  const a = lastScalars.hash;
+  const c = s.contexts.hash;
+  const f = s.fences.hash;
+  const b = s.cbs.hash;
+  const n = s.stubNames.hash;
+  return { lo: (a.lo + c.lo + f.lo + b.lo + n.lo) >>> 0, hi: (a.hi + c.hi + f.hi + b.hi + n.hi) >>> 0 };
 }

@@ -116,11 +116,15 @@ export class HashedMap<V> {
   /** A new map with `key` set to `value`. */
   set(key: string, value: V): HashedMap<V> {
     const old = this.map.get(key);
-    let h = this.h;
-    if (old !== undefined) h = subHash(h, old.h);
     const eh = entryHash(this.tag, key, this.encode(value));
-    h = addHash(h, eh);
-    return this.next(this.target().set(key, { value, h: eh }), h);
+    // Lane arithmetic inline: one hash object per update (a replay hot path).
+    let lo = this.h.lo + eh.lo;
+    let hi = this.h.hi + eh.hi;
+    if (old !== undefined) {
+      lo -= old.h.lo;
+      hi -= old.h.hi;
+    }
+    return this.next(this.target().set(key, { value, h: eh }), { lo: lo >>> 0, hi: hi >>> 0 });
   }
 
   /** A new map without `key`. */
