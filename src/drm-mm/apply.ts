@@ -91,6 +91,29 @@ interface InsertArgs {
 const FRESH_NODE: NodeRecord = Object.freeze({ state: 'unlinked', mm: '', gen: 0, start: 0n, size: 0n, color: 0n });
 
 /** drm_mm_insert_node_in_range and its wrappers. */
+type InsertEvent = Extract<DrmMmEvent, { type: 'drm_mm_insert_node_in_range' | 'drm_mm_insert_node_generic' | 'drm_mm_insert_node' }>;
+
+/**
+ * The drm_mm_insert_node_in_range() call each insertion makes. KERNEL: drm_mm_insert_node_generic()
+ * searches the whole range [0, U64_MAX), and drm_mm_insert_node() is generic with alignment 0,
+ * colour 0 and best fit (include/drm/drm_mm.h).
+ */
+function inRangeCall(e: InsertEvent): InsertArgs {
+  const common = { type: e.type, mm: e.mm, node: e.node, size: e.size };
+  if (e.type === 'drm_mm_insert_node')
+    return { ...common, alignment: 0n, color: 0n, rangeStart: 0n, rangeEnd: U64_MAX, mode: 'best', once: false };
+  const ranged = e.type === 'drm_mm_insert_node_in_range';
+  return {
+    ...common,
+    alignment: e.alignment,
+    color: e.color,
+    rangeStart: ranged ? e.range_start : 0n,
+    rangeEnd: ranged ? e.range_end : U64_MAX,
+    mode: e.mode,
+    once: e.once ?? false,
+  };
+}
+
 function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
   const mm = getMm(s, a.mm);
   const rec = s.nodes.get(a.node) ?? FRESH_NODE;
@@ -296,44 +319,9 @@ export function applyDrmMm(world: World, e: DrmMmEvent): ApplyResult {
     case 'drm_mm_init':
       return init(world, s, e);
     case 'drm_mm_insert_node_in_range':
-      return insert(world, s, {
-        type: e.type,
-        mm: e.mm,
-        node: e.node,
-        size: e.size,
-        alignment: e.alignment,
-        color: e.color,
-        rangeStart: e.range_start,
-        rangeEnd: e.range_end,
-        mode: e.mode,
-        once: e.once ?? false,
-      });
     case 'drm_mm_insert_node_generic':
-      return insert(world, s, {
-        type: e.type,
-        mm: e.mm,
-        node: e.node,
-        size: e.size,
-        alignment: e.alignment,
-        color: e.color,
-        rangeStart: 0n,
-        rangeEnd: U64_MAX,
-        mode: e.mode,
-        once: e.once ?? false,
-      });
     case 'drm_mm_insert_node':
-      return insert(world, s, {
-        type: e.type,
-        mm: e.mm,
-        node: e.node,
-        size: e.size,
-        alignment: 0n,
-        color: 0n,
-        rangeStart: 0n,
-        rangeEnd: U64_MAX,
-        mode: 'best',
-        once: false,
-      });
+      return insert(world, s, inRangeCall(e));
     case 'drm_mm_reserve_node':
       return reserve(world, s, e);
     case 'drm_mm_remove_node':
