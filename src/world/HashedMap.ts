@@ -8,8 +8,8 @@ let currentEdit: object | undefined;
 
 /**
  * Runs `fn` as one transient edit session (immutable.js's `withMutations`, Clojure's transients):
- * a map created or first changed inside the session is owned by it and later changes in the same
- * session update it in place instead of copying a path. Only code that owns every intermediate
+ * a map first changed inside the session is copied once into a native Map the session owns, and
+ * later changes in the same session update it in place instead of copying a path. Only code that owns every intermediate
  * world may use it — replay does, and keeps only the last world. Maps from before the session are
  * never changed, and once the session ends every map behaves persistently again.
  */
@@ -42,12 +42,17 @@ interface Slot<V> {
 
 export class HashedMap<V> {
   private constructor(
-    private map: IMap<string, Slot<V>>,
+    /**
+     * The entries: a persistent immutable.js map, or — while an edit session owns this instance —
+     * a native Map that only that session changes. A native map left by a finished session is
+     * never changed again; it becomes persistent the first time a persistent update needs it.
+     */
+    private store: IMap<string, Slot<V>> | Map<string, Slot<V>>,
     private h: Hash64,
     private readonly tag: string,
     private readonly encode: (v: V) => string,
     /** The edit session that owns this instance (see {@link withTransientEdits}). */
-    private edit: object | undefined = undefined,
+    private readonly edit: object | undefined = undefined,
   ) {}
 
   /** The order-independent hash of all entries. */
@@ -55,31 +60,27 @@ export class HashedMap<V> {
     return this.h;
   }
 
-  /** The underlying map, sealed if a finished edit session left it mutable. */
-  private sealed(): IMap<string, Slot<V>> {
-    if (this.edit !== undefined && this.edit !== currentEdit) {
-      // INVARIANT: a map owned by a finished session is made persistent before anyone shares it.
-      this.map = this.map.asImmutable();
-      this.edit = undefined;
-    }
-    return this.map;
+  /** The entries as a persistent map (converted once from a finished session's native map). */
+  private persistent(): IMap<string, Slot<V>> {
+    if (this.store instanceof Map) this.store = IMap(this.store);
+    return this.store;
   }
 
-  /** A successor holding `map` and `h`: this very instance inside its own edit session. */
-  private next(map: IMap<string, Slot<V>>, h: Hash64): HashedMap<V> {
-    if (currentEdit !== undefined && this.edit === currentEdit) {
-      this.map = map;
+  /**
+   * The successor after one change: inside an edit session, an instance the session owns,
+   * changed in place (the first change copies the entries into a native Map); outside, a new
+   * persistent instance.
+   */
+  private change(mutate: (m: Map<string, Slot<V>>) => void, persist: (m: IMap<string, Slot<V>>) => IMap<string, Slot<V>>, h: Hash64): HashedMap<V> {
+    if (currentEdit === undefined) return new HashedMap(persist(this.persistent()), h, this.tag, this.encode);
+    if (this.edit === currentEdit) {
+      mutate(this.store as Map<string, Slot<V>>);
       this.h = h;
       return this;
     }
-    return new HashedMap(map, h, this.tag, this.encode, currentEdit);
-  }
-
-  /** The map to change: owned by the current session (copied into it on first change), or the persistent one. */
-  private target(): IMap<string, Slot<V>> {
-    const m = this.sealed();
-    if (currentEdit === undefined) return m;
-    return this.edit === currentEdit ? m : m.asMutable();
+    const copy = new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries());
+    mutate(copy);
+    return new HashedMap(copy, h, this.tag, this.encode, currentEdit);
   }
 
   /**
@@ -100,22 +101,22 @@ export class HashedMap<V> {
 
   /** The number of entries. */
   get size(): number {
-    return this.map.size;
+    return this.store.size;
   }
 
   /** The value at `key`, or undefined. */
   get(key: string): V | undefined {
-    return this.map.get(key)?.value;
+    return this.store.get(key)?.value;
   }
 
   /** Whether `key` has a value. */
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.store.has(key);
   }
 
   /** A new map with `key` set to `value`. */
   set(key: string, value: V): HashedMap<V> {
-    const old = this.map.get(key);
+    const old = this.store.get(key);
     const eh = entryHash(this.tag, key, this.encode(value));
     // Lane arithmetic inline: one hash object per update (a replay hot path).
     let lo = this.h.lo + eh.lo;
@@ -124,24 +125,33 @@ export class HashedMap<V> {
       lo -= old.h.lo;
       hi -= old.h.hi;
     }
-    return this.next(this.target().set(key, { value, h: eh }), { lo: lo >>> 0, hi: hi >>> 0 });
+    const slot: Slot<V> = { value, h: eh };
+    return this.change(
+      (m) => m.set(key, slot),
+      (m) => m.set(key, slot),
+      { lo: lo >>> 0, hi: hi >>> 0 },
+    );
   }
 
   /** A new map without `key`. */
   delete(key: string): HashedMap<V> {
-    const old = this.map.get(key);
+    const old = this.store.get(key);
     if (old === undefined) return this;
-    return this.next(this.target().delete(key), subHash(this.h, old.h));
+    return this.change(
+      (m) => m.delete(key),
+      (m) => m.delete(key),
+      subHash(this.h, old.h),
+    );
   }
 
   /** The entries, in no particular order. */
   *entries(): IterableIterator<[string, V]> {
-    for (const [k, slot] of this.map.entries()) yield [k, slot.value];
+    for (const [k, slot] of this.store.entries()) yield [k, slot.value];
   }
 
   /** The keys, in no particular order. */
   keys(): IterableIterator<string> {
-    return this.map.keys();
+    return this.store.keys();
   }
 
   /** The entries sorted by key: the canonical order for snapshots and listings. */
@@ -152,7 +162,7 @@ export class HashedMap<V> {
   /** Recomputes the hash from scratch (for tests of the incremental hash). */
   recomputeHash(): Hash64 {
     let h = ZERO_HASH;
-    for (const [k, slot] of this.map.entries()) h = addHash(h, entryHash(this.tag, k, this.encode(slot.value)));
+    for (const [k, slot] of this.store.entries()) h = addHash(h, entryHash(this.tag, k, this.encode(slot.value)));
     return h;
   }
 }
