@@ -8,6 +8,11 @@ import { dmaFenceInvariants } from './invariants.js';
 import { type DmaFenceState, emptyMaps, hashDmaFenceState, initialDmaFenceState } from './state.js';
 import { HashedMap } from '../world/HashedMap.js';
 
+// A Map, not a property lookup: event types read from a log are fresh strings (a replay hot path).
+const DEFS = new Map<string, (typeof DMA_FENCE_EVENTS)[keyof typeof DMA_FENCE_EVENTS]>(
+  Object.entries(DMA_FENCE_EVENTS) as [string, (typeof DMA_FENCE_EVENTS)[keyof typeof DMA_FENCE_EVENTS]][],
+);
+
 function bad(msg: string): DrmstateError {
   return new DrmstateError('BAD_SNAPSHOT', `dma_fence slice: ${msg}`);
 }
@@ -21,7 +26,7 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
   events: DMA_FENCE_EVENTS,
   initial: initialDmaFenceState,
   decode(event: Event): DmaFenceEvent {
-    const def = DMA_FENCE_EVENTS[event.type as keyof typeof DMA_FENCE_EVENTS];
+    const def = DEFS.get(event.type);
     if (def === undefined) throw new DrmstateError('MALFORMED_EVENT', `not a dma_fence event: ${event.type}`, { field: 'type' });
     return decodeFields<DmaFenceEvent>(event, def.fields);
   },
