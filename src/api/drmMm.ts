@@ -1,3 +1,4 @@
+import { type ColorAdjustFn, registerColorAdjust } from '../drm-mm/colorAdjust.js';
 /**
  * The drm_mm range allocator as Rust-style classes: the `drm::mm` design of the seed thread
  * (`Allocator`, `Node`, `AllocInner::drop_object`, `with_inner`) plus the eviction {@link Scan}.
@@ -63,13 +64,28 @@ export interface AllocInner {
  * @example
  *   const o: AllocatorOptions<AllocInner> = { start: 0n, size: 1n << 20n, colorAdjust: { gap: 4096n } };
  */
+/** The `color_adjust` field of drm_mm_init for an option: a gap, or a function registered by name. */
+function colorAdjustField(c: AllocatorOptions<object>['colorAdjust']): { color_adjust?: { gap: string } | { fn: string } } {
+  if (c === undefined) return {};
+  if (typeof c === 'function') {
+    const name = c.name || 'color_adjust';
+    registerColorAdjust(name, c);
+    return { color_adjust: { fn: name } };
+  }
+  return { color_adjust: { gap: c.gap.toString() } };
+}
+
 export interface AllocatorOptions<I extends object> {
   /** First address of the managed range. */
   readonly start: bigint;
   /** Length of the managed range. */
   readonly size: bigint;
-  /** The colour-adjust callback: `gap` units between neighbours of different colours. */
-  readonly colorAdjust?: { readonly gap: bigint };
+  /**
+   * The colour-adjust callback: `{ gap }` (gap units between neighbours of different colours), or
+   * any pure function — registered under its `name` (or `color_adjust`) so the log can name it and
+   * replay can call it again (see registerColorAdjust).
+   */
+  readonly colorAdjust?: { readonly gap: bigint } | ColorAdjustFn;
   /** The inner state (defaults to `{}`). */
   readonly inner?: I & AllocInner;
   /** The allocator's name in the log (defaults to `mm1`, `mm2`, …). */
@@ -217,7 +233,7 @@ export class Allocator<I extends object = AllocInner> {
       mm,
       start: options.start,
       size: options.size,
-      ...(options.colorAdjust !== undefined ? { color_adjust: { gap: options.colorAdjust.gap.toString() } } : {}),
+      ...colorAdjustField(options.colorAdjust),
     });
     return result(o, () => new Allocator<I>(new Shared(kernel, mm, options.inner ?? ({} as I))));
   }

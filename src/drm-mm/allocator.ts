@@ -1,3 +1,4 @@
+import { colorAdjustFn } from './colorAdjust.js';
 import { U64_MAX } from '../world/fields.js';
 import { HEAD, type Hole, LIST_KIND, type ListItem, type Mm, MmTxn, STACK_KIND, u64 } from './mm.js';
 import { type RbNode, rbFind, rbFirst, rbNeighbours } from './rbtree.js';
@@ -55,6 +56,26 @@ export function colorAdjust(
   if (owner.allocated && owner.color !== color) s = u64(s + gap);
   if (next !== undefined && next.color !== color) e = u64(e - gap);
   return [s, e];
+}
+
+/** Whether the allocator has a colour-adjust callback (`mm->color_adjust`). */
+export function hasColorAdjust(mm: Mm): boolean {
+  return mm.gap !== null || mm.adjust !== null;
+}
+
+/** Calls the allocator's colour-adjust callback on a hole's `[start, end)`. */
+export function adjustWindow(
+  mm: Mm,
+  owner: { allocated: boolean; color: bigint },
+  next: ListItem | undefined,
+  color: bigint,
+  start: bigint,
+  end: bigint,
+): [bigint, bigint] {
+  if (mm.gap !== null) return colorAdjust(mm.gap, owner, next, color, start, end);
+  const [s, e] = colorAdjustFn(mm.adjust as string)(owner, next, color, start, end);
+  // KERNEL: the callback writes u64s.
+  return [u64(s), u64(e)];
 }
 
 /**
@@ -260,7 +281,7 @@ export function findPlacement(
     if (high && he <= rangeStart) break;
     let cs = hs;
     let ce = he;
-    if (mm.gap !== null) [cs, ce] = colorAdjust(mm.gap, ownerOf(h), nextOf(mm, h), color, hs, he);
+    if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, ownerOf(h), nextOf(mm, h), color, hs, he);
     const start = place(cs, ce, size, align, rangeStart, rangeEnd, high);
     if (start !== undefined) return { hole: h, start };
   }
@@ -297,7 +318,7 @@ export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigi
   const he = u64(hs + hole.size);
   let as = hs;
   let ae = he;
-  if (mm.gap !== null) [as, ae] = colorAdjust(mm.gap, ownerOf(hole), nextOf(mm, hole), color, hs, he);
+  if (hasColorAdjust(mm)) [as, ae] = adjustWindow(mm, ownerOf(hole), nextOf(mm, hole), color, hs, he);
   if (as > start || ae < end) return undefined;
   return hole;
 }
@@ -345,8 +366,7 @@ export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem): ScanAddR
   const he = nx === undefined ? after.headStart : nx.start;
   let cs = hs;
   let ce = he;
-  if (mm.gap !== null)
-    [cs, ce] = colorAdjust(mm.gap, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
+  if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
   const start = place(cs, ce, scan.size, scan.alignment, scan.rangeStart, scan.rangeEnd, scan.mode === 'high');
   const base = { mm: after, prev: prev?.name ?? HEAD, next: nextBefore?.name ?? HEAD };
   if (start === undefined) return { ...base, found: false, hitStart: scan.hitStart, hitEnd: scan.hitEnd };
@@ -372,14 +392,14 @@ export function scanRemoveBlock(mm: Mm, scan: ScanParams, item: ListItem): { mm:
 export function scanColorEvict(mm: Mm, scan: ScanParams): string | null | undefined {
   const top = rbFirst(mm.stack);
   if (top === undefined) return undefined;
-  if (mm.gap === null) return null;
+  if (!hasColorAdjust(mm)) return null;
   for (let c = stackCursor(mm.stack); c !== undefined; c = c.next()) {
     const h = c.hole;
     const hs = h.addr;
     const he = u64(hs + h.size);
     if (hs <= scan.hitStart && he >= scan.hitEnd) {
       const nx = nextOf(mm, h);
-      const [cs, ce] = colorAdjust(mm.gap, ownerOf(h), nx, scan.color, hs, he);
+      const [cs, ce] = adjustWindow(mm, ownerOf(h), nx, scan.color, hs, he);
       if (cs > scan.hitStart) return h.owner === HEAD ? null : h.owner;
       if (ce < scan.hitEnd) return nx === undefined ? null : nx.name;
       return null;

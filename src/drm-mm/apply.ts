@@ -1,3 +1,4 @@
+import { colorAdjustFn } from './colorAdjust.js';
 import { compileMachine, decide } from '../../machines/machineTable.js';
 import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { DrmstateError } from '../errors.js';
@@ -194,8 +195,12 @@ function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_m
   if (u64(e.start + e.size) <= e.start) {
     return result(world, s, refused(violation('bug_on', 'drm_mm_init: start + size <= start', [e.mm])));
   }
-  const gap = e.color_adjust === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', e.color_adjust.gap);
-  const mm = initMm((old?.gen ?? 0) + 1, e.start, e.size, gap);
+  const ca = e.color_adjust as { gap?: unknown; fn?: string } | undefined;
+  const gap = ca?.gap === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', ca.gap);
+  const adjust = ca?.fn ?? null;
+  // A function named by the log must be registered; an unknown name is misuse, refused before any change.
+  if (adjust !== null) colorAdjustFn(adjust);
+  const mm = initMm((old?.gen ?? 0) + 1, e.start, e.size, gap, adjust);
   return result(world, { ...s, mms: s.mms.set(e.mm, mm) }, ok());
 }
 

@@ -3,14 +3,14 @@ import { readU64 } from '../world/fields.js';
 import type { InsertMode } from './allocator.js';
 import { INSERT_MODES } from './state.js';
 
-/** The `color_adjust` of drm_mm_init: `{ gap }`, the kernel selftest's callback generalised. */
+/** The `color_adjust` of drm_mm_init: `{ gap }`, the kernel selftest's callback generalised, or `{ fn }`, a registered function. */
 export interface ColorAdjust {
   readonly gap: bigint;
 }
 
 /** The drm_mm events, decoded: u64 fields are bigints. */
 export type DrmMmEvent =
-  | { type: 'drm_mm_init'; mm: string; start: bigint; size: bigint; color_adjust?: { gap: unknown } }
+  | { type: 'drm_mm_init'; mm: string; start: bigint; size: bigint; color_adjust?: { gap: unknown } | { fn: string } }
   | {
       type: 'drm_mm_insert_node_in_range';
       mm: string;
@@ -49,9 +49,14 @@ export type DrmMmEvent =
   | { type: 'drm_mm_takedown'; mm: string };
 
 function checkColorAdjust(v: unknown): string | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected { "gap": "<u64>" }';
+  const shape = 'expected { "gap": "<u64>" } or { "fn": "<registered function name>" }';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return shape;
   const keys = Object.keys(v);
-  if (keys.length !== 1 || keys[0] !== 'gap') return 'expected exactly one key, "gap": { "gap": "<u64>" }';
+  if (keys.length === 1 && keys[0] === 'fn') {
+    const fn = (v as { fn: unknown }).fn;
+    return typeof fn === 'string' && fn.length > 0 ? undefined : 'expected "fn" to be a registered function name';
+  }
+  if (keys.length !== 1 || keys[0] !== 'gap') return shape;
   try {
     readU64('drm_mm_init', 'color_adjust.gap', (v as { gap: unknown }).gap);
   } catch (e) {
@@ -83,7 +88,7 @@ export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
       mm: { kind: 'name' },
       start: { kind: 'u64' },
       size: { kind: 'u64' },
-      color_adjust: { kind: 'json', optional: true, check: checkColorAdjust, doc: '{ "gap": "<u64>" }' },
+      color_adjust: { kind: 'json', optional: true, check: checkColorAdjust, doc: '{ "gap": "<u64>" } or { "fn": "<name>" } (registerColorAdjust)' },
     },
     returns: [],
     errnos: [],

@@ -174,6 +174,8 @@ export interface MmFields {
   readonly size: bigint;
   /** The `{ gap }` colour-adjust callback, or null for none. */
   readonly gap: bigint | null;
+  /** The name of a registered colour-adjust function (`{ fn }`), or null for none. */
+  readonly adjust: string | null;
   /** `scan_active`. */
   readonly scanActive: number;
   readonly list: RbNode<ListItem> | null;
@@ -201,6 +203,7 @@ export class Mm implements MmFields {
   readonly start!: bigint;
   readonly size!: bigint;
   readonly gap!: bigint | null;
+  readonly adjust!: string | null;
   readonly scanActive!: number;
   readonly list!: RbNode<ListItem> | null;
   readonly count!: number;
@@ -218,6 +221,7 @@ export class Mm implements MmFields {
     this.start = f.start;
     this.size = f.size;
     this.gap = f.gap;
+    this.adjust = f.adjust;
     this.scanActive = f.scanActive;
     this.list = f.list;
     this.count = f.count;
@@ -243,6 +247,7 @@ export class Mm implements MmFields {
       start: this.start,
       size: this.size,
       gap: this.gap,
+      adjust: this.adjust,
       scanActive: this.scanActive,
       list: this.list,
       count: this.count,
@@ -429,7 +434,7 @@ export function stackHashOf(stack: RbNode<Hole> | null): Hash64 {
 }
 
 /** The allocator drm_mm_init() leaves: one hole, owned by the head node, spanning the range. */
-export function initMm(gen: number, start: bigint, size: bigint, gap: bigint | null): Mm {
+export function initMm(gen: number, start: bigint, size: bigint, gap: bigint | null, adjust: string | null = null): Mm {
   const t = new MmTxn(
     new Mm({
       live: true,
@@ -437,6 +442,7 @@ export function initMm(gen: number, start: bigint, size: bigint, gap: bigint | n
       start,
       size,
       gap,
+      adjust,
       scanActive: 0,
       list: null,
       count: 0,

@@ -54,6 +54,8 @@ export interface MmInfo {
   readonly size: bigint;
   /** The `{ gap }` colour-adjust callback, or null. */
   readonly gap: bigint | null;
+  /** The registered colour-adjust function's name (`{ fn }`), or null. */
+  readonly adjust: string | null;
   /** False after drm_mm_takedown(). */
   readonly live: boolean;
   /** `scan_active`. */
@@ -113,7 +115,7 @@ export function nodeInfo(world: World, node: string): (NodeInfo & { readonly sta
 export function mmInfo(world: World, mm: string): MmInfo | undefined {
   const m = world.drmMm.mms.get(mm);
   if (m === undefined) return undefined;
-  return { start: m.start, size: m.size, gap: m.gap, live: m.live, scanActive: m.scanActive, nodeCount: m.count };
+  return { start: m.start, size: m.size, gap: m.gap, adjust: m.adjust, live: m.live, scanActive: m.scanActive, nodeCount: m.count };
 }
 
 /**
@@ -157,6 +159,7 @@ interface MmSnap {
   start: string;
   size: string;
   gap: string | null;
+  adjust?: string | null;
   scanActive: number;
   nextSeq: number;
   nextStamp: number;
@@ -173,6 +176,7 @@ function mmToSnap(m: Mm): MmSnap {
     start: String(m.start),
     size: String(m.size),
     gap: m.gap === null ? null : String(m.gap),
+    adjust: m.adjust,
     scanActive: m.scanActive,
     nextSeq: m.nextSeq,
     nextStamp: m.nextStamp,
@@ -206,6 +210,7 @@ function mmFromSnap(d: MmSnap): Mm {
     start: big(d.start),
     size: big(d.size),
     gap: d.gap === null ? null : big(d.gap),
+    adjust: d.adjust ?? null,
     scanActive: d.scanActive,
     list,
     count: rbCount(list),

@@ -64,7 +64,7 @@ declare module '../world/World.js' {
 
 /** Canonical encoding of an allocator for the slice hash (O(1): the trees carry their own hashes). */
 export function encodeMm(mm: Mm): string {
-  return `${mm.live ? 'L' : 'T'}|${mm.gen}|${mm.start}|${mm.size}|${mm.gap ?? '-'}|${mm.scanActive}|${hashToHex(mm.hash)}`;
+  return `${mm.live ? 'L' : 'T'}|${mm.gen}|${mm.start}|${mm.size}|${mm.gap ?? '-'}|${mm.adjust === null ? '-' : JSON.stringify(mm.adjust)}|${mm.scanActive}|${hashToHex(mm.hash)}`;
 }
 
 /** Canonical encoding of a node. */

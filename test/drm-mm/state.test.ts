@@ -108,7 +108,7 @@ describe('semantic queries', () => {
     expect(listHoles(d.world, 'm')).toEqual([[26n, 116n]]);
     expect(nodeInfo(d.world, 'a')).toEqual({ name: 'a', start: 16n, size: 10n, color: 0n, state: 'inserted', mm: 'm' });
     expect(nodeInfo(d.world, 'zz')).toBeUndefined();
-    expect(mmInfo(d.world, 'm')).toEqual({ start: 16n, size: 100n, gap: 2n, live: true, scanActive: 0, nodeCount: 1 });
+    expect(mmInfo(d.world, 'm')).toEqual({ start: 16n, size: 100n, gap: 2n, adjust: null, live: true, scanActive: 0, nodeCount: 1 });
     expect(isClean(d.world, 'm')).toBe(false);
   });
 });
