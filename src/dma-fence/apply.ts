@@ -5,7 +5,6 @@ import { signallingSectionMachine } from '../../machines/signallingSection.machi
 import { DrmstateError } from '../errors.js';
 import { MAX_ERRNO } from '../errno.js';
 import type { Errno } from '../errno.js';
-import { U64_MAX } from '../world/fields.js';
 import { type Outcome, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import { type Violation, violation } from '../world/Violation.js';
@@ -243,11 +242,10 @@ function isLater(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { typ
   return { world, outcome: ok({ later }) };
 }
 
-function setError(world: World, s: DmaFenceState, name: string, f: Found, error: number, b: Branch): ApplyResult {
+function setError(world: World, s: DmaFenceState, name: string, f: Found, error: number): ApplyResult {
   const vs: Violation[] = [];
   if (f.rec.state === 'signaled') vs.push(violation('warn_on', `dma_fence_set_error on signaled fence ${JSON.stringify(name)}`, [name]));
   if (error >= 0 || error < -MAX_ERRNO) vs.push(violation('warn_on', `dma_fence_set_error(${error}): not in [-${MAX_ERRNO}, -1]`, [name]));
-  void b;
   return { world: withFences(world, put(s, name, f, { ...f.rec, error })), outcome: ok({}, vs) };
 }
 
@@ -338,7 +336,7 @@ export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
       return removeCallback(world, s, name, e.cb);
     case 'dma_fence_set_error':
       // KERNEL: the parameter is a C `int`, so a wider value arrives truncated to 32 bits.
-      return setError(world, s, name, f, Number(BigInt.asIntN(32, BigInt(e.error))), b);
+      return setError(world, s, name, f, Number(BigInt.asIntN(32, BigInt(e.error))));
     case 'dma_fence_get_status':
       return { world, outcome: ok({ status: f.rec.state === 'signaled' ? f.rec.error || 1 : 0 }) };
     case 'dma_fence_is_signaled':
@@ -348,5 +346,3 @@ export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
   }
 }
 
-/** Largest seqno (u64). */
-export const SEQNO_MAX = U64_MAX;
