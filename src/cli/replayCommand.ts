@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DrmstateError } from '../errors.js';
 import { fingerprint } from '../kernel/fingerprint.js';
 import { LogWriter } from '../kernel/LogWriter.js';
-import { replay } from '../kernel/replay.js';
-import { parseLog } from '../world/logFormat.js';
+import { replayLog } from '../kernel/replay.js';
 import { EXIT, type CliIo, parseFlags } from './io.js';
 
 /** `drmstate replay --help`. */
@@ -43,13 +42,12 @@ export function replayCommand(argv: readonly string[], io: CliIo): number {
     } catch (e) {
       throw new DrmstateError('BAD_ARGUMENT', `cannot read ${file}: ${(e as Error).message}`);
     }
-    const parsed = parseLog(text, { repair: flags.bool.has('repair'), file });
-    if (parsed.torn) {
-      const keep = Buffer.byteLength(text.split('\n').slice(0, parsed.torn.line - 1).join('\n') + '\n');
+    const r = replayLog(text, { repair: flags.bool.has('repair'), file });
+    if (r.torn) {
+      const keep = Buffer.byteLength(text.split('\n').slice(0, r.torn.line - 1).join('\n') + '\n');
       new LogWriter(file, { append: true, truncateTo: keep }).close();
-      if (!json) io.stderr(`${file}, line ${parsed.torn.line}: torn last line (${parsed.torn.reason}) dropped; ${parsed.entries.length} intact entries kept\n`);
+      if (!json) io.stderr(`${file}, line ${r.torn.line}: torn last line (${r.torn.reason}) dropped; ${r.entries} intact entries kept\n`);
     }
-    const r = replay(parsed.entries);
     if (!r.ok) {
       const m = r.mismatch;
       if (json) io.stdout(JSON.stringify({ ok: false, seq: m.seq, line: m.seq + 1, field: m.field, expected: m.expected, actual: m.actual }) + '\n');
@@ -58,8 +56,8 @@ export function replayCommand(argv: readonly string[], io: CliIo): number {
     }
     const fp = fingerprint(r.world);
     if (json)
-      io.stdout(JSON.stringify({ ok: true, events: parsed.entries.length, fingerprint: fp, ...(parsed.torn ? { repaired: parsed.torn } : {}) }) + '\n');
-    else io.stdout(`replayed ${parsed.entries.length} calls: every outcome and fingerprint matches; final fingerprint ${fp}\n`);
+      io.stdout(JSON.stringify({ ok: true, events: r.entries, fingerprint: fp, ...(r.torn ? { repaired: r.torn } : {}) }) + '\n');
+    else io.stdout(`replayed ${r.entries} calls: every outcome and fingerprint matches; final fingerprint ${fp}\n`);
     return EXIT.ok;
   } catch (e) {
     if (e instanceof DrmstateError) {

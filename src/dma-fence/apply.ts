@@ -41,10 +41,18 @@ function find(s: DmaFenceState, name: string, field = 'fence'): Found {
   return { rec, isStub: false };
 }
 
+/**
+ * The slice with some fields replaced; the slice itself when none differs. In a replay's edit
+ * session the maps change in place (see `withTransientEdits`), so most calls keep the slice and the
+ * world objects as they are (the replay hot path).
+ */
+function patch(s: DmaFenceState, p: Partial<DmaFenceState>): DmaFenceState {
+  for (const k in p) if (p[k as keyof DmaFenceState] !== s[k as keyof DmaFenceState]) return { ...s, ...p };
+  return s;
+}
+
 function put(s: DmaFenceState, name: string, f: Found, rec: FenceRecord): DmaFenceState {
-  if (f.isStub) return { ...s, stub: rec };
-  // Built field by field: this runs for nearly every call (the replay hot path).
-  return { counter: s.counter, contexts: s.contexts, fences: s.fences.set(name, rec), cbs: s.cbs, stub: s.stub, stubNames: s.stubNames };
+  return f.isStub ? patch(s, { stub: rec }) : patch(s, { fences: s.fences.set(name, rec) });
 }
 
 function withFences(world: World, slice: DmaFenceState): World {
@@ -131,12 +139,7 @@ function init(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 
     error: 0,
     cbs: [],
   });
-  const slice: DmaFenceState = {
-    ...s,
-    contexts,
-    fences: s.fences.set(e.fence, rec),
-    stubNames: s.stubNames.delete(e.fence),
-  };
+  const slice = patch(s, { contexts, fences: s.fences.set(e.fence, rec), stubNames: s.stubNames.delete(e.fence) });
   return { world: withFences(world, slice), outcome: ok({ context: BigInt(ctx.id), seqno }) };
 }
 
@@ -172,7 +175,7 @@ function putFence(world: World, s: DmaFenceState, name: string, f: Found, b: Bra
     const { cbs, ran } = runCallbacks(s, rec);
     const freed: FenceRecord = { ...signalled(rec, ERRNO_EDEADLK), state: 'freed', refcount: 0 };
     return {
-      world: withFences(world, { ...put(s, name, f, freed), cbs }),
+      world: withFences(world, patch(put(s, name, f, freed), { cbs })),
       outcome: ok(callbacksField(ran), [violation('warn_on', msg, [name, ...ran])]),
     };
   }
@@ -184,7 +187,7 @@ function signal(world: World, s: DmaFenceState, name: string, f: Found, b: Branc
     return { world, outcome: check ? ok({ was_signaled: true }) : fail(b.meta.errno as Errno) };
   }
   const { cbs, ran } = runCallbacks(s, f.rec);
-  const slice = { ...put(s, name, f, signalled(f.rec)), cbs };
+  const slice = patch(put(s, name, f, signalled(f.rec)), { cbs });
   return { world: withFences(world, slice), outcome: ok(check ? { was_signaled: false, ...callbacksField(ran) } : callbacksField(ran)) };
 }
 
@@ -204,11 +207,11 @@ function addCallback(world: World, s: DmaFenceState, name: string, f: Found, cbN
   const cbState = (cbb?.target ?? cb.state) as CbState;
   if (b.meta.errno === 'ENOENT') {
     // KERNEL: on a signaled fence the node is initialised as not queued and the callback never runs.
-    const slice = { ...s, cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) };
+    const slice = patch(s, { cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) });
     return { world: withFences(world, slice), outcome: fail('ENOENT') };
   }
   const rec: FenceRecord = { ...f.rec, state: b.target as FenceState, cbs: [...f.rec.cbs, cbName] };
-  const slice = { ...put(s, name, f, rec), cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) };
+  const slice = patch(put(s, name, f, rec), { cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) });
   return { world: withFences(world, slice), outcome: ok() };
 }
 
@@ -219,8 +222,8 @@ function removeCallback(world: World, s: DmaFenceState, name: string, cbName: st
   // KERNEL: list_del_init unlinks the node from whichever list holds it, so the fence it is queued on
   // loses it even when the call names another fence.
   const host = s.stubNames.has(cb.fence) ? undefined : s.fences.get(cb.fence);
-  let slice: DmaFenceState = { ...s, cbs: s.cbs.set(cbName, Object.freeze({ state: 'removed', fence: cb.fence })) };
-  if (host !== undefined) slice = { ...slice, fences: slice.fences.set(cb.fence, Object.freeze({ ...host, cbs: host.cbs.filter((c) => c !== cbName) })) };
+  let slice = patch(s, { cbs: s.cbs.set(cbName, Object.freeze({ state: 'removed', fence: cb.fence })) });
+  if (host !== undefined) slice = patch(slice, { fences: slice.fences.set(cb.fence, Object.freeze({ ...host, cbs: host.cbs.filter((c) => c !== cbName) })) });
   return { world: withFences(world, slice), outcome: ok({ removed: true }) };
 }
 

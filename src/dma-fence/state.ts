@@ -1,4 +1,4 @@
-import { type Hash64, addHash, hashString } from '../world/hash.js';
+import { type Hash64, type StreamHash, addHash, hashString } from '../world/hash.js';
 import { HashedMap } from '../world/HashedMap.js';
 
 /** A leaf state of the `dma_fence` machine (machines/dmaFence.machine.ts). */
@@ -66,6 +66,19 @@ export function encodeFence(f: FenceRecord): string {
   return `${f.state}|${f.refcount}|${f.context}|${f.seqno}|${f.seqno64 ? 1 : 0}|${f.error}|${f.cbs.join('\u0001')}`;
 }
 
+/** Streams {@link encodeFence}'s string into a hash without building it (the replay hot path). */
+export function feedFence(f: FenceRecord, h: StreamHash): void {
+  h.str(f.state).char(SEP).int(f.refcount).char(SEP).str(f.context).char(SEP).str(f.seqno).char(SEP);
+  h.char(f.seqno64 ? 49 : 48).char(SEP).int(f.error).char(SEP);
+  for (let i = 0; i < f.cbs.length; i++) {
+    if (i > 0) h.char(1);
+    h.str(f.cbs[i] as string);
+  }
+}
+
+/** `|`, the field separator of the encodings. */
+const SEP = 124;
+
 /** Canonical encoding of a context for hashing. */
 export function encodeContext(c: ContextRecord): string {
   return `${c.id}|${c.next}`;
@@ -76,13 +89,18 @@ export function encodeCb(c: CbRecord): string {
   return `${c.state}|${c.fence}`;
 }
 
+/** Streams {@link encodeCb}'s string into a hash without building it. */
+export function feedCb(c: CbRecord, h: StreamHash): void {
+  h.str(c.state).char(SEP).str(c.fence);
+}
+
 const encodeTrue = (): string => '1';
 
 /** Empty maps of each kind (tagged so equal keys in different maps hash apart). */
 export const emptyMaps = {
   contexts: (): HashedMap<ContextRecord> => HashedMap.empty('dma_fence.ctx', encodeContext),
-  fences: (): HashedMap<FenceRecord> => HashedMap.empty('dma_fence.fence', encodeFence),
-  cbs: (): HashedMap<CbRecord> => HashedMap.empty('dma_fence.cb', encodeCb),
+  fences: (): HashedMap<FenceRecord> => HashedMap.empty('dma_fence.fence', { feed: feedFence }),
+  cbs: (): HashedMap<CbRecord> => HashedMap.empty('dma_fence.cb', { feed: feedCb }),
   stubNames: (): HashedMap<true> => HashedMap.empty('dma_fence.stub', encodeTrue),
 };
 

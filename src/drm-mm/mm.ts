@@ -1,4 +1,4 @@
-import { type Hash64, ZERO_HASH, addHash, entryHash, hashString, subHash } from '../world/hash.js';
+import { type Hash64, ZERO_HASH, addHash, entryHash, feedText, hashString, tagState, subHash } from '../world/hash.js';
 import {
   type RbKind,
   type RbNode,
@@ -160,8 +160,10 @@ export const LIST_KIND: RbKind<ListItem, bigint> = {
   augmented: false,
 };
 
+const HOLE_STACK_TAG = tagState('drm_mm.hole_stack');
+
 function stackEntry(owner: string, below: string | undefined): Hash64 {
-  return entryHash('drm_mm.hole_stack', owner, below === undefined ? '\u0001' : below);
+  return entryHash(HOLE_STACK_TAG, owner, below === undefined ? '\u0001' : below, feedText);
 }
 
 /** The fields of {@link Mm}. */

@@ -26,6 +26,12 @@ function mixInto(h: Hash64, seed: Hash64): void {
  *   fingerprint(initialWorld()); // '…16 hex digits…'
  */
 export function fingerprint(world: World): string {
+  fingerprint64(world);
+  return hashToHex(acc);
+}
+
+/** Leaves the world's 64-bit fingerprint in `acc`. */
+function fingerprint64(world: World): void {
   acc.lo = 0;
   acc.hi = 0;
   mixInto(world.tasks.hash, TASKS_SEED);
@@ -33,5 +39,29 @@ export function fingerprint(world: World): string {
     const p = PROTOCOLS[i] as (typeof PROTOCOLS)[number];
     mixInto(p.hash(world[p.key] as never), PROTOCOL_SEEDS[i] as Hash64);
   }
-  return hashToHex(acc);
+}
+
+/** The value of the hex digit `c` (lowercase), or -1. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/** Whether the 8 lowercase hex digits of `text` at `pos` are `lane`. */
+function laneAt(text: string, pos: number, lane: number): boolean {
+  let v = 0;
+  for (let i = 0; i < 8; i++) {
+    const d = hexDigit(text.charCodeAt(pos + i));
+    if (d < 0) return false;
+    v = v * 16 + d;
+  }
+  return v === lane;
+}
+
+/**
+ * Whether the 16 hex digits of `text` at `pos` are the world's fingerprint, without rendering it
+ * (a replay hot path): `fingerprint(world) === text.slice(pos, pos + 16)`.
+ */
+export function fingerprintAt(world: World, text: string, pos: number): boolean {
+  fingerprint64(world);
+  return laneAt(text, pos, acc.hi) && laneAt(text, pos + 8, acc.lo);
 }

@@ -1,5 +1,5 @@
 import { Map as IMap } from 'immutable';
-import { type Hash64, ZERO_HASH, addHash, entryHash, subHash } from './hash.js';
+import { type Hash64, type StreamHash, ZERO_HASH, addHash, entryHash, feedString, subHash, tagState } from './hash.js';
 
 /**
  * The edit session in force, if any: see {@link withTransientEdits}.
@@ -30,10 +30,23 @@ export function withTransientEdits<T>(fn: () => T): T {
  * valid and cheap, and the hash is maintained in O(1) per update. immer treats instances as opaque
  * values: a draft holds the new map as a whole, never a drafted copy of it.
  *
- * INVARIANT: `hash` equals the sum of `entryHash(tag, key, encode(value))` over all entries.
+ * INVARIANT: `hash` equals the sum of `entryHash(tag, key, value, feed)` over all entries, that is
+ * of the hashes of the strings `tag \0 key \0 encode(value)`.
  * Instances are immutable through their API (every field is readonly and private); they are not
  * `Object.freeze`d, which would cost a shape change per update on the replay hot path.
  */
+/**
+ * How a map's values are encoded for hashing: a function giving the canonical string, or `feed`,
+ * which streams exactly that string's characters into the hash without building it.
+ */
+export type ValueEncoding<V> = ((v: V) => string) | { readonly feed: (v: V, h: StreamHash) => void };
+
+/** The tag's hash state and the value feed of one kind of map. */
+interface Kind<V> {
+  readonly tag: { readonly h1: number; readonly h2: number };
+  readonly feed: (v: V, h: StreamHash) => void;
+}
+
 /** A value with the hash of its entry, so that replacing it never hashes the old value again. */
 interface Slot<V> {
   readonly value: V;
@@ -49,8 +62,7 @@ export class HashedMap<V> {
      */
     private store: IMap<string, Slot<V>> | Map<string, Slot<V>>,
     private h: Hash64,
-    private readonly tag: string,
-    private readonly encode: (v: V) => string,
+    private readonly kind: Kind<V>,
     /** The edit session that owns this instance (see {@link withTransientEdits}). */
     private readonly edit: object | undefined = undefined,
   ) {}
@@ -67,20 +79,23 @@ export class HashedMap<V> {
   }
 
   /**
-   * The successor after one change: inside an edit session, an instance the session owns,
-   * changed in place (the first change copies the entries into a native Map); outside, a new
-   * persistent instance.
+   * The successor after one change, given the entries before it: inside an edit session, an
+   * instance the session owns, changed in place (the first change copies the entries into a
+   * native Map); outside, a new persistent instance. `slot` undefined deletes `key`.
    */
-  private change(mutate: (m: Map<string, Slot<V>>) => void, persist: (m: IMap<string, Slot<V>>) => IMap<string, Slot<V>>, h: Hash64): HashedMap<V> {
-    if (currentEdit === undefined) return new HashedMap(persist(this.persistent()), h, this.tag, this.encode);
-    if (this.edit === currentEdit) {
-      mutate(this.store as Map<string, Slot<V>>);
-      this.h = h;
-      return this;
+  private changed(key: string, slot: Slot<V> | undefined, h: Hash64): HashedMap<V> {
+    if (currentEdit === undefined) {
+      const m = this.persistent();
+      return new HashedMap(slot === undefined ? m.delete(key) : m.set(key, slot), h, this.kind);
     }
-    const copy = new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries());
-    mutate(copy);
-    return new HashedMap(copy, h, this.tag, this.encode, currentEdit);
+    let target: HashedMap<V> = this;
+    if (this.edit !== currentEdit)
+      target = new HashedMap(new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries()), h, this.kind, currentEdit);
+    const m = target.store as Map<string, Slot<V>>;
+    if (slot === undefined) m.delete(key);
+    else m.set(key, slot);
+    target.h = h;
+    return target;
   }
 
   /**
@@ -88,12 +103,13 @@ export class HashedMap<V> {
    *
    * @param encode Must be canonical: equal values encode to equal strings.
    */
-  static empty<V>(tag: string, encode: (v: V) => string): HashedMap<V> {
-    return new HashedMap(IMap<string, Slot<V>>(), ZERO_HASH, tag, encode);
+  static empty<V>(tag: string, encode: ValueEncoding<V>): HashedMap<V> {
+    const feed = typeof encode === 'function' ? feedString(encode) : encode.feed;
+    return new HashedMap(IMap<string, Slot<V>>(), ZERO_HASH, { tag: tagState(tag), feed });
   }
 
   /** Builds a map from entries, in any order (the hash does not depend on it). */
-  static from<V>(tag: string, encode: (v: V) => string, entries: Iterable<readonly [string, V]>): HashedMap<V> {
+  static from<V>(tag: string, encode: ValueEncoding<V>, entries: Iterable<readonly [string, V]>): HashedMap<V> {
     let m = HashedMap.empty(tag, encode);
     for (const [k, v] of entries) m = m.set(k, v);
     return m;
@@ -117,7 +133,7 @@ export class HashedMap<V> {
   /** A new map with `key` set to `value`. */
   set(key: string, value: V): HashedMap<V> {
     const old = this.store.get(key);
-    const eh = entryHash(this.tag, key, this.encode(value));
+    const eh = entryHash(this.kind.tag, key, value, this.kind.feed);
     // Lane arithmetic inline: one hash object per update (a replay hot path).
     let lo = this.h.lo + eh.lo;
     let hi = this.h.hi + eh.hi;
@@ -125,23 +141,14 @@ export class HashedMap<V> {
       lo -= old.h.lo;
       hi -= old.h.hi;
     }
-    const slot: Slot<V> = { value, h: eh };
-    return this.change(
-      (m) => m.set(key, slot),
-      (m) => m.set(key, slot),
-      { lo: lo >>> 0, hi: hi >>> 0 },
-    );
+    return this.changed(key, { value, h: eh }, { lo: lo >>> 0, hi: hi >>> 0 });
   }
 
   /** A new map without `key`. */
   delete(key: string): HashedMap<V> {
     const old = this.store.get(key);
     if (old === undefined) return this;
-    return this.change(
-      (m) => m.delete(key),
-      (m) => m.delete(key),
-      subHash(this.h, old.h),
-    );
+    return this.changed(key, undefined, subHash(this.h, old.h));
   }
 
   /** The entries, in no particular order. */
@@ -162,7 +169,7 @@ export class HashedMap<V> {
   /** Recomputes the hash from scratch (for tests of the incremental hash). */
   recomputeHash(): Hash64 {
     let h = ZERO_HASH;
-    for (const [k, slot] of this.store.entries()) h = addHash(h, entryHash(this.tag, k, this.encode(slot.value)));
+    for (const [k, slot] of this.store.entries()) h = addHash(h, entryHash(this.kind.tag, k, slot.value, this.kind.feed));
     return h;
   }
 }

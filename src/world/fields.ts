@@ -51,14 +51,15 @@ function describe(v: unknown): unknown {
 }
 
 /**
- * Checks an event against its schema and returns its fields read: u64 fields as bigints.
+ * Checks an event against its schema and returns its fields read: u64 fields as bigints. The
+ * result may be the event itself (when it has no u64 field): callers never change it.
  *
  * @throws {DrmstateError} `MALFORMED_EVENT` naming the field that is missing, unknown or of the
  *   wrong type.
  */
 export function decodeFields<T>(event: Event, schema: EventSchema): T {
-  const out: Record<string, unknown> = { type: event.type };
   let present = 0;
+  let wide = false;
   for (const field in schema) {
     const spec = schema[field] as FieldSpec;
     // Schema fields are never Object.prototype's names, so a plain read finds only own fields.
@@ -72,29 +73,25 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
       case 'name':
         if (typeof v !== 'string' || v.length === 0)
           throw malformed(event.type, field, `expected an object name (a non-empty string), got ${JSON.stringify(describe(v))}`);
-        out[field] = v;
         break;
       case 'u64':
-        out[field] = readU64(event.type, field, v);
+        readU64(event.type, field, v);
+        wide = true;
         break;
       case 'int':
         if (typeof v !== 'number' || !Number.isSafeInteger(v))
           throw malformed(event.type, field, `expected an integer, got ${JSON.stringify(describe(v))}`);
-        out[field] = v;
         break;
       case 'bool':
         if (typeof v !== 'boolean') throw malformed(event.type, field, `expected true or false, got ${JSON.stringify(describe(v))}`);
-        out[field] = v;
         break;
       case 'enum':
         if (typeof v !== 'string' || !spec.values.includes(v))
           throw malformed(event.type, field, `expected one of ${spec.values.join(', ')}, got ${JSON.stringify(describe(v))}`);
-        out[field] = v;
         break;
       case 'json': {
         const err = spec.check(v);
         if (err !== undefined) throw malformed(event.type, field, err);
-        out[field] = v;
         break;
       }
     }
@@ -107,6 +104,14 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
         throw malformed(event.type, key, `unknown field (${event.type} takes: ${known || 'no fields'})`);
       }
     }
+  }
+  // Every field checked: an event with no u64 reads as itself (a replay hot path); otherwise a
+  // copy carries the u64s as bigints.
+  if (!wide) return event as T;
+  const out: Record<string, unknown> = { type: event.type };
+  for (const field in schema) {
+    const v = (event as Record<string, unknown>)[field];
+    if (v !== undefined) out[field] = (schema[field] as FieldSpec).kind === 'u64' ? readU64(event.type, field, v) : v;
   }
   return out as T;
 }

@@ -1,6 +1,7 @@
 import { DrmstateError } from '../errors.js';
 import type { Event } from './Event.js';
 import { toJsonValue } from './fields.js';
+import { jsonTextAt, membersAt, sameAt } from './jsonText.js';
 import type { Outcome } from './Outcome.js';
 
 /** The format name in a log's header line. */
@@ -76,6 +77,23 @@ export function outcomeMatches(outcome: Outcome, recorded: OutcomeJson): boolean
   let m = 0;
   for (const k in recorded) if (recorded[k] !== undefined) m++;
   return n === m;
+}
+
+/**
+ * Where an outcome's text ends if it stands in `text` at `pos` exactly as {@link encodeEntry}
+ * writes it (`JSON.stringify(outcomeToJson(outcome))`), else -1; nothing is rendered.
+ */
+export function outcomeTextAt(text: string, pos: number, outcome: Outcome): number {
+  return membersAt(text, pos, outcome, outcomeMemberAt, leftOutOfOutcome);
+}
+
+function leftOutOfOutcome(v: unknown, k: string): boolean {
+  return v === undefined || (k === 'violations' && (v as Outcome['violations']).length === 0);
+}
+
+function outcomeMemberAt(text: string, pos: number, v: unknown, k: string): number {
+  if (k !== 'violations') return jsonTextAt(text, pos, v);
+  return jsonTextAt(text, pos, (v as Outcome['violations']).map((x) => ({ kind: x.kind, message: x.message })));
 }
 
 /** Renders an event for JSON (u64 bigints as decimal strings). */
@@ -156,6 +174,139 @@ export interface LogReader {
   torn(): ParsedLog['torn'];
 }
 
+const OUTCOME_KEY = ',"outcome":';
+const FINGERPRINT_KEY = ',"fingerprint":"';
+
+/**
+ * A cursor over the entry lines of a log's text: it hands out one raw line at a time and reads it
+ * fully ({@link LogLines.entry}, the rules of {@link parseLog}) or, for a replay, only its event
+ * ({@link LogLines.canonicalEvent}). Not exported from the package: {@link readLog} and
+ * `replayLog` are its users.
+ */
+export class LogLines {
+  readonly header: LogHeader;
+  /** The line number of the line last handed out (the header is line 1). */
+  line = 1;
+  /** Whether the line last handed out is the text's last line. */
+  last = false;
+  /** The entries read so far (the seq the next entry must carry, less one). */
+  count = 0;
+  /** The torn last line that `repair` dropped, once reached. */
+  torn: ParsedLog['torn'];
+  /** After {@link LogLines.canonicalEvent}: where `,"outcome":` starts in the line. */
+  outcomeAt = 0;
+  private pos: number;
+  private readonly endsWithNewline: boolean;
+
+  /** @throws {DrmstateError} `BAD_LOG_LINE` for a bad header. */
+  constructor(
+    private readonly text: string,
+    private readonly options: { repair?: boolean; file?: string } = {},
+  ) {
+    this.endsWithNewline = text.endsWith('\n');
+    const firstEnd = text.indexOf('\n');
+    this.header = readHeader(firstEnd < 0 ? text : text.slice(0, firstEnd), options.file);
+    this.pos = firstEnd < 0 ? text.length : firstEnd + 1;
+  }
+
+  /** The next line's raw text, or undefined at the end of the text (or after a torn line). */
+  nextLine(): string | undefined {
+    const text = this.text;
+    if (this.pos >= text.length || this.torn !== undefined) return undefined;
+    this.line++;
+    let end = text.indexOf('\n', this.pos);
+    this.last = end < 0 || end === text.length - 1;
+    if (end < 0) end = text.length;
+    const raw = text.slice(this.pos, end);
+    this.pos = end + 1;
+    return raw;
+  }
+
+  /**
+   * Reads the current line as an entry, checking every field, and counts it.
+   *
+   * @returns undefined when it is a torn last line that `repair` drops (see {@link LogLines.torn}).
+   * @throws {DrmstateError} `BAD_LOG_LINE` or `TORN_LOG`, naming the line.
+   */
+  entry(raw: string): LogEntry | undefined {
+    const e = this.check(raw, this.count + 1);
+    if (e !== undefined) this.count++;
+    return e;
+  }
+
+  /**
+   * Checks the current line as the entry of `seq` without counting it (a replay whose fast path
+   * already counted it calls this when the line's tail is not what it expected).
+   */
+  check(raw: string, seq: number): LogEntry | undefined {
+    const { file, repair } = this.options;
+    let v: unknown;
+    let reason: string | undefined;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      reason = 'bad JSON';
+    }
+    if (this.last && !this.endsWithNewline) reason = reason ? `${reason}, no newline` : 'no newline';
+    if (reason !== undefined) {
+      if (!this.last) throw new DrmstateError('BAD_LOG_LINE', reason, { line: this.line, file });
+      if (!repair)
+        throw new DrmstateError(
+          'TORN_LOG',
+          `the last line is torn (${reason}); ${seq - 1} intact entries precede it — rerun with --repair to keep them`,
+          { line: this.line, file },
+        );
+      this.torn = { line: this.line, reason };
+      return undefined;
+    }
+    try {
+      return readEntry(v, this.line, seq);
+    } catch (err) {
+      throw err instanceof DrmstateError ? err.at({ file, line: this.line }) : err;
+    }
+  }
+
+  /**
+   * The event of the current line, parsed alone, when the line is not the last one and starts as
+   * this library writes entries: `{"seq":N,"event":{…},"outcome":…` with N the next seq. Counts the
+   * line and sets {@link LogLines.outcomeAt}. Otherwise undefined, and nothing is counted: read the
+   * line with {@link LogLines.entry}.
+   *
+   * Sound because a proper prefix of a JSON object is never a whole JSON object: when the text up to
+   * the first `,"outcome":` parses as an object, it is the event.
+   */
+  canonicalEvent(raw: string): unknown {
+    if (this.last || !sameAt(raw, 0, '{"seq":')) return undefined;
+    const seq = this.count + 1;
+    let p = 7;
+    let n = 0;
+    for (let c = raw.charCodeAt(p); c >= 48 && c <= 57 && p < 24; c = raw.charCodeAt(++p)) n = n * 10 + (c - 48);
+    if (n !== seq || raw.charCodeAt(7) === 48 || !sameAt(raw, p, ',"event":{')) return undefined;
+    const at = raw.indexOf(OUTCOME_KEY, p + 9);
+    if (at < 0) return undefined;
+    let event: unknown;
+    try {
+      event = JSON.parse(raw.slice(p + 9, at));
+    } catch {
+      return undefined;
+    }
+    this.outcomeAt = at;
+    this.count = seq;
+    return event;
+  }
+
+  /**
+   * Whether the current line, after the event {@link LogLines.canonicalEvent} read, is exactly
+   * `,"outcome":OUTCOME,"fingerprint":"FP"}` with OUTCOME the text of `outcome` and FP digits
+   * that `fingerprintAt` accepts.
+   */
+  tailIs(raw: string, outcome: Outcome, fingerprintAt: (raw: string, pos: number) => boolean): boolean {
+    const f = outcomeTextAt(raw, this.outcomeAt + OUTCOME_KEY.length, outcome);
+    const d = f + FINGERPRINT_KEY.length;
+    return f >= 0 && raw.length === d + 18 && sameAt(raw, f, FINGERPRINT_KEY) && fingerprintAt(raw, d) && sameAt(raw, d + 16, '"}');
+  }
+}
+
 /**
  * Reads a log file's text lazily: entries are parsed while they are iterated, so a replay never
  * holds the whole parsed log (see {@link parseLog} for the rules).
@@ -163,52 +314,15 @@ export interface LogReader {
  * @throws {DrmstateError} `BAD_LOG_LINE` for a bad header at once; the other errors while iterating.
  */
 export function readLog(text: string, options: { repair?: boolean; file?: string } = {}): LogReader {
-  const file = options.file;
-  const endsWithNewline = text.endsWith('\n');
-  const firstEnd = text.indexOf('\n');
-  const header = readHeader(firstEnd < 0 ? text : text.slice(0, firstEnd), file);
-  let torn: ParsedLog['torn'];
+  const lines = new LogLines(text, options);
   function* entries(): Generator<LogEntry> {
-    if (firstEnd < 0) return;
-    let pos = firstEnd + 1;
-    let lineNo = 1;
-    let count = 0;
-    while (pos < text.length) {
-      lineNo++;
-      let end = text.indexOf('\n', pos);
-      const last = end < 0 || end === text.length - 1;
-      if (end < 0) end = text.length;
-      const raw = text.slice(pos, end);
-      pos = end + 1;
-      let v: unknown;
-      let reason: string | undefined;
-      try {
-        v = JSON.parse(raw);
-      } catch {
-        reason = 'bad JSON';
-      }
-      if (last && !endsWithNewline) reason = reason ? `${reason}, no newline` : 'no newline';
-      if (reason !== undefined) {
-        if (!last) throw new DrmstateError('BAD_LOG_LINE', reason, { line: lineNo, file });
-        if (!options.repair)
-          throw new DrmstateError(
-            'TORN_LOG',
-            `the last line is torn (${reason}); ${count} intact entries precede it — rerun with --repair to keep them`,
-            { line: lineNo, file },
-          );
-        torn = { line: lineNo, reason };
-        return;
-      }
-      let e: LogEntry;
-      try {
-        e = readEntry(v, lineNo, ++count);
-      } catch (err) {
-        throw err instanceof DrmstateError ? err.at({ file, line: lineNo }) : err;
-      }
+    for (let raw = lines.nextLine(); raw !== undefined; raw = lines.nextLine()) {
+      const e = lines.entry(raw);
+      if (e === undefined) return;
       yield e;
     }
   }
-  return { header, entries: { [Symbol.iterator]: entries }, torn: () => torn };
+  return { header: lines.header, entries: { [Symbol.iterator]: entries }, torn: () => lines.torn };
 }
 
 /**
