@@ -136,22 +136,36 @@ function replayLines(
     try {
       r = apply(world, event);
     } catch (err) {
-      // As with a full read, a bad line is reported before a bad event on it.
+      // As with a full read, a bad line — this one or any later one — is reported before a bad event.
+      const line = lines.line;
       if (entry === undefined) lines.check(raw, n);
-      throw err instanceof DrmstateError ? err.at({ file: options.file, line: lines.line }) : err;
+      readRest(lines);
+      throw err instanceof DrmstateError ? err.at({ file: options.file, line }) : err;
     }
     if (verify) {
       const w = r.world;
       if (entry !== undefined || !lines.tailIs(raw, r.outcome, (text, pos) => fingerprintAt(w, text, pos))) {
         entry ??= fullEntry(lines, raw, n, event, options.file);
         const mismatch = mismatchOf(r, entry, fingerprint(w));
-        if (mismatch !== undefined) return { ok: false, world, seq, mismatch, entries: lines.count };
+        if (mismatch !== undefined) {
+          const entries = lines.count;
+          readRest(lines);
+          return lines.torn ? { ok: false, world, seq, mismatch, entries, torn: lines.torn } : { ok: false, world, seq, mismatch, entries };
+        }
       }
     }
     world = r.world;
     seq = n;
   }
   return lines.torn ? { ok: true, world, seq, entries: lines.count, torn: lines.torn } : { ok: true, world, seq, entries: lines.count };
+}
+
+/**
+ * Reads every remaining line in full, as {@link parseLog} would before any replay: a bad or torn
+ * line later in the log is reported before a difference or a bad event earlier in it.
+ */
+function readRest(lines: LogLines): void {
+  for (let raw = lines.nextLine(); raw !== undefined; raw = lines.nextLine()) if (lines.entry(raw) === undefined) return;
 }
 
 /** Reads in full a line whose event the fast path applied, and checks that it names that event. */

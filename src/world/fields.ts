@@ -124,7 +124,10 @@ export function toJsonValue(v: unknown): unknown {
     const o: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
       const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) o[k] = toJsonValue(x);
+      if (x === undefined) continue;
+      // An own "__proto__" member stays a member (an assignment would set the copy's prototype).
+      if (k === '__proto__') Object.defineProperty(o, k, { value: toJsonValue(x), enumerable: true, writable: true, configurable: true });
+      else o[k] = toJsonValue(x);
     }
     return o;
   }

@@ -8,7 +8,7 @@ import { Kernel } from '../../src/kernel/Kernel.js';
 import { type ReplayMismatch, replay, replayLog, worldAt } from '../../src/kernel/replay.js';
 import { type Snapshot, takeSnapshot } from '../../src/kernel/snapshot.js';
 import type { Event } from '../../src/world/Event.js';
-import { type LogEntry, parseLog } from '../../src/world/logFormat.js';
+import { type LogEntry, encodeEntry, encodeHeader, parseLog } from '../../src/world/logFormat.js';
 import { tempDir } from '../cli/helpers.js';
 
 const dir = tempDir();
@@ -383,4 +383,30 @@ describe('replayLog (property)', () => {
       { numRuns: 150 },
     );
   });
+});
+
+function twoProblemLines(): string[] {
+  const k = new Kernel();
+  k.call({ type: 'dma_fence_context_alloc', ctx: 'c' });
+  k.call({ type: 'dma_fence_init', fence: 'f1', ctx: 'c' });
+  k.call({ type: 'dma_fence_get', fence: 'f1' });
+  k.call({ type: 'dma_fence_put', fence: 'f1' });
+  return [encodeHeader(), ...k.entries.map(encodeEntry)];
+}
+
+describe('replayLog (problems on two lines)', () => {
+  const l = twoProblemLines();
+  const cases: [string, string][] = [
+    ['an outcome mismatch at seq 2, then bad JSON at line 5', [l[0], l[1], l[2]!.replace('"seqno":"1"', '"seqno":"2"'), l[3], '{', l[4]].join('\n') + '\n'],
+    ['a malformed event at seq 2, then bad JSON at line 5', [l[0], l[1], l[2]!.replace('"ctx":"c"', '"ctx":"zz"'), l[3], '{', l[4]].join('\n') + '\n'],
+    ['an outcome mismatch at seq 2, then a torn last line (no repair)', [l[0], l[1], l[2]!.replace('"seqno":"1"', '"seqno":"2"'), l[3], l[4]!.slice(0, 10)].join('\n')],
+  ];
+  for (const [what, text] of cases) {
+    it(`answers as replay(parseLog) for ${what}`, () => {
+      const { fast, full } = both(text);
+      expect(fast).toEqual(full);
+      // Each case has a problem to find: neither answer is a clean replay.
+      expect('threw' in fast || !fast.ok).toBe(true);
+    });
+  }
 });
