@@ -40,7 +40,7 @@ export { fingerprint } from './kernel/fingerprint.js';
 export { Kernel } from './kernel/Kernel.js';
 export { LogWriter } from './kernel/LogWriter.js';
 export { PROTOCOLS, eventTypes } from './kernel/protocols.js';
-export { replay, worldAt, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
+export { replay, replayLog, worldAt, type LogReplayResult, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
 export { SNAPSHOT_FORMAT, readSnapshot, takeSnapshot, type Snapshot } from './kernel/snapshot.js';
 
 // dma_fence: the Rust-style API, reads, invariants.

@@ -3,7 +3,7 @@ import * as drmstate from '../src/index.js';
 
 describe('drmstate (the public entry)', () => {
   it('exports the kernel handle, the Rust-style classes, the machines and the CLI', () => {
-    for (const name of ['Kernel', 'apply', 'replay', 'fingerprint', 'DmaFenceCtx', 'DmaFence', 'Allocator', 'Node', 'Scan', 'MACHINES', 'runMachinePaths', 'toMermaid', 'toDot', 'toScxml', 'toSvg', 'main', 'DrmstateError'])
+    for (const name of ['Kernel', 'apply', 'replay', 'replayLog', 'fingerprint', 'DmaFenceCtx', 'DmaFence', 'Allocator', 'Node', 'Scan', 'MACHINES', 'runMachinePaths', 'toMermaid', 'toDot', 'toScxml', 'toSvg', 'main', 'DrmstateError'])
       expect(drmstate, name).toHaveProperty(name);
   });
 
@@ -13,5 +13,17 @@ describe('drmstate (the public entry)', () => {
     fence.registerCallback('done');
     expect(fence.signal()).toEqual({ ok: true, value: ['done'], violations: [] });
     expect(fence.signal()).toMatchObject({ ok: false, errno: 'EINVAL' });
+  });
+});
+
+describe('replayLog from the public entry', () => {
+  it('replays the text of a kernel log to the kernel final fingerprint', () => {
+    const k = new drmstate.Kernel();
+    drmstate.DmaFenceCtx.new(k).newFence().signal();
+    const header = JSON.stringify({ format: drmstate.LOG_FORMAT, version: drmstate.LOG_VERSION });
+    const text = [header, ...k.entries.map((e) => JSON.stringify(e))].join('\n') + '\n';
+    const r = drmstate.replayLog(text);
+    expect(r.ok && drmstate.fingerprint(r.world)).toBe(k.fingerprint);
+    expect(r.entries).toBe(k.seq);
   });
 });
