@@ -1,7 +1,7 @@
 import { DrmstateError } from '../errors.js';
 import { withTransientEdits } from '../world/HashedMap.js';
 import type { LogEntry, ParsedLog } from '../world/logFormat.js';
-import { LogLines, jsonEqual, outcomeMatches, outcomeToJson } from '../world/logFormat.js';
+import { LogLines, jsonEqual, outcomeMatches, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { apply, initialWorld } from './apply.js';
@@ -106,7 +106,17 @@ export type LogReplayResult = ReplayResult & {
  *   if (r.ok) console.log(`${r.entries} calls, fingerprint ${fingerprint(r.world)}`);
  */
 export function replayLog(text: string, options: { repair?: boolean; file?: string; from?: Snapshot } = {}): LogReplayResult {
-  const r = withTransientEdits(() => replayLines(new LogLines(text, options), options));
+  let r: LogReplayResult;
+  try {
+    r = withTransientEdits(() => replayLines(new LogLines(text, options), options));
+  } catch (err) {
+    if (err !== REREAD) throw err;
+    // A line the fast path misread: answer as the full read does, whatever it is.
+    const parsed = parseLog(text, options);
+    const full = replay(parsed.entries, { from: options.from });
+    const entries = full.ok ? parsed.entries.length : full.mismatch.seq;
+    return parsed.torn ? { ...full, entries, torn: parsed.torn } : { ...full, entries };
+  }
   if (r.ok) return r;
   return { ...r, world: replayLines(new LogLines(text, options), { ...options, upTo: r.seq, verify: false }).world };
 }
@@ -145,7 +155,7 @@ function replayLines(
     if (verify) {
       const w = r.world;
       if (entry !== undefined || !lines.tailIs(raw, r.outcome, (text, pos) => fingerprintAt(w, text, pos))) {
-        entry ??= fullEntry(lines, raw, n, event, options.file);
+        entry ??= fullEntry(lines, raw, n, event);
         const mismatch = mismatchOf(r, entry, fingerprint(w));
         if (mismatch !== undefined) {
           const entries = lines.count;
@@ -168,12 +178,18 @@ function readRest(lines: LogLines): void {
   for (let raw = lines.nextLine(); raw !== undefined; raw = lines.nextLine()) if (lines.entry(raw) === undefined) return;
 }
 
-/** Reads in full a line whose event the fast path applied, and checks that it names that event. */
-function fullEntry(lines: LogLines, raw: string, seq: number, applied: unknown, file: string | undefined): LogEntry {
+/** Thrown when the fast path applied another event than a full read of the line finds. */
+const REREAD: unique symbol = Symbol('reread the log in full');
+
+/**
+ * Reads in full a line whose event the fast path applied. When the full read finds another event
+ * (a line with two "event" keys, the last one after the outcome), the whole log is read again the
+ * full way (see {@link replayLog}).
+ */
+function fullEntry(lines: LogLines, raw: string, seq: number, applied: unknown): LogEntry {
   // Never undefined: the fast path does not take a last line, the only one that can be torn.
   const e = lines.check(raw, seq) as LogEntry;
-  if (!jsonEqual(e.event, applied))
-    throw new DrmstateError('BAD_LOG_LINE', 'the entry has more than one "event" key', { file, line: lines.line, field: 'event' });
+  if (!jsonEqual(e.event, applied)) throw REREAD;
   return e;
 }
 
