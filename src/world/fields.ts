@@ -59,7 +59,8 @@ function describe(v: unknown): unknown {
  */
 export function decodeFields<T>(event: Event, schema: EventSchema): T {
   let present = 0;
-  let wide = false;
+  // The u64 fields read as bigints, when there are any.
+  let wide: Record<string, bigint> | undefined;
   for (const field in schema) {
     const spec = schema[field] as FieldSpec;
     // Schema fields are never Object.prototype's names, so a plain read finds only own fields.
@@ -75,8 +76,7 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
           throw malformed(event.type, field, `expected an object name (a non-empty string), got ${JSON.stringify(describe(v))}`);
         break;
       case 'u64':
-        readU64(event.type, field, v);
-        wide = true;
+        (wide ??= Object.create(null) as Record<string, bigint>)[field] = readU64(event.type, field, v);
         break;
       case 'int':
         if (typeof v !== 'number' || !Number.isSafeInteger(v))
@@ -107,11 +107,11 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
   }
   // Every field checked: an event with no u64 reads as itself (a replay hot path); otherwise a
   // copy carries the u64s as bigints.
-  if (!wide) return event as T;
+  if (wide === undefined) return event as T;
   const out: Record<string, unknown> = { type: event.type };
   for (const field in schema) {
     const v = (event as Record<string, unknown>)[field];
-    if (v !== undefined) out[field] = (schema[field] as FieldSpec).kind === 'u64' ? readU64(event.type, field, v) : v;
+    if (v !== undefined) out[field] = wide[field] ?? v;
   }
   return out as T;
 }
