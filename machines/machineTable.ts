@@ -132,10 +132,6 @@ export function compileMachine(machine: AnyStateMachine): MachineTable {
   };
 }
 
-/**
- * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
- * Returns undefined when the state does not answer the event (only final states may do that).
- */
 /** The identity of an authored transition branch: `state:event:index`. */
 export function branchId(b: Pick<Branch, 'definedIn' | 'index'>, eventType: string): string {
   return `${b.definedIn}:${eventType}:${b.index}`;
@@ -149,6 +145,10 @@ export function authoredBranches(table: MachineTable): Map<string, Branch & { re
   return out;
 }
 
+/**
+ * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
+ * Returns undefined when the state does not answer the event (only final states may do that).
+ */
 export function decide(
   table: MachineTable,
   state: string,
