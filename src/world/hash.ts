@@ -21,14 +21,7 @@ export const ZERO_HASH: Hash64 = Object.freeze({ lo: 0, hi: 0 });
  *   hashString('f1').lo; // a uint32
  */
 export function hashString(s: string, seed = 0): Hash64 {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  return finish(h1, h2);
+  return stringStream.reset({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed }).str(s).digest();
 }
 
 /** The final avalanche of both lanes. */
@@ -126,6 +119,7 @@ export function tagState(tag: string): { readonly h1: number; readonly h2: numbe
 }
 
 const entryStream = new StreamHash();
+const stringStream = new StreamHash();
 
 /**
  * The hash of one keyed entry: its tag, key and canonical encoding, hashed as the string
