@@ -146,8 +146,18 @@ export function authoredBranches(table: MachineTable): Map<string, Branch & { re
 }
 
 /**
+ * An observer of the branches `apply` takes, passed explicitly (never module state): tests use it
+ * to list, per machine, the branches that apply reached.
+ */
+export interface BranchTrace {
+  /** Called once per machine decision with the machine id and the branch's {@link branchId}. */
+  reach(machineId: string, branch: string, eventType: string): void;
+}
+
+/**
  * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
  * Returns undefined when the state does not answer the event (only final states may do that).
+ * When `trace` is given, the branch taken is reported to it.
  */
 export function decide(
   table: MachineTable,
@@ -155,14 +165,18 @@ export function decide(
   eventType: string,
   context: unknown,
   event: unknown = { type: eventType },
+  trace?: BranchTrace,
 ): Branch | undefined {
   const list = table.branches.get(state)?.get(eventType);
   if (list === undefined) return undefined;
   for (const b of list) {
-    if (b.guard === undefined) return b;
-    const g = table.guards[b.guard];
-    if (g === undefined) throw new Error(`machine ${table.id}: guard ${b.guard} has no implementation`);
-    if (g({ context, event })) return b;
+    if (b.guard !== undefined) {
+      const g = table.guards[b.guard];
+      if (g === undefined) throw new Error(`machine ${table.id}: guard ${b.guard} has no implementation`);
+      if (!g({ context, event })) continue;
+    }
+    if (trace !== undefined) trace.reach(table.id, branchId(b, eventType), eventType);
+    return b;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import type { BranchTrace } from '../../machines/machineTable.js';
 import { DrmstateError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { ApplyResult } from '../world/Protocol.js';
@@ -53,7 +54,7 @@ function checked(event: unknown): { event: Event; protocol: (typeof PROTOCOLS)[n
  *   const { world, outcome } = apply(initialWorld(), { type: 'dma_fence_context_alloc', ctx: 'c' });
  *   outcome.context; // 1n
  */
-export function apply(world: World, event: unknown): ApplyResult {
+export function apply(world: World, event: unknown, options?: { readonly trace?: BranchTrace }): ApplyResult {
   const { event: ev, protocol } = checked(event);
-  return protocol.apply(world, protocol.decode(ev));
+  return protocol.apply(world, protocol.decode(ev), options?.trace);
 }

@@ -30,6 +30,15 @@ export function fingerprint(world: World): string {
   return hashToHex(acc);
 }
 
+/**
+ * The world's 64-bit fingerprint as two 32-bit lanes (what {@link fingerprint} renders as hex).
+ * The model checker's seen-set stores these.
+ */
+export function fingerprintHash(world: World): Hash64 {
+  fingerprint64(world);
+  return { lo: acc.lo, hi: acc.hi };
+}
+
 /** Leaves the world's 64-bit fingerprint in `acc`. */
 function fingerprint64(world: World): void {
   acc.lo = 0;

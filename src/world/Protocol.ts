@@ -1,3 +1,4 @@
+import type { BranchTrace } from '../../machines/machineTable.js';
 import type { Event } from './Event.js';
 import type { EventSchema } from './fields.js';
 import type { Hash64 } from './hash.js';
@@ -56,8 +57,11 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   initial(): WorldSlices[K];
   /** Reads and checks a raw event. @throws {DrmstateError} `MALFORMED_EVENT`. */
   decode(event: Event): E;
-  /** Applies a decoded event. @throws {DrmstateError} `UNKNOWN_OBJECT`. */
-  apply(world: World, event: E): ApplyResult;
+  /**
+   * Applies a decoded event. `trace`, when given, is told every machine branch the call takes.
+   * @throws {DrmstateError} `UNKNOWN_OBJECT`.
+   */
+  apply(world: World, event: E, trace?: BranchTrace): ApplyResult;
   /** The incremental, order-independent hash of the slice. */
   hash(slice: WorldSlices[K]): Hash64;
   /** Serialises the slice to JSON-able data that {@link Protocol.fromSnapshot} reads back exactly. */
