@@ -133,3 +133,32 @@ export function toJsonValue(v: unknown): unknown {
   }
   return v;
 }
+
+/** The TypeScript type of a field read by {@link decodeFields} (u64 fields are bigints once read). */
+export type FieldValue<S extends FieldSpec> = S extends { readonly kind: 'u64' }
+  ? bigint
+  : S extends { readonly kind: 'int' }
+    ? number
+    : S extends { readonly kind: 'bool' }
+      ? boolean
+      : S extends { readonly kind: 'enum'; readonly values: readonly (infer V)[] }
+        ? V
+        : S extends { readonly kind: 'name' }
+          ? string
+          : unknown;
+
+type OptionalKeys<S extends EventSchema> = { [K in keyof S]: S[K] extends { readonly optional: true } ? K : never }[keyof S];
+type RequiredKeys<S extends EventSchema> = Exclude<keyof S, OptionalKeys<S>>;
+
+/**
+ * The decoded event type of one schema, inferred so that types and schemas cannot drift:
+ * `DecodedEvent<'dma_fence_put', { fence: { kind: 'name' } }>` is `{ type: 'dma_fence_put'; fence: string }`.
+ */
+export type DecodedEvent<T extends string, S extends EventSchema> = { readonly type: T } & {
+  readonly [K in RequiredKeys<S>]: FieldValue<S[K]>;
+} & { readonly [K in OptionalKeys<S>]?: FieldValue<S[K]> };
+
+/** Every decoded event of a table of event definitions (`{ [type]: { fields } }`), as a union. */
+export type DecodedEvents<D extends { readonly [type: string]: { readonly fields: EventSchema } }> = {
+  [T in keyof D & string]: DecodedEvent<T, D[T]['fields']>;
+}[keyof D & string];
