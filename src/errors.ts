@@ -8,6 +8,8 @@
  * - `TORN_LOG`: a log's last line is incomplete (no newline or bad JSON) and `repair` was not asked.
  * - `BAD_SNAPSHOT`: a snapshot cannot be read back.
  * - `BAD_ARGUMENT`: a function or command was called with an argument it cannot take.
+ * - `BAD_MODEL`: a model file (`*.model.json`) is not JSON, not of the model format, or names an
+ *   unknown event, field or variable.
  */
 export type DrmstateErrorCode =
   | 'MALFORMED_EVENT'
@@ -15,7 +17,8 @@ export type DrmstateErrorCode =
   | 'BAD_LOG_LINE'
   | 'TORN_LOG'
   | 'BAD_SNAPSHOT'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'BAD_MODEL';
 
 /** Where in a file a problem was found. */
 export interface ErrorLocation {

@@ -1,3 +1,4 @@
+import { CHECK_HELP, checkCommand } from './checkCommand.js';
 import { EXIT, type CliIo } from './io.js';
 import { PATHS_HELP, pathsCommand } from './pathsCommand.js';
 import { REPLAY_HELP, replayCommand } from './replayCommand.js';
@@ -11,6 +12,7 @@ export const MAIN_HELP = `drmstate: an executable, model-checked model of the Li
 Usage: drmstate COMMAND [options]
 
 Commands:
+  check [FILE|DIR] model-check bounded models (models/ by default): every interleaving
   run FILE...      run scenarios (one kernel call per line) and print the outcomes
   replay LOG       re-apply a recorded log and check every outcome and fingerprint
   paths            generate statechart test paths; --coverage runs them all
@@ -20,6 +22,7 @@ drmstate COMMAND --help tells more.
 `;
 
 const COMMANDS: { readonly [name: string]: { run: (argv: readonly string[], io: CliIo) => number | Promise<number>; help: string } } = {
+  check: { run: checkCommand, help: CHECK_HELP },
   run: { run: runCommand, help: RUN_HELP },
   replay: { run: replayCommand, help: REPLAY_HELP },
   paths: { run: pathsCommand, help: PATHS_HELP },

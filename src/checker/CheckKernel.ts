@@ -1,0 +1,111 @@
+import { DrmstateError } from '../errors.js';
+import { apply, checkEvent, initialWorld } from '../kernel/apply.js';
+import { fingerprintHash } from '../kernel/fingerprint.js';
+import { PROTOCOLS, protocolOf } from '../kernel/protocols.js';
+import { takeSnapshot } from '../kernel/snapshot.js';
+import type { Event } from '../world/Event.js';
+import type { Hash64 } from '../world/hash.js';
+import type { Outcome } from '../world/Outcome.js';
+import type { Invariant } from '../world/Protocol.js';
+import type { World } from '../world/World.js';
+
+/** A call the kernel would not take: misuse of the library, as data. */
+export interface Misuse {
+  readonly code: string;
+  readonly message: string;
+  readonly field?: string;
+}
+
+/** What one call did: the next world and the outcome, or the misuse that rejected it. */
+export type TryResult = { readonly ok: true; readonly world: World; readonly outcome: Outcome } | { readonly ok: false; readonly misuse: Misuse };
+
+/** A problem with an event's fields, found before any world is touched. */
+export interface FieldProblem {
+  readonly message: string;
+  readonly field?: string;
+}
+
+/**
+ * The kernel as the checker sees it: a pure step function on worlds, their fingerprints, the
+ * invariants to check and the event schemas. The default is the composed drmstate kernel; tests
+ * pass a kernel with extra protocols.
+ */
+export interface CheckKernel {
+  initialWorld(): World;
+  /** Applies one event; never throws for misuse of a name (it is returned as data). */
+  tryApply(world: World, event: Event): TryResult;
+  fingerprintHash(world: World): Hash64;
+  readonly invariants: readonly Invariant[];
+  /** Whether an event type exists. */
+  knows(type: string): boolean;
+  /** Whether an event type takes a `task` field. */
+  takesTask(type: string): boolean;
+  /** A problem with a complete event (unknown field, wrong type), or undefined. */
+  check(event: Event): FieldProblem | undefined;
+  /** A problem with a templated event's field names (values are checked when substituted). */
+  checkFields(event: Event): FieldProblem | undefined;
+  /** A plain JSON view of a world (objects by name), for the trace's diffs. */
+  view(world: World): unknown;
+}
+
+function problemOf(e: unknown): FieldProblem {
+  if (e instanceof DrmstateError) return { message: e.detail, ...(e.field !== undefined ? { field: e.field } : {}) };
+  return { message: String(e) };
+}
+
+/** Turns `[[name, record], …]` lists (how snapshots keep maps) into objects keyed by name. */
+export function plainView(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    if (v.length > 0 && v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of v as [string, unknown][]) o[k] = plainView(x);
+      return o;
+    }
+    return v.map(plainView);
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'object' && v !== null) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = plainView(x);
+    return o;
+  }
+  return v;
+}
+
+/** The drmstate kernel for the checker: every registered protocol. */
+export const DEFAULT_CHECK_KERNEL: CheckKernel = {
+  initialWorld,
+  tryApply(world: World, event: Event): TryResult {
+    try {
+      const r = apply(world, event);
+      return { ok: true, world: r.world, outcome: r.outcome };
+    } catch (e) {
+      if (e instanceof DrmstateError) return { ok: false, misuse: { code: e.code, message: e.detail, ...(e.field !== undefined ? { field: e.field } : {}) } };
+      throw e;
+    }
+  },
+  fingerprintHash,
+  invariants: PROTOCOLS.flatMap((p) => p.invariants),
+  knows: (type) => protocolOf(type) !== undefined,
+  takesTask: (type) => protocolOf(type)?.events[type]?.fields.task !== undefined,
+  check(event: Event): FieldProblem | undefined {
+    try {
+      const p = protocolOf(checkEvent(event).type);
+      p?.decode(event);
+      return undefined;
+    } catch (e) {
+      return problemOf(e);
+    }
+  },
+  checkFields(event: Event): FieldProblem | undefined {
+    const schema = protocolOf(event.type)?.events[event.type]?.fields;
+    if (schema === undefined) return { message: `unknown event type "${event.type}"`, field: 'type' };
+    for (const k of Object.keys(event))
+      if (k !== 'type' && !(k in schema)) return { message: `unknown field (${event.type} takes: ${Object.keys(schema).join(', ')})`, field: k };
+    return undefined;
+  },
+  view(world: World): unknown {
+    const s = takeSnapshot(world, 0);
+    return plainView({ tasks: s.tasks, ...s.slices });
+  },
+};

@@ -1,0 +1,369 @@
+import type { Event } from '../world/Event.js';
+import { hashString } from '../world/hash.js';
+import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
+import type { World } from '../world/World.js';
+import type { CheckKernel } from './CheckKernel.js';
+import { type ResultKind, badModel, locationText } from './model.js';
+import { outcomeContains } from './outcomeContains.js';
+import type { CallInstr, CompiledModel, Program } from './program.js';
+
+/** One step of a trace: the task, the call and what it answered. */
+export interface TraceStep {
+  /** The task that took the step (`finally` for the finally steps, `setup` for setup). */
+  readonly task: string;
+  readonly event: Event;
+  readonly outcome: OutcomeJson;
+  /** Whether this line is the `task_exit` the checker applies when a task's last step ends it. */
+  readonly exit?: boolean;
+  /** The depth this line belongs to (lines of one atomic step share it; setup is 0). */
+  readonly depth: number;
+}
+
+/** A finding: what went wrong, and the shortest trace that gets there. */
+export interface Finding {
+  /** The result kind. */
+  readonly result: Exclude<ResultKind, 'ok' | 'limit'>;
+  /** The violation kind (for `violation`), or the result kind. */
+  readonly kind: string;
+  /** The invariant's name (for `invariant`). */
+  readonly invariant?: string;
+  /** The invariant in words (for `invariant`). */
+  readonly statement?: string;
+  readonly message: string;
+  /** The task whose step found it (for a deadlock: the first waiting task). */
+  readonly task: string;
+  /** Task and finally steps in the trace (setup excluded). */
+  readonly depth: number;
+  /** Setup lines first (task `setup`), then every step's lines. */
+  readonly trace: readonly TraceStep[];
+}
+
+/** A finding before its trace is rebuilt. */
+export type RawFinding = Omit<Finding, 'depth' | 'trace'>;
+
+type Vars = { readonly [v: string]: unknown };
+
+/** A task's place in its program: part of a state. */
+export interface TaskRt {
+  readonly pc: number;
+  readonly waiting: boolean;
+  readonly vars: Vars;
+  /** Canonical text of pc, waiting and vars: part of the state's fingerprint. */
+  readonly key: string;
+}
+
+/** A state of the search: the world and every task's place. */
+export interface State {
+  readonly world: World;
+  /** One per task of the model, then finally's. */
+  readonly tasks: readonly TaskRt[];
+  readonly id: number;
+}
+
+/** One way a task's step can go from a state. */
+export interface StepResult {
+  readonly world: World;
+  readonly tasks: readonly TaskRt[];
+  readonly lines: readonly Omit<TraceStep, 'depth'>[];
+  readonly finding?: RawFinding | undefined;
+}
+
+/** A task's first call would sleep: the step is not enabled. */
+interface Blocked {
+  readonly blocked: string;
+}
+
+export function taskRt(pc: number, waiting: boolean, vars: Vars): TaskRt {
+  const names = Object.keys(vars);
+  const v = names.length === 0 ? '' : JSON.stringify(names.sort().map((n) => [n, vars[n]]));
+  return { pc, waiting, vars, key: `${pc}${waiting ? 'w' : ''}${v}` };
+}
+
+function substitute(v: unknown, vars: Vars, onMissing: (name: string) => never): unknown {
+  if (typeof v === 'string' && v.startsWith('$')) {
+    const name = v.slice(1);
+    if (!Object.prototype.hasOwnProperty.call(vars, name)) onMissing(name);
+    return vars[name];
+  }
+  if (Array.isArray(v)) return v.map((x) => substitute(x, vars, onMissing));
+  if (typeof v === 'object' && v !== null) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = substitute(x, vars, onMissing);
+    return o;
+  }
+  return v;
+}
+
+/**
+ * The successor function of one compiled model: which steps each task can take from a state and
+ * what they do. The search drivers (breadth-first, parallel) are built on it.
+ */
+export class Explorer {
+  readonly programs: readonly Program[];
+  readonly fin: number;
+  readonly file: string | undefined;
+  readonly hasTaskExit: boolean;
+
+  constructor(
+    readonly kernel: CheckKernel,
+    readonly compiled: CompiledModel,
+  ) {
+    this.programs = [...compiled.programs, compiled.finally];
+    this.fin = compiled.programs.length;
+    this.file = compiled.model.file;
+    this.hasTaskExit = kernel.knows('task_exit');
+  }
+
+  /** Follows jumps and ifs (deterministic given the variables) to a call, a choice or the end. */
+  normalize(ti: number, pc: number, vars: Vars): number {
+    const code = (this.programs[ti] as Program).code;
+    for (;;) {
+      const ins = code[pc];
+      if (ins === undefined) return pc;
+      if (ins.op === 'jump') pc = ins.to;
+      else if (ins.op === 'if') {
+        let holds = true;
+        for (const [v, want] of ins.cond) {
+          if (!Object.prototype.hasOwnProperty.call(vars, v))
+            throw badModel(this.file, ins.where, `"if" tests "${v}", which this path through the task never bound`, 'if');
+          if (!jsonEqual(vars[v], want)) holds = false;
+        }
+        pc = holds ? ins.then : ins.else;
+      } else return pc;
+    }
+  }
+
+  /** The calls a task can start its next step with, from a normalized pc (choices fanned out). */
+  starts(ti: number, pc: number, vars: Vars, out: number[]): void {
+    const ins = (this.programs[ti] as Program).code[pc];
+    if (ins === undefined || ins.op === 'end') return;
+    if (ins.op === 'call') {
+      out.push(pc);
+      return;
+    }
+    if (ins.op === 'choose') {
+      for (const t of ins.targets) {
+        const n = this.normalize(ti, t, vars);
+        const at = (this.programs[ti] as Program).code[n];
+        if (at === undefined || at.op === 'end')
+          throw badModel(this.file, ins.where, 'an "either" branch ends the task without a step; give every branch a step or put a step after the either');
+        this.starts(ti, n, vars, out);
+      }
+    }
+  }
+
+  isDone(ti: number, t: TaskRt): boolean {
+    return !t.waiting && (this.programs[ti] as Program).code[t.pc]?.op === 'end';
+  }
+
+  taskName(ti: number): string {
+    return (this.programs[ti] as Program).task;
+  }
+
+  /** Every way task `ti` can take its next step from `s`, in a fixed order; or why it cannot. */
+  stepsOf(s: State, ti: number): StepResult[] | Blocked | undefined {
+    const t = s.tasks[ti] as TaskRt;
+    if (t.waiting || this.isDone(ti, t)) return undefined;
+    if (ti === this.fin) for (let i = 0; i < this.fin; i++) if (!this.isDone(i, s.tasks[i] as TaskRt)) return undefined;
+    const starts: number[] = [];
+    this.starts(ti, t.pc, t.vars, starts);
+    const out: StepResult[] = [];
+    let blocked: string | undefined;
+    for (const pc of starts) {
+      const r = this.run(s.world, s.tasks, ti, pc, []);
+      if ('blocked' in r) blocked ??= r.blocked;
+      else out.push(...r);
+    }
+    if (out.length === 0 && blocked !== undefined) return { blocked };
+    return out;
+  }
+
+  /** Runs the call at `pc` of task `ti` and, inside an atomic block, the calls after it. */
+  run(world: World, tasks: readonly TaskRt[], ti: number, pc: number, lines: Omit<TraceStep, 'depth'>[]): StepResult[] | Blocked {
+    const prog = this.programs[ti] as Program;
+    const ins = prog.code[pc] as CallInstr;
+    const t = tasks[ti] as TaskRt;
+    const task = prog.task;
+    const event = ins.templated
+      ? (substitute(ins.event, t.vars, (name) => {
+          throw badModel(this.file, ins.where, `"$${name}" is not bound on this path through the task`);
+        }) as Event)
+      : ins.event;
+    const r = this.kernel.tryApply(world, event);
+    if (!r.ok) {
+      if (r.misuse.code === 'UNKNOWN_OBJECT')
+        return [
+          {
+            world,
+            tasks,
+            lines: [...lines, { task, event, outcome: { ok: false, misuse: r.misuse.message } }],
+            finding: { result: 'unknown_object', kind: 'unknown_object', message: r.misuse.message, task },
+          },
+        ];
+      throw badModel(this.file, ins.where, r.misuse.message, r.misuse.field);
+    }
+    const outcome = r.outcome;
+    const queued = outcome.queued === true;
+    if (outcome.ok === false && outcome.blocked === true && !queued) {
+      // A call inside an atomic block that would sleep: the whole step is not enabled.
+      return { blocked: `${locationText(this.file, ins.where)}: ${event.type} blocks` };
+    }
+    const json = outcomeToJson(outcome);
+    const here = [...lines, { task, event, outcome: json }];
+    let finding: RawFinding | undefined;
+    const v = outcome.violations[0];
+    if (v !== undefined) finding = { result: 'violation', kind: v.kind, message: v.message, task };
+    else if (ins.expect !== undefined && !outcomeContains(json, ins.expect))
+      finding = {
+        result: 'assertion',
+        kind: 'assertion',
+        message: `${locationText(this.file, ins.where)}: expected the outcome to contain ${JSON.stringify(ins.expect)}, got ${JSON.stringify(json)}`,
+        task,
+      };
+    let vars = t.vars;
+    if (ins.bind !== undefined && !queued) {
+      const nv: Record<string, unknown> = { ...vars };
+      for (const [name, field] of ins.bind) nv[name] = (json as Record<string, unknown>)[field] ?? null;
+      vars = nv;
+    }
+    const next = tasks.slice();
+    let w = r.world;
+    // The tasks this call woke: their queued calls complete now, and they move on.
+    const woke = outcome.woke;
+    if (Array.isArray(woke))
+      for (const name of woke) {
+        const wi = this.programs.findIndex((p, i) => i !== this.fin && p.task === name);
+        const wt = next[wi];
+        if (wi < 0 || wt === undefined || !wt.waiting) continue;
+        // The woken call completed inside this one: its answer is a plain success.
+        const wins = (this.programs[wi] as Program).code[wt.pc] as CallInstr;
+        if (wins.expect !== undefined && !outcomeContains({ ok: true }, wins.expect))
+          finding ??= {
+            result: 'assertion',
+            kind: 'assertion',
+            message: `${locationText(this.file, wins.where)}: expected ${JSON.stringify(wins.expect)} of the woken call, which completed with {"ok":true}`,
+            task: name as string,
+          };
+        const npc = this.normalize(wi, wt.pc + 1, wt.vars);
+        next[wi] = taskRt(npc, false, wt.vars);
+        const exited = this.exitIfDone(w, next, wi, here);
+        w = exited.world;
+        finding ??= exited.finding;
+      }
+    if (queued) {
+      next[ti] = taskRt(pc, true, vars);
+      return [{ world: w, tasks: next, lines: here, ...(finding ? { finding } : {}) }];
+    }
+    const npc = this.normalize(ti, pc + 1, vars);
+    next[ti] = taskRt(npc, false, vars);
+    if (finding === undefined && ins.group >= 0) {
+      // An atomic block runs on: nothing of another task interleaves until it ends.
+      const conts: number[] = [];
+      this.within(ti, npc, vars, ins.group, conts);
+      const out: StepResult[] = [];
+      let blocked: Blocked | undefined;
+      for (const c of conts) {
+        const code = prog.code[c];
+        if (code?.op === 'call' && code.group === ins.group) {
+          const rr = this.run(w, next, ti, c, here);
+          if ('blocked' in rr) blocked ??= rr;
+          else out.push(...rr);
+        } else {
+          const nt = next.slice();
+          nt[ti] = taskRt(c, false, vars);
+          out.push(this.finish(w, nt, ti, here, undefined));
+        }
+      }
+      if (out.length === 0 && blocked !== undefined) return blocked;
+      return out;
+    }
+    return [this.finish(w, next, ti, here, finding)];
+  }
+
+  /**
+   * The positions an atomic block goes on from at `pc`, its choices fanned out: a call of the block
+   * runs on; any other position ends the step there.
+   */
+  within(ti: number, pc: number, vars: Vars, group: number, out: number[]): void {
+    const code = (this.programs[ti] as Program).code;
+    const ins = code[pc];
+    if (ins?.op === 'choose' && ins.group === group) for (const t of ins.targets) this.within(ti, this.normalize(ti, t, vars), vars, group, out);
+    else out.push(pc);
+  }
+
+  finish(world: World, tasks: readonly TaskRt[], ti: number, lines: Omit<TraceStep, 'depth'>[], finding: RawFinding | undefined): StepResult {
+    const next = tasks.slice();
+    const e = this.exitIfDone(world, next, ti, lines);
+    const f = finding ?? e.finding;
+    return { world: e.world, tasks: next, lines, ...(f ? { finding: f } : {}) };
+  }
+
+  /** When task `ti` has just finished, applies `task_exit` for it (the check that it holds nothing). */
+  exitIfDone(world: World, tasks: TaskRt[], ti: number, lines: Omit<TraceStep, 'depth'>[]): { world: World; finding?: RawFinding | undefined } {
+    if (ti === this.fin || !this.hasTaskExit || !this.isDone(ti, tasks[ti] as TaskRt)) return { world };
+    const task = this.taskName(ti);
+    const event = { type: 'task_exit', task };
+    const r = this.kernel.tryApply(world, event);
+    if (!r.ok) return { world };
+    lines.push({ task, event, outcome: outcomeToJson(r.outcome), exit: true });
+    const v = r.outcome.violations[0];
+    return { world: r.world, ...(v !== undefined ? { finding: { result: 'violation', kind: v.kind, message: v.message, task } } : {}) };
+  }
+
+  /** The successors of a state, in order: task by task, then each task's alternatives. */
+  successors(s: State, each: (r: StepResult, action: number) => boolean | void): { enabled: boolean; waiting: string[] } {
+    let enabled = false;
+    const waiting: string[] = [];
+    for (let ti = 0; ti < this.programs.length; ti++) {
+      const rs = this.stepsOf(s, ti);
+      if (rs === undefined) {
+        const t = s.tasks[ti] as TaskRt;
+        if (t.waiting) {
+          const ins = (this.programs[ti] as Program).code[t.pc] as CallInstr;
+          waiting.push(`${this.taskName(ti)} waits in ${ins.event.type} (${locationText(this.file, ins.where)})`);
+        }
+        continue;
+      }
+      if ('blocked' in rs) {
+        waiting.push(`${this.taskName(ti)} is blocked: ${rs.blocked}`);
+        continue;
+      }
+      for (let a = 0; a < rs.length; a++) {
+        enabled = true;
+        if (each(rs[a] as StepResult, ti * 65536 + a) === false) return { enabled, waiting };
+      }
+    }
+    return { enabled, waiting };
+  }
+
+  stateHash(world: World, tasks: readonly TaskRt[]): { lo: number; hi: number } {
+    const w = this.kernel.fingerprintHash(world);
+    let key = '';
+    for (const t of tasks) key += t.key + '|';
+    const h = hashString(key, 0x7a5c);
+    return { lo: (w.lo ^ Math.imul(h.lo, 0x85ebca6b)) >>> 0, hi: (w.hi + h.hi) >>> 0 };
+  }
+
+  allDone(s: State): boolean {
+    for (let i = 0; i < this.programs.length; i++) if (!this.isDone(i, s.tasks[i] as TaskRt)) return false;
+    return true;
+  }
+}
+
+/** The initial state: the setup applied, every task at its first step. */
+export function initialState(ex: Explorer, kernel: CheckKernel, compiled: CompiledModel): { state: State; setupLines: TraceStep[] } {
+  let world = kernel.initialWorld();
+  const setupLines: TraceStep[] = [];
+  compiled.setup.forEach((event, i) => {
+    const where = { task: 'setup', step: String(i + 1) };
+    const r = kernel.tryApply(world, event);
+    if (!r.ok) throw badModel(compiled.model.file, where, r.misuse.message, r.misuse.field);
+    const v = r.outcome.violations[0];
+    if (v !== undefined) throw badModel(compiled.model.file, where, `setup must run clean, but ${event.type} found ${v.kind}: ${v.message}`);
+    world = r.world;
+    setupLines.push({ task: 'setup', event, outcome: outcomeToJson(r.outcome), depth: 0 });
+  });
+  const tasks = ex.programs.map((_, ti) => taskRt(ex.normalize(ti, 0, {}), false, {}));
+  return { state: { world, tasks, id: 0 }, setupLines };
+}
+
