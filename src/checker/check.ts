@@ -171,7 +171,9 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
     bytesPerState: (seen.bytes + parents.byteLength + actions.byteLength) / states,
   };
   if (findings.length > 0) {
-    findings.sort((a, b) => a.depth - b.depth);
+    // The first finding is the shallowest; among equally shallow ones, a fixed order of kinds, so the
+    // verdict does not depend on the order successors were generated in.
+    findings.sort((a, b) => a.depth - b.depth || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const built = findings.map((f) => buildFinding(ex, kernel, s0, setupLines, parents, actions, f));
     const first = built[0] as Finding;
     return { ...counts, depth: first.depth, result: first.result, finding: first, findings: built };
