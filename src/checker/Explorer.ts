@@ -79,6 +79,14 @@ export function taskRt(pc: number, waiting: boolean, vars: Vars): TaskRt {
   return { pc, waiting, vars, key: `${pc}${waiting ? 'w' : ''}${v}` };
 }
 
+/** A call as `dma_fence_wait_timeout b timeout=100`, for messages. */
+export function renderCallText(e: Event): string {
+  const args = Object.entries(e)
+    .filter(([k]) => k !== 'type' && k !== 'task')
+    .map(([k, v]) => (typeof v === 'string' ? v : `${k}=${JSON.stringify(v)}`));
+  return [e.type, ...args].join(' ');
+}
+
 function substitute(v: unknown, vars: Vars, onMissing: (name: string) => never): unknown {
   if (typeof v === 'string' && v.startsWith('$')) {
     const name = v.slice(1);
@@ -206,14 +214,14 @@ export class Explorer {
     const queued = outcome.queued === true;
     if (outcome.ok === false && outcome.blocked === true && !queued) {
       // A call inside an atomic block that would sleep: the whole step is not enabled.
-      return { blocked: `${locationText(this.file, ins.where)}: ${event.type} blocks` };
+      return { blocked: `${renderCallText(event)} (step ${ins.where.step})` };
     }
     const json = outcomeToJson(outcome);
     const here = [...lines, { task, event, outcome: json }];
     let finding: RawFinding | undefined;
     const v = outcome.violations[0];
     if (v !== undefined) finding = { result: 'violation', kind: v.kind, message: v.message, task };
-    else if (ins.expect !== undefined && !outcomeContains(json, ins.expect))
+    else if (ins.expect !== undefined && !queued && !outcomeContains(json, ins.expect))
       finding = {
         result: 'assertion',
         kind: 'assertion',
@@ -320,12 +328,12 @@ export class Explorer {
         const t = s.tasks[ti] as TaskRt;
         if (t.waiting) {
           const ins = (this.programs[ti] as Program).code[t.pc] as CallInstr;
-          waiting.push(`${this.taskName(ti)} waits in ${ins.event.type} (${locationText(this.file, ins.where)})`);
+          waiting.push(`${this.taskName(ti)} waits in ${renderCallText(ins.event)} (step ${ins.where.step}, queued)`);
         }
         continue;
       }
       if ('blocked' in rs) {
-        waiting.push(`${this.taskName(ti)} is blocked: ${rs.blocked}`);
+        waiting.push(`${this.taskName(ti)} sleeps in ${rs.blocked}`);
         continue;
       }
       for (let a = 0; a < rs.length; a++) {
