@@ -5,6 +5,7 @@ import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import { type ResultKind, badModel, locationText } from './model.js';
 import { outcomeContains } from './outcomeContains.js';
+import { Footprints, disjoint } from './por.js';
 import type { CallInstr, CompiledModel, Program } from './program.js';
 
 /** One step of a trace: the task, the call and what it answered. */
@@ -112,14 +113,51 @@ export class Explorer {
   readonly file: string | undefined;
   readonly hasTaskExit: boolean;
 
+  /** Footprints for partial-order reduction; undefined when the search explores every interleaving. */
+  readonly footprints: Footprints | undefined;
+
   constructor(
     readonly kernel: CheckKernel,
     readonly compiled: CompiledModel,
+    reduce: 'none' | 'por' = 'none',
   ) {
     this.programs = [...compiled.programs, compiled.finally];
     this.fin = compiled.programs.length;
     this.file = compiled.model.file;
     this.hasTaskExit = kernel.knows('task_exit');
+    this.footprints = reduce === 'por' ? new Footprints(kernel, this.programs) : undefined;
+  }
+
+  /**
+   * The ample task of a state for partial-order reduction: the first task with an enabled step
+   * whose step touches nothing that any other unfinished task may still touch; its steps alone are
+   * the state's successors. Undefined when no task qualifies (the state is expanded in full).
+   *
+   * The conditions of the ample-set method hold: the set is non-empty when anything is enabled;
+   * nothing another task can do is dependent on the ample steps (footprints are disjoint over the
+   * other tasks' whole remaining programs); findings and invariants concern the objects a step
+   * touches, so an independent step is invisible to the others; and the state graph has no cycles
+   * (every step moves a task forward), so no step is postponed for ever.
+   */
+  ampleTask(s: State): { ti: number; steps: StepResult[] } | undefined {
+    const fp = this.footprints;
+    if (fp === undefined) return undefined;
+    for (let ti = 0; ti < this.fin; ti++) {
+      const t = s.tasks[ti] as TaskRt;
+      if (t.waiting || this.isDone(ti, t)) continue;
+      const mine = fp.step(ti, t.pc);
+      let independent = mine !== null;
+      for (let u = 0; u < this.fin && independent; u++) {
+        if (u === ti) continue;
+        const o = s.tasks[u] as TaskRt;
+        if (this.isDone(u, o)) continue;
+        if (!disjoint(mine, fp.rest(u, o.pc))) independent = false;
+      }
+      if (!independent) continue;
+      const rs = this.stepsOf(s, ti);
+      if (Array.isArray(rs) && rs.length > 0) return { ti, steps: rs };
+    }
+    return undefined;
   }
 
   /** Follows jumps and ifs (deterministic given the variables) to a call, a choice or the end. */
@@ -322,6 +360,11 @@ export class Explorer {
   successors(s: State, each: (r: StepResult, action: number) => boolean | void): { enabled: boolean; waiting: string[] } {
     let enabled = false;
     const waiting: string[] = [];
+    const ample = this.ampleTask(s);
+    if (ample !== undefined) {
+      for (let a = 0; a < ample.steps.length; a++) if (each(ample.steps[a] as StepResult, ample.ti * 65536 + a) === false) break;
+      return { enabled: true, waiting };
+    }
     for (let ti = 0; ti < this.programs.length; ti++) {
       const rs = this.stepsOf(s, ti);
       if (rs === undefined) {

@@ -23,6 +23,9 @@ Options:
   --max-states N     stop with limit after N distinct states
   --max-depth N      explore no deeper than N steps
   --max-seconds S    stop with limit after S seconds (per model)
+  --reduce none|por  por: partial-order reduction of steps of different tasks that touch
+                     disjoint objects (same verdicts and depths, fewer states); none
+                     (default): every interleaving, exact state counts
   --keep-going       one shortest trace per distinct finding kind, not just the first
   --help             this text
 
@@ -121,6 +124,7 @@ function checkModels(argv: readonly string[], io: CliIo): number {
       'max-depth': { type: 'string' },
       'max-seconds': { type: 'string' },
       'keep-going': { type: 'boolean' },
+      reduce: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -133,6 +137,8 @@ function checkModels(argv: readonly string[], io: CliIo): number {
     maxDepth: positiveNumber('max-depth', values['max-depth'], true),
     maxSeconds: positiveNumber('max-seconds', values['max-seconds'], false),
   };
+  const reduce = values.reduce ?? 'none';
+  if (reduce !== 'none' && reduce !== 'por') throw new DrmstateError('BAD_ARGUMENT', `--reduce takes none or por, got ${JSON.stringify(reduce)}`);
   const files = modelFiles(positionals.length > 0 ? positionals : ['models']);
   // Every model is read and checked for form before anything runs: a malformed one is exit 2.
   const models: Model[] = files.map(loadModel);
@@ -151,6 +157,7 @@ function checkModels(argv: readonly string[], io: CliIo): number {
       ...(bounds.maxDepth !== undefined ? { maxDepth: bounds.maxDepth } : {}),
       ...(bounds.maxSeconds !== undefined ? { maxSeconds: bounds.maxSeconds } : {}),
       keepGoing: values['keep-going'] === true,
+      reduce,
       ...(tty
         ? {
             progress: (p) =>

@@ -80,5 +80,6 @@ export function semKernel(max = Infinity): CheckKernel {
     check: (e) => (e.type in FIELDS ? undefined : base.check(e)),
     checkFields: (e) => (e.type in FIELDS ? undefined : base.checkFields(e)),
     view: (w) => ({ ...(base.view(w) as object), [KEY]: slice(w) }),
+    footprint: (e) => (e.type in FIELDS ? [`sem:${String(e.sem)}`] : base.footprint(e)),
   };
 }
