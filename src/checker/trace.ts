@@ -105,6 +105,7 @@ export function renderFinding(
     if (step.task !== 'setup') for (const p of diffViews(before, after)) lines.push(`        ${renderPatch(p)}`);
   }
   if (options.traceFile !== undefined) lines.push(`  replay: drmstate run ${options.traceFile}`);
+  else lines.push(`  replay: drmstate check ${model.file ?? `${model.model}.model.json`} --trace DIR, then drmstate run DIR/${model.model}.trace.ndjson`);
   return lines.join('\n') + '\n';
 }
 

@@ -271,3 +271,12 @@ describe('DEFAULT_CHECK_KERNEL', () => {
     expect(!r.ok && r.misuse.code).toBe('UNKNOWN_OBJECT');
   });
 });
+
+describe('assertModel', () => {
+  it('passes for a model whose result matches its expect and throws with the numbered trace otherwise', async () => {
+    const { assertModel } = await import('../../src/checker/assertModel.js');
+    expect(() => assertModel('models/fence-add-callback.put-before-add.model.json')).not.toThrow();
+    const m = parseModel({ model: 'uaf', setup: CTX, tasks: { irq: [{ type: 'dma_fence_put', fence: 'f' }], user: [{ type: 'dma_fence_get', fence: 'f' }] } });
+    expect(() => assertModel(m)).toThrow(/model uaf: expected ok, got violation \(use_after_free\) at depth 2[\s\S]* {2}2\. \[user\] dma_fence_get f → refused: use_after_free/);
+  });
+});
