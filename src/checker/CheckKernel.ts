@@ -36,6 +36,12 @@ export interface CheckKernel {
   tryApply(world: World, event: Event): TryResult;
   fingerprintHash(world: World): Hash64;
   readonly invariants: readonly Invariant[];
+  /**
+   * The invariants worth checking in `after`, reached from `before` in one step: those of the
+   * protocols whose slice changed (an unchanged slice keeps the invariants it had). Every
+   * invariant when `before` is undefined.
+   */
+  invariantsToCheck(before: World | undefined, after: World): readonly Invariant[];
   /** Whether an event type exists. */
   knows(type: string): boolean;
   /** Whether an event type takes a `task` field. */
@@ -117,6 +123,12 @@ export const DEFAULT_CHECK_KERNEL: CheckKernel = {
   },
   fingerprintHash,
   invariants: PROTOCOLS.flatMap((p) => p.invariants),
+  invariantsToCheck(before: World | undefined, after: World): readonly Invariant[] {
+    if (before === undefined) return this.invariants;
+    const out: Invariant[] = [];
+    for (const p of PROTOCOLS) if (before[p.key] !== after[p.key] || before.tasks !== after.tasks) out.push(...p.invariants);
+    return out;
+  },
   knows: (type) => protocolOf(type) !== undefined,
   takesTask: (type) => protocolOf(type)?.events[type]?.fields.task !== undefined,
   check(event: Event): FieldProblem | undefined {

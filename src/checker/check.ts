@@ -128,8 +128,8 @@ function search(model: Model, options: CheckOptions): CheckResult {
     findings.push({ finding: f, parent, action, depth: d, key });
   };
 
-  const checkInvariants = (world: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => {
-    for (const inv of kernel.invariants)
+  const checkInvariants = (world: World, before?: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => {
+    for (const inv of kernel.invariantsToCheck(before, world))
       if (!inv.holds(world)) return { result: 'invariant', kind: 'invariant', invariant: inv.name, statement: inv.statement, message: `invariant ${inv.name} is false: ${inv.statement}` };
     return undefined;
   };
@@ -145,7 +145,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
     for (const s of frontier) {
       const { enabled, waiting } = ex.successors(s, (r, action) => {
         transitions++;
-        const task = r.lines[0]?.task ?? '';
+        const task = ex.taskName(Math.floor(action / 65536));
         if (r.finding !== undefined) {
           note(r.finding, s.id, action, depth + 1);
           if (r.finding.result === 'unknown_object' || !options.keepGoing) return;
@@ -158,7 +158,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
         parents[id] = s.id;
         actions[id] = action;
         const ns: State = { world: r.world, tasks: r.tasks, id };
-        const bad = checkInvariants(r.world);
+        const bad = checkInvariants(r.world, s.world);
         if (bad !== undefined) note({ ...bad, task }, s.id, action, depth + 1);
         next.push(ns);
         return;
@@ -221,6 +221,7 @@ function buildFinding(
   for (let id = f.parent; id !== 0; id = parents[id] as number) path.push(actions[id] as number);
   path.reverse();
   const trace: TraceStep[] = [...setupLines];
+  ex.recording = true;
   let s = s0;
   let d = 0;
   for (const action of path) {

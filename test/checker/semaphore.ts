@@ -75,6 +75,9 @@ export function semKernel(max = Infinity): CheckKernel {
         holds: (w) => Object.values(slice(w)).every((s) => s.count <= max),
       },
     ],
+    invariantsToCheck(before, after) {
+      return before === undefined || slice(before) !== slice(after) ? this.invariants : base.invariantsToCheck(before, after);
+    },
     knows: (t) => t in FIELDS || base.knows(t),
     takesTask: (t) => (t in FIELDS ? (FIELDS[t] as readonly string[]).includes('task') : base.takesTask(t)),
     check: (e) => (e.type in FIELDS ? undefined : base.check(e)),
