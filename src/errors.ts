@@ -7,7 +7,9 @@
  * - `BAD_LOG_LINE`: a log or scenario line is not valid JSON or not of the log format.
  * - `TORN_LOG`: a log's last line is incomplete (no newline or bad JSON) and `repair` was not asked.
  * - `BAD_SNAPSHOT`: a snapshot cannot be read back.
- * - `BAD_ARGUMENT`: a function or command was called with an argument it cannot take.
+ * - `BAD_ARGUMENT`: a function or command was called with an argument it cannot take (a file that
+ *   cannot be read or written, a flag without its value).
+ * - `CLOSED`: a call on a `Kernel` after its `close()`.
  */
 export type DrmstateErrorCode =
   | 'MALFORMED_EVENT'
@@ -15,7 +17,8 @@ export type DrmstateErrorCode =
   | 'BAD_LOG_LINE'
   | 'TORN_LOG'
   | 'BAD_SNAPSHOT'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'CLOSED';
 
 /** Where in a file a problem was found. */
 export interface ErrorLocation {
@@ -35,7 +38,7 @@ export interface ErrorLocation {
  *
  * @example
  *   try {
- *     kernel.apply({ type: 'dma_fence_signal' });
+ *     kernel.callJson({ type: 'dma_fence_signal' }); // no "fence": malformed
  *   } catch (e) {
  *     if (e instanceof DrmstateError && e.code === 'MALFORMED_EVENT') console.error(e.message);
  *   }

@@ -70,7 +70,7 @@ export function runCommand(argv: readonly string[], io: CliIo): number {
         const expected = wrapped ? (parsed as { outcome?: Record<string, unknown> }).outcome : undefined;
         let outcome;
         try {
-          kernel.call(event);
+          kernel.callJson(event);
           outcome = kernel.entries[kernel.entries.length - 1]?.outcome as Record<string, unknown>;
         } catch (e) {
           throw e instanceof DrmstateError ? e.at({ file, line: lineNo }) : e;

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { DmaFenceEvent } from '../dma-fence/events.js';
+import type { DrmMmEvent } from '../drm-mm/events.js';
 import { DrmstateError } from '../errors.js';
 import type { Event } from '../world/Event.js';
+import type { EventInput } from '../world/fields.js';
 import { type LogEntry, eventToJson, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { Outcome } from '../world/Outcome.js';
 import type { World } from '../world/World.js';
@@ -9,6 +12,36 @@ import { fingerprint } from './fingerprint.js';
 import { LogWriter } from './LogWriter.js';
 import { replay } from './replay.js';
 import { type Snapshot, takeSnapshot } from './snapshot.js';
+
+/** A dma_fence event as a caller writes it (u64 fields as decimal strings or bigints). */
+export type DmaFenceEventInput = EventInput<DmaFenceEvent>;
+
+/** A drm_mm event as a caller writes it (u64 fields as decimal strings or bigints). */
+export type DrmMmEventInput = EventInput<DrmMmEvent>;
+
+/**
+ * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
+ * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
+ */
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput;
+
+/** What the CLI and a library user see when a file cannot be opened: one sentence naming the path. */
+function fileError(what: string, path: string, e: unknown): DrmstateError {
+  const code = (e as { code?: unknown }).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a directory'
+            : e instanceof Error
+              ? e.message
+              : String(e);
+  return new DrmstateError('BAD_ARGUMENT', `cannot ${what} ${path}: ${why}`, { file: path });
+}
 
 /**
  * A handle on a simulated kernel: the current world and the log of every call made through it.
@@ -23,10 +56,17 @@ export class Kernel {
   private current: World;
   private readonly log: LogEntry[] = [];
   private writer: LogWriter | undefined;
+  private closed = false;
 
+  /**
+   * A kernel on `world` (default: the empty world), logging to `logFile` when given (the file is
+   * created or truncated).
+   *
+   * @throws {DrmstateError} `BAD_ARGUMENT` naming the log file when it cannot be created.
+   */
   constructor(options: { world?: World; logFile?: string } = {}) {
     this.current = options.world ?? initialWorld();
-    if (options.logFile !== undefined) this.writer = new LogWriter(options.logFile);
+    if (options.logFile !== undefined) this.writer = openWriter(options.logFile, 'create the log file');
   }
 
   /**
@@ -36,7 +76,12 @@ export class Kernel {
    *   `BAD_LOG_LINE` for a bad line; `BAD_LOG_LINE` when replay disagrees with the log.
    */
   static resume(path: string, options: { repair?: boolean } = {}): Kernel {
-    const text = readFileSync(path, 'utf8');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw fileError('read the log', path, e);
+    }
     const parsed = parseLog(text, { repair: options.repair, file: path });
     const r = replay(parsed.entries);
     if (!r.ok)
@@ -48,7 +93,7 @@ export class Kernel {
     const k = new Kernel({ world: r.world });
     k.log.push(...parsed.entries);
     const keep = parsed.torn ? Buffer.byteLength(text.split('\n').slice(0, parsed.torn.line - 1).join('\n') + '\n') : undefined;
-    k.writer = new LogWriter(path, { append: true, truncateTo: keep });
+    k.writer = openWriter(path, 'append to the log', { append: true, truncateTo: keep });
     return k;
   }
 
@@ -75,13 +120,28 @@ export class Kernel {
   /**
    * Makes one kernel call: applies it, logs it, and returns its outcome.
    *
-   * @throws {DrmstateError} for a malformed event or an unknown name; nothing changes.
+   * @throws {DrmstateError} `MALFORMED_EVENT` or `UNKNOWN_OBJECT` for a bad event or a name never
+   *   created, `CLOSED` after {@link Kernel.close}; nothing changes.
+   * @example
+   *   k.call({ type: 'drm_mm_init', mm: 'vram', start: '0', size: 4096n });
    */
-  call(event: Event): Outcome {
+  call(event: KernelEvent): Outcome {
+    return this.callJson(event);
+  }
+
+  /**
+   * Makes one kernel call from an event typed only at run time (one read from JSON): the same
+   * checks as {@link Kernel.call}, made when it runs.
+   *
+   * @throws {DrmstateError} as {@link Kernel.call}.
+   */
+  callJson(event: unknown): Outcome {
+    if (this.closed)
+      throw new DrmstateError('CLOSED', 'this Kernel is closed: its log is complete, so it takes no more calls (fork() or a new Kernel does)');
     const r = apply(this.current, event);
     const entry: LogEntry = {
       seq: this.log.length + 1,
-      event: eventToJson(event),
+      event: eventToJson(event as Event),
       outcome: outcomeToJson(r.outcome),
       fingerprint: fingerprint(r.world),
     };
@@ -109,9 +169,18 @@ export class Kernel {
     this.writer?.flush();
   }
 
-  /** Flushes and closes the log file. */
+  /** Flushes and closes the log file. Later calls throw `CLOSED`; closing again does nothing. */
   close(): void {
+    this.closed = true;
     this.writer?.close();
     this.writer = undefined;
+  }
+}
+
+function openWriter(path: string, what: string, options?: { append?: boolean; truncateTo?: number }): LogWriter {
+  try {
+    return new LogWriter(path, options);
+  } catch (e) {
+    throw fileError(what, path, e);
   }
 }
