@@ -6,10 +6,12 @@ import type { Event } from '../world/Event.js';
 import type { EventInput } from '../world/fields.js';
 import { type LogEntry, eventToJson, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { Outcome } from '../world/Outcome.js';
+import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
 import { apply, initialWorld } from './apply.js';
 import { fingerprint } from './fingerprint.js';
 import { LogWriter } from './LogWriter.js';
+import { PROTOCOLS } from './protocols.js';
 import { replay } from './replay.js';
 import { type Snapshot, takeSnapshot } from './snapshot.js';
 
@@ -41,6 +43,19 @@ function fileError(what: string, path: string, e: unknown): DrmstateError {
               ? e.message
               : String(e);
   return new DrmstateError('BAD_ARGUMENT', `cannot ${what} ${path}: ${why}`, { file: path });
+}
+
+/**
+ * What a world still holds alive, protocol by protocol (fences with references, open signalling
+ * sections, allocators with nodes): the kernel's leak view at teardown, as `leak` violations.
+ *
+ * @example
+ *   leaks(k.world).map((v) => v.objects); // [['f1']]
+ */
+export function leaks(world: World): readonly Violation[] {
+  const out: Violation[] = [];
+  for (const p of PROTOCOLS) if (p.leaks !== undefined) out.push(...p.leaks(world));
+  return out;
 }
 
 /**
@@ -110,6 +125,11 @@ export class Kernel {
   /** The log so far. */
   get entries(): readonly LogEntry[] {
     return this.log;
+  }
+
+  /** What the current world still holds alive: see {@link leaks}. */
+  leaks(): readonly Violation[] {
+    return leaks(this.current);
   }
 
   /** The fingerprint of the current world. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DrmstateError } from '../../src/errors.js';
-import { Kernel } from '../../src/kernel/Kernel.js';
+import { Kernel, leaks } from '../../src/kernel/Kernel.js';
 
 function caught(f: () => unknown): DrmstateError {
   try {
@@ -74,5 +74,17 @@ describe('Kernel.resume', () => {
     const e = caught(() => Kernel.resume('/no/such/log.ndjson'));
     expect(e.code).toBe('BAD_ARGUMENT');
     expect(e.message).toContain('cannot read the log /no/such/log.ndjson: no such file or directory');
+  });
+});
+
+describe('leaks', () => {
+  it('lists what every protocol still holds alive, dma_fence first', () => {
+    const k = new Kernel();
+    k.call({ type: 'drm_mm_init', mm: 'vram', start: '0', size: '4096' });
+    k.call({ type: 'drm_mm_insert_node', mm: 'vram', node: 'a', size: '1024' });
+    k.call({ type: 'dma_fence_context_alloc', ctx: 'c' });
+    k.call({ type: 'dma_fence_init', fence: 'f', ctx: 'c' });
+    expect(leaks(k.world).map((v) => v.objects)).toEqual([['f'], ['vram', 'a']]);
+    expect(k.leaks()).toEqual(leaks(k.world));
   });
 });
