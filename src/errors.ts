@@ -77,3 +77,31 @@ export class DrmstateError extends Error {
     });
   }
 }
+
+/**
+ * The error for a file that cannot be opened, read or written: `BAD_ARGUMENT`, one sentence naming
+ * the path and why in words (`no such file or directory`, `it is a directory`, `permission denied`).
+ *
+ * @param what What was being done, as a verb phrase (`read`, `create the log file`).
+ * @param cause The Node.js error (its `code` picks the words).
+ * @example
+ *   fileError('read', 'a.ndjson', { code: 'ENOENT' }).message; // 'cannot read a.ndjson: no such file or directory'
+ */
+export function fileError(what: string, path: string, cause: unknown): DrmstateError {
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a directory'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : cause instanceof Error
+                ? cause.message
+                : String(code ?? cause);
+  return new DrmstateError('BAD_ARGUMENT', `cannot ${what} ${path}: ${why}`);
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DmaFenceEvent } from '../dma-fence/events.js';
 import type { DrmMmEvent } from '../drm-mm/events.js';
-import { DrmstateError } from '../errors.js';
+import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { EventInput } from '../world/fields.js';
 import { type LogEntry, eventToJson, outcomeToJson, parseLog } from '../world/logFormat.js';
@@ -26,24 +26,6 @@ export type DrmMmEventInput = EventInput<DrmMmEvent>;
  * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
  */
 export type KernelEvent = DmaFenceEventInput | DrmMmEventInput;
-
-/** What the CLI and a library user see when a file cannot be opened: one sentence naming the path. */
-function fileError(what: string, path: string, e: unknown): DrmstateError {
-  const code = (e as { code?: unknown }).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file or directory'
-      : code === 'EISDIR'
-        ? 'it is a directory'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'ENOTDIR'
-            ? 'a part of the path is not a directory'
-            : e instanceof Error
-              ? e.message
-              : String(e);
-  return new DrmstateError('BAD_ARGUMENT', `cannot ${what} ${path}: ${why}`, { file: path });
-}
 
 /**
  * What a world still holds alive, protocol by protocol (fences with references, open signalling

@@ -58,7 +58,7 @@ describe('new Kernel({ logFile })', () => {
   it('throws BAD_ARGUMENT naming the path when the log cannot be created', () => {
     const e = caught(() => new Kernel({ logFile: '/no/such/dir/x.log' }));
     expect(e.code).toBe('BAD_ARGUMENT');
-    expect(e.message).toBe('/no/such/dir/x.log: cannot create the log file /no/such/dir/x.log: no such file or directory');
+    expect(e.message).toBe('cannot create the log file /no/such/dir/x.log: no such file or directory');
   });
 
   it('throws BAD_ARGUMENT when the log path is a directory', () => {
