@@ -12,7 +12,7 @@
 
 // Errors and errnos.
 export { DrmstateError, type DrmstateErrorCode, type ErrorLocation } from './errors.js';
-export { ERRNO_VALUES, MAX_ERRNO, isErrno, type Errno } from './errno.js';
+export { ERRNO_VALUES, MAX_ERRNO, isErrno, negErrno, type Errno } from './errno.js';
 
 // The world: events, outcomes, violations, fingerprints, the log format.
 export type { Event } from './world/Event.js';
