@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,5 +86,18 @@ describe('the packed package', () => {
     expect(tsc.code).not.toBe(0);
     expect(tsc.lines).toHaveLength(1);
     expect(tsc.lines[0]).toMatch(/^bad\.ts\(2,\d+\): error TS\d+: Type '"dma_fence_contxt_alloc"' is not assignable/);
+  }, 60_000);
+
+  it('runs its command from the unpacked package, outside the checkout: --version and an example', () => {
+    const bin = join(consumer, 'node_modules', 'drmstate', 'bin', 'drmstate.js');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const v = spawnSync(process.execPath, [bin, '--version'], { cwd: consumer, encoding: 'utf8' });
+    expect(v.stdout).toBe(`drmstate ${pkg.version}\n`);
+    const example = join(consumer, 'node_modules', 'drmstate', 'examples', 'drm-mm-placement.ndjson');
+    const r = spawnSync(process.execPath, [bin, 'run', example, '--json'], { cwd: consumer, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.length).toBe(readFileSync(example, 'utf8').split('\n').filter((l) => l.trim() !== '').length);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ ok: true });
   }, 60_000);
 });
