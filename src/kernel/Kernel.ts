@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { DmaFenceEvent } from '../dma-fence/events.js';
+import type { DMA_FENCE_EVENTS } from '../dma-fence/events.js';
 import type { DrmMmEvent } from '../drm-mm/events.js';
 import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
-import type { EventInput } from '../world/fields.js';
+import type { EventInput, InputEvents } from '../world/fields.js';
 import { type LogEntry, eventToJson, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { Outcome } from '../world/Outcome.js';
 import type { Violation } from '../world/Violation.js';
@@ -15,10 +15,19 @@ import { PROTOCOLS } from './protocols.js';
 import { replay } from './replay.js';
 import { type Snapshot, takeSnapshot } from './snapshot.js';
 
-/** A dma_fence event as a caller writes it (u64 fields as decimal strings or bigints). */
-export type DmaFenceEventInput = EventInput<DmaFenceEvent>;
+/**
+ * A dma_fence event as a caller writes it (u64 fields as decimal strings or bigints), inferred from
+ * the event schemas so that it cannot drift from what the kernel layer accepts.
+ */
+export type DmaFenceEventInput = InputEvents<typeof DMA_FENCE_EVENTS>;
 
-/** A drm_mm event as a caller writes it (u64 fields as decimal strings or bigints). */
+/**
+ * A drm_mm event as a caller writes it (u64 fields as decimal strings or bigints).
+ *
+ * TODO(#7): infer it from the schemas with `InputEvents<typeof DRM_MM_EVENTS>` once that table keeps
+ * its literal types (`as const satisfies`, as dma_fence's does); until then it is the input form of
+ * the decoded union.
+ */
 export type DrmMmEventInput = EventInput<DrmMmEvent>;
 
 /**
