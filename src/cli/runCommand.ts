@@ -147,6 +147,32 @@ function run(args: CommandArgs, io: CliIo): number {
   return flag(args, 'strict') && counts.violations.size > 0 ? EXIT.mismatch : EXIT.ok;
 }
 
+/**
+ * A u64 refused as a JSON number of 2^53 or more is reported with the digits as they were written
+ * in the line, beside the value JSON.parse read (`18446744073709551615 (read as
+ * 18446744073709551616)`): the library sees only the value read.
+ */
+function withWrittenNumber(e: DrmstateError, raw: string): DrmstateError {
+  const read = /^(?:.*: )?the JSON number (\d+) is out of range/.exec(e.detail)?.[1];
+  if (read === undefined || e.field === undefined) return e;
+  // The field at fault, or a nested one the message names (`color_adjust.gap`): its last part is the JSON key.
+  const fields = [e.field, ...[...e.detail.matchAll(/field "([^"]+)"/g)].map((m) => m[1] as string)];
+  for (const field of fields) {
+    const key = (field.split('.').pop() as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const m of raw.matchAll(new RegExp(`"${key}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, 'g'))) {
+      const written = m[1] as string;
+      const n = Number(written);
+      if (Number.isInteger(n) && BigInt(n).toString() === read && written !== read)
+        return new DrmstateError(e.code, e.detail.replace(`the JSON number ${read} `, `the JSON number ${written} (read as ${read}) `), {
+          file: e.file,
+          line: e.line,
+          field: e.field,
+        });
+    }
+  }
+  return e;
+}
+
 /** Runs one file's lines on `kernel`. @throws {DrmstateError} for a bad line, located at it. */
 function runFile(text: string, file: string, kernel: Kernel, json: boolean, counts: Counts, io: CliIo): void {
   const lines = text.split('\n');
@@ -182,7 +208,7 @@ function runFile(text: string, file: string, kernel: Kernel, json: boolean, coun
         io.stderr(`${file}, line ${where.line}: ${differs}\n  got      ${JSON.stringify(got)}\n`);
       }
     } catch (e) {
-      throw e instanceof DrmstateError ? e.at(where) : e;
+      throw e instanceof DrmstateError ? withWrittenNumber(e, raw).at(where) : e;
     }
   }
 }

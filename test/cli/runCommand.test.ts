@@ -91,6 +91,37 @@ describe('drmstate run', () => {
   });
 });
 
+describe('drmstate run: u64 fields', () => {
+  it('refuses a u64 JSON number of 2^53 or more as out of range, naming the digits written and the value read', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'big.ndjson');
+    writeFileSync(file, '{"type":"drm_mm_init","mm":"m","start":"0","size":18446744073709551615}\n');
+    const r = await cli('run', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `drmstate run: ${file}, line 1, field "size": drm_mm_init: the JSON number 18446744073709551615 (read as 18446744073709551616) is out of range: a JSON number of 2^53 or more loses digits when it is read, so write this u64 as a decimal string (in quotes)\n`,
+    );
+  });
+
+  it('accepts the same value as a decimal string, and a JSON number below 2^53', async () => {
+    const dir = tempDir();
+    const file = writeLines(dir, 'ok.ndjson', [
+      { type: 'drm_mm_init', mm: 'm', start: '0', size: '18446744073709551615' },
+      { type: 'drm_mm_insert_node', mm: 'm', node: 'n', size: 2 ** 53 - 1 },
+    ]);
+    const r = await cli('run', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.trimEnd().split('\n')[1] as string)).toEqual({ ok: true, start: '0' });
+  });
+
+  it('says "out of range" for a negative u64', async () => {
+    const dir = tempDir();
+    const r = await cli('run', writeLines(dir, 'neg.ndjson', [{ type: 'drm_mm_init', mm: 'm', start: -1, size: '1' }]));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('field "start": drm_mm_init: -1 is out of range for a u64 (0 to 2^64 - 1)');
+  });
+});
+
 describe('drmstate run: files', () => {
   const one = [SCENARIO[0] as object];
 
