@@ -125,7 +125,7 @@ export function traceToNdjson(finding: Finding): string {
 /** The trace as a log (header, then one entry per call with its fingerprint) that `drmstate replay` verifies. */
 export function traceToLog(finding: Finding): string {
   const k = new Kernel();
-  for (const s of finding.trace) if (!('misuse' in s.outcome)) k.call(s.event);
+  for (const s of finding.trace) if (!('misuse' in s.outcome)) k.callJson(s.event);
   return [encodeHeader(), ...k.entries.map(encodeEntry)].join('\n') + '\n';
 }
 

@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type CheckOptions, type CheckResult, check, matchesExpect } from '../checker/check.js';
 import { type Model, loadModel } from '../checker/model.js';
 import { renderFinding, traceToLog, traceToMermaid, traceToNdjson } from '../checker/trace.js';
 import { DrmstateError } from '../errors.js';
+import { type Command, type CommandArgs, flag, value } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
 
 /** `drmstate check --help`. */
@@ -95,43 +95,35 @@ function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n';
 }
 
-/** Runs `drmstate check`. Returns the exit code: 0 every model as expected, 1 one differs, 2 bad input. */
-export function checkCommand(argv: readonly string[], io: CliIo): number {
-  try {
-    return checkModels(argv, io);
-  } catch (e) {
-    if (e instanceof DrmstateError) {
-      io.stderr(`drmstate check: ${e.message}\n`);
-      return EXIT.badInput;
-    }
-    if (e instanceof TypeError && String((e as unknown as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`drmstate check: ${e.message}\n\n${CHECK_HELP}`);
-      return EXIT.badInput;
-    }
-    throw e;
-  }
-}
+/** `drmstate check`: model-checks bounded models. */
+export const checkCommand: Command = {
+  name: 'check',
+  synopsis: '[FILE|DIR...]',
+  summary: 'model-check bounded models (models/ by default): every interleaving, shortest findings',
+  help: CHECK_HELP,
+  options: {
+    json: { type: 'boolean' },
+    trace: { type: 'string' },
+    'max-states': { type: 'string' },
+    'max-depth': { type: 'string' },
+    'max-seconds': { type: 'string' },
+    reduce: { type: 'string' },
+    'keep-going': { type: 'boolean' },
+  },
+  run: checkModels,
+};
 
-function checkModels(argv: readonly string[], io: CliIo): number {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      trace: { type: 'string' },
-      'max-states': { type: 'string' },
-      'max-depth': { type: 'string' },
-      'max-seconds': { type: 'string' },
-      'keep-going': { type: 'boolean' },
-      reduce: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    io.stdout(CHECK_HELP);
-    return EXIT.ok;
-  }
+function checkModels(args: CommandArgs, io: CliIo): number {
+  const positionals = args.positionals;
+  const values = {
+    json: flag(args, 'json'),
+    trace: value(args, 'trace'),
+    'max-states': value(args, 'max-states'),
+    'max-depth': value(args, 'max-depth'),
+    'max-seconds': value(args, 'max-seconds'),
+    reduce: value(args, 'reduce'),
+    'keep-going': flag(args, 'keep-going'),
+  };
   const bounds = {
     maxStates: positiveNumber('max-states', values['max-states'], true),
     maxDepth: positiveNumber('max-depth', values['max-depth'], true),
