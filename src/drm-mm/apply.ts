@@ -1,6 +1,6 @@
-import { colorAdjustFn } from './colorAdjust.js';
-import { compileMachine, decide } from '../../machines/machineTable.js';
-import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { type Branch, type BranchTrace, compileMachine, decide } from '../../machines/machineTable.js';
+import { type DrmMmNodeMeta, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
@@ -11,7 +11,7 @@ import type { World } from '../world/World.js';
 import { U64_MAX, readU64 } from '../world/fields.js';
 import {
   type InsertMode,
-  type ScanParams,
+  type Placement,
   findPlacement,
   findReserveHole,
   linkNode,
@@ -20,56 +20,89 @@ import {
   scanColorEvict,
   scanRemoveBlock,
 } from './allocator.js';
+import { type ColorAdjustFn, colorAdjustFn } from './colorAdjust.js';
 import type { DrmMmEvent } from './events.js';
-import { HEAD, type ListItem, type Mm, initMm, shared, u64 } from './mm.js';
-import type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './state.js';
+import { HEAD, type Hole, type ListItem, type Mm, initMm, shared, u64 } from './mm.js';
+import type { DrmMmState, HeldBlock, NodeRecord, NodeState, ScanRecord, ScanState } from './state.js';
 
 /** The node machine compiled once to a lookup table. */
 export const NODE_TABLE = compileMachine(drmMmNodeMachine);
 
-/** Result of asking the node machine: the target state, or the outcome of a refused/errno branch. */
-type Step = { ok: true; target: NodeState } | { ok: false; outcome: Outcome; target: NodeState };
+/** The scan machine compiled once to a lookup table. */
+export const SCAN_TABLE = compileMachine(drmMmScanMachine);
 
-/** Asks the node machine which branch a call takes from the node's state. */
-function step(state: NodeState, type: string, facts: DrmMmNodeFacts, objects: string[]): Step {
-  const b = decide(NODE_TABLE, state, type, {}, { type, ...facts });
-  if (b === undefined) return { ok: true, target: state };
+/** What one machine decision means for the call: go on (with the branch's target), or its answer. */
+type Verdict = { ok: true; branch: Branch } | { ok: false; branch: Branch; outcome: Outcome };
+
+/** What a call names, for its violation messages and `objects`. */
+interface Subject {
+  /** `node "n1" of drm_mm "m1"`. */
+  readonly text: string;
+  readonly objects: readonly string[];
+}
+
+/** The node (and the allocator, when there is one) a call is about. */
+function nodeSubject(node: string, mm: string, scan?: string): Subject {
+  const parts = [...(scan === undefined ? [] : [`scan "${scan}"`]), `node "${node}"`, ...(mm === '' ? [] : [`drm_mm "${mm}"`])];
+  const objects = [...(scan === undefined ? [] : [scan]), node, ...(mm === '' ? [] : [mm])];
+  return { text: parts.join(', '), objects };
+}
+
+/**
+ * Asks a machine which branch a call takes and reads the kernel's answer off the branch's meta: a
+ * refusal (violation, nothing changes), an errno, or go on. The `event` carries the facts the
+ * guards read; a fact may be a getter, evaluated only when a guard asks for it.
+ */
+function verdict(
+  table: typeof NODE_TABLE,
+  state: string,
+  event: { readonly type: string; readonly [fact: string]: unknown },
+  subject: Subject,
+  trace: BranchTrace | undefined,
+): Verdict {
+  const b = decide(table, state, event.type, {}, event, trace);
+  // INVARIANT: every state of these machines answers every event (test/machines enforces it).
+  if (b === undefined) throw new Error(`machine ${table.id}: no branch for ${event.type} in ${state}`);
   const m = b.meta;
   if (m.refused === true) {
-    return { ok: false, target: state, outcome: refused(violation((m.violation ?? 'bug_on') as ViolationKind, b.description, objects)) };
+    const v = violation(m.violation as ViolationKind, `${event.type}: ${subject.text}: ${b.description}`, subject.objects);
+    return { ok: false, branch: b, outcome: refused(v) };
   }
-  if (m.errno !== undefined) return { ok: false, target: b.target as NodeState, outcome: fail(m.errno as Errno) };
-  return { ok: true, target: b.target as NodeState };
+  if (m.errno !== undefined) return { ok: false, branch: b, outcome: fail(m.errno as Errno) };
+  return { ok: true, branch: b };
 }
 
 function result(world: World, slice: DrmMmState, outcome: Outcome): ApplyResult {
   return { world: slice === world.drmMm ? world : { ...world, drmMm: slice }, outcome };
 }
 
-function unknown(kind: string, name: string, field: string): DrmstateError {
-  return new DrmstateError('UNKNOWN_OBJECT', `no ${kind} named "${name}" (create it first)`, { field });
-}
-
 function getMm(s: DrmMmState, name: string): Mm {
   const mm = s.mms.get(name);
-  if (mm === undefined) throw unknown('drm_mm (run drm_mm_init)', name, 'mm');
+  if (mm === undefined) throw new DrmstateError('UNKNOWN_OBJECT', `no drm_mm named "${name}" (run drm_mm_init first)`, { field: 'mm' });
   return mm;
 }
 
-function getNode(s: DrmMmState, name: string): NodeRecord {
-  const n = s.nodes.get(name);
-  if (n === undefined) throw unknown('drm_mm_node (insert or reserve it)', name, 'node');
-  return n;
+/**
+ * A node by name. A name never used before is a cleared `struct drm_mm_node` (the caller embeds
+ * it zeroed in C): it exists, unlinked, from its first mention.
+ */
+function nodeOf(s: DrmMmState, name: string): NodeRecord {
+  return s.nodes.get(name) ?? FRESH_NODE;
 }
 
-function getScan(s: DrmMmState, name: string): ScanRecord {
-  const sc = s.scans.get(name);
-  if (sc === undefined) throw unknown('drm_mm_scan (run drm_mm_scan_init_with_range)', name, 'scan');
-  return sc;
+/** The scan machine's state of a scan record; a scan never initialised is the zeroed struct. */
+function scanState(sc: ScanRecord | undefined): ScanState {
+  return sc === undefined ? 'zeroed' : sc.held === null ? 'idle' : 'scanning';
 }
 
-function deadMm(name: string): Outcome {
-  return refused(violation('use_after_free', `drm_mm "${name}" was taken down`, [name]));
+function deadMm(type: string, name: string): Outcome {
+  return refused(violation('use_after_free', `${type}: drm_mm "${name}" was taken down`, [name]));
+}
+
+/** The registered function an allocator's `{ fn }` names (undefined for none or `{ gap }`). */
+function adjustFnOf(s: DrmMmState, mm: Mm): ColorAdjustFn | undefined {
+  // A world restored from a snapshot has no functions: misuse until they are registered again.
+  return mm.adjust === null ? undefined : colorAdjustFn(s.colorAdjust, mm.adjust);
 }
 
 function itemOf(name: string, n: NodeRecord): ListItem {
@@ -115,27 +148,42 @@ function inRangeCall(e: InsertEvent): InsertArgs {
   };
 }
 
-function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
-  const mm = getMm(s, a.mm);
-  const rec = s.nodes.get(a.node) ?? FRESH_NODE;
-  const rangeInverted = a.rangeStart > a.rangeEnd;
-  // KERNEL: the search reads nothing when the call is refused, so run it only on a usable allocator.
-  const usable = mm.live && mm.scanActive === 0 && !rangeInverted && (rec.state === 'unlinked' || rec.state === 'removed');
-  const placed = usable ? findPlacement(mm, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once) : undefined;
-  const st = step(rec.state, a.type, { rangeInverted, scanActive: mm.scanActive > 0, allocatorTakenDown: !mm.live, fits: placed !== undefined }, [a.node, a.mm]);
-  if (!st.ok) {
-    if (st.outcome.errno !== undefined && !s.nodes.has(a.node)) {
-      // The call named the node: it exists from now on, still unlinked.
-      return result(world, { ...s, nodes: s.nodes.set(a.node, FRESH_NODE) }, st.outcome);
-    }
-    return result(world, s, st.outcome);
+/** The answer to a refused or errno branch of an insertion: an ENOSPC names the node from now on. */
+function insertFailed(world: World, s: DrmMmState, node: string, outcome: Outcome): ApplyResult {
+  if (outcome.errno !== undefined && !s.nodes.has(node)) {
+    // The call named the node: it exists from now on, still unlinked.
+    return result(world, { ...s, nodes: s.nodes.set(node, FRESH_NODE) }, outcome);
   }
-  const p = placed as NonNullable<typeof placed>;
+  return result(world, s, outcome);
+}
+
+function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace | undefined): ApplyResult {
+  const mm = getMm(s, a.mm);
+  const rec = nodeOf(s, a.node);
+  let placed: Placement | undefined;
+  let searched = false;
+  const event = {
+    type: a.type,
+    rangeInverted: a.rangeStart > a.rangeEnd,
+    scanActive: mm.scanActive > 0,
+    allocatorTakenDown: !mm.live,
+    // KERNEL: the search runs only past the call's checks: when the machine's hasRoom guard asks.
+    get fits(): boolean {
+      if (!searched) {
+        searched = true;
+        placed = findPlacement(mm, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once, adjustFnOf(s, mm));
+      }
+      return placed !== undefined;
+    },
+  };
+  const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(a.node, a.mm), trace);
+  if (!v.ok) return insertFailed(world, s, a.node, v.outcome);
+  const p = placed as Placement;
   const size = shared(a.size);
   const color = shared(a.color);
   const item: ListItem = { name: a.node, start: p.start, size, color };
   const next: NodeRecord = {
-    state: st.target,
+    state: v.branch.target as NodeState,
     mm: a.mm,
     gen: mm.gen,
     start: p.start,
@@ -150,88 +198,111 @@ function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
   );
 }
 
-function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_reserve_node' }>): ApplyResult {
+function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_reserve_node' }>, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, e.mm);
-  const rec = s.nodes.get(e.node) ?? FRESH_NODE;
-  const usable = mm.live && mm.scanActive === 0 && (rec.state === 'unlinked' || rec.state === 'removed');
-  const hole = usable ? findReserveHole(mm, e.start, e.size, e.color) : undefined;
-  const st = step(rec.state, e.type, { scanActive: mm.scanActive > 0, allocatorTakenDown: !mm.live, fits: hole !== undefined }, [e.node, e.mm]);
-  if (!st.ok) {
-    if (st.outcome.errno !== undefined && !s.nodes.has(e.node)) {
-      return result(world, { ...s, nodes: s.nodes.set(e.node, FRESH_NODE) }, st.outcome);
-    }
-    return result(world, s, st.outcome);
-  }
+  const rec = nodeOf(s, e.node);
+  let hole: Hole | undefined;
+  let searched = false;
+  const event = {
+    type: e.type,
+    scanActive: mm.scanActive > 0,
+    allocatorTakenDown: !mm.live,
+    // KERNEL: the hole is looked up only past the call's checks: when the hasRoom guard asks.
+    get fits(): boolean {
+      if (!searched) {
+        searched = true;
+        hole = findReserveHole(mm, e.start, e.size, e.color, adjustFnOf(s, mm));
+      }
+      return hole !== undefined;
+    },
+  };
+  const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(e.node, e.mm), trace);
+  if (!v.ok) return insertFailed(world, s, e.node, v.outcome);
   const size = shared(e.size);
   const color = shared(e.color);
   const item: ListItem = { name: e.node, start: e.start, size, color };
-  const next: NodeRecord = { state: st.target, mm: e.mm, gen: mm.gen, start: e.start, size, color };
+  const next: NodeRecord = { state: v.branch.target as NodeState, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
-    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole as NonNullable<typeof hole>, item)), nodes: s.nodes.set(e.node, next) },
+    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole as Hole, item)), nodes: s.nodes.set(e.node, next) },
     ok(),
   );
 }
 
-function remove(world: World, s: DrmMmState, name: string): ApplyResult {
-  const rec = getNode(s, name);
+function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const rec = nodeOf(s, name);
   const mm = rec.state === 'inserted' ? s.mms.get(rec.mm) : undefined;
-  const st = step(rec.state, 'drm_mm_remove_node', { scanActive: (mm?.scanActive ?? 0) > 0 }, [name]);
-  if (!st.ok) return result(world, s, st.outcome);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_remove_node', scanActive: (mm?.scanActive ?? 0) > 0 }, nodeSubject(name, rec.mm), trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const m = mm as Mm;
   return result(
     world,
-    { ...s, mms: s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), nodes: s.nodes.set(name, { ...rec, state: st.target }) },
+    { ...s, mms: s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), nodes: s.nodes.set(name, { ...rec, state: v.branch.target as NodeState }) },
     ok(),
   );
+}
+
+function allocated(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const rec = nodeOf(s, name);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_node_allocated' }, nodeSubject(name, rec.mm), trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  // The machine's branch carries the answer.
+  const returns = (v.branch.meta as DrmMmNodeMeta).returns as NonNullable<DrmMmNodeMeta['returns']>;
+  return result(world, s, ok({ allocated: returns.allocated }));
 }
 
 function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>): ApplyResult {
   const old = s.mms.get(e.mm);
+  // TODO(#7): allocator-level answers (this one, the range check, use after takedown) come from a
+  // drm_mm allocator machine once there is one; the node and scan machines have no say here.
   if (old !== undefined && old.live) {
-    return result(world, s, refused(violation('bug_on', `drm_mm "${e.mm}" is live: initialising it again would corrupt its lists`, [e.mm])));
+    return result(world, s, refused(violation('bug_on', `drm_mm_init: drm_mm "${e.mm}" is live: initialising it again would corrupt its lists`, [e.mm])));
   }
   // KERNEL: drm_mm_init's DRM_MM_BUG_ON(start + size <= start): empty or wrapping ranges.
   if (u64(e.start + e.size) <= e.start) {
-    return result(world, s, refused(violation('bug_on', 'drm_mm_init: start + size <= start', [e.mm])));
+    return result(world, s, refused(violation('bug_on', `drm_mm_init: drm_mm "${e.mm}": start + size <= start`, [e.mm])));
   }
   const ca = e.color_adjust as { gap?: unknown; fn?: string } | undefined;
   const gap = ca?.gap === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', ca.gap);
   const adjust = ca?.fn ?? null;
-  // A function named by the log must be registered; an unknown name is misuse, refused before any change.
-  if (adjust !== null) colorAdjustFn(adjust);
+  // A function named by the log must be registered in this world; an unknown name is misuse,
+  // refused before any change.
+  if (adjust !== null) colorAdjustFn(s.colorAdjust, adjust);
   const mm = initMm((old?.gen ?? 0) + 1, e.start, e.size, gap, adjust);
   return result(world, { ...s, mms: s.mms.set(e.mm, mm) }, ok());
 }
 
-function takedown(world: World, s: DrmMmState, name: string): ApplyResult {
+function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm(name));
-  if (mm.scanActive > 0) {
-    return result(world, s, refused(violation('bug_on', `drm_mm_takedown while an eviction scan holds ${mm.scanActive} block(s)`, [name])));
+  if (!mm.live) return result(world, s, deadMm('drm_mm_takedown', name));
+  // Every node's machine answers the takedown: a scanned block of this allocator refuses it, a
+  // linked node is orphaned, every other node is untouched.
+  let nodes = s.nodes;
+  for (const key of s.nodes.keys()) {
+    const rec = s.nodes.get(key) as NodeRecord;
+    const event = { type: 'drm_mm_takedown', otherAllocator: rec.mm !== name || rec.gen !== mm.gen };
+    const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(key, name), trace);
+    if (!v.ok) return result(world, s, v.outcome);
+    if (v.branch.target !== rec.state) nodes = nodes.set(key, { ...rec, state: v.branch.target as NodeState });
   }
   const clean = mm.count === 0;
-  let nodes = s.nodes;
-  for (const item of mm.nodes()) {
-    const rec = nodes.get(item.name) as NodeRecord;
-    const st = step(rec.state, 'drm_mm_takedown', {}, [item.name]);
-    nodes = nodes.set(item.name, { ...rec, state: st.target });
-  }
   // ABSTRACTION: the kernel WARNs when the allocator is not clean; the kernel-produced conformance
   // outcomes carry no violation for it, so neither does the model. `clean: false` reports it.
   const dead = mm.with({ live: false, list: null, count: 0, byAddr: null, bySize: null, stack: null, stackHash: ZERO_HASH, scanActive: 0 });
   return result(world, { ...s, mms: s.mms.set(name, dead), nodes }, ok({ clean }));
 }
 
-function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_scan_init_with_range' }>): ApplyResult {
+function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_scan_init_with_range' }>, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, e.mm);
-  if (!mm.live) return result(world, s, deadMm(e.mm));
-  const bugs: string[] = [];
-  // KERNEL: drm_mm_scan_init_with_range's DRM_MM_BUG_ONs, in order.
-  if (e.range_start >= e.range_end) bugs.push('start >= end');
-  else if (e.size === 0n || e.size > e.range_end - e.range_start) bugs.push('!size || size > end - start');
-  else if (mm.scanActive > 0) bugs.push('another scan is active on this drm_mm');
-  if (bugs.length > 0) return result(world, s, refused(violation('bug_on', `drm_mm_scan_init_with_range: ${bugs[0]}`, [e.scan, e.mm])));
+  const event = {
+    type: e.type,
+    allocatorTakenDown: !mm.live,
+    rangeEmpty: e.range_start >= e.range_end,
+    sizeInvalid: e.size === 0n || e.size > e.range_end - e.range_start,
+    scanActive: mm.scanActive > 0,
+  };
+  const v = verdict(SCAN_TABLE, scanState(s.scans.get(e.scan)), event, { text: `scan "${e.scan}", drm_mm "${e.mm}"`, objects: [e.scan, e.mm] }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const rec: ScanRecord = {
     mm: e.mm,
     gen: mm.gen,
@@ -245,38 +316,52 @@ function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'd
     mode: e.mode === 'high' && e.once === true ? 'low' : e.mode,
     hitStart: U64_MAX,
     hitEnd: 0n,
+    held: null,
   };
   return result(world, { ...s, scans: s.scans.set(e.scan, rec) }, ok());
 }
 
-function scanAdd(world: World, s: DrmMmState, scanName: string, name: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const rec = getNode(s, name);
-  const mm = s.mms.get(sc.mm) as Mm;
-  const scanDead = !mm.live || mm.gen !== sc.gen;
-  const st = step(
-    rec.state,
-    'drm_mm_scan_add_block',
-    { allocatorTakenDown: scanDead, otherAllocator: rec.mm !== sc.mm || rec.gen !== sc.gen },
-    [name, scanName],
-  );
-  if (!st.ok) return result(world, s, st.outcome);
-  if (scanDead) return result(world, s, deadMm(sc.mm));
-  const r = scanAddBlock(mm, sc, itemOf(name, rec));
+function scanAdd(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const rec = nodeOf(s, name);
+  const subject = nodeSubject(name, sc?.mm ?? rec.mm, scanName);
+  // The scan answers first: a zeroed one has no allocator to compare the node with.
+  const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_add_block' }, subject, trace);
+  if (!sv.ok) return result(world, s, sv.outcome);
+  const scan = sc as ScanRecord;
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_scan_add_block', otherAllocator: rec.mm !== scan.mm || rec.gen !== scan.gen }, subject, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  // INVARIANT: an inserted node of the scan's allocator and generation means that allocator is live.
+  const mm = s.mms.get(scan.mm) as Mm;
+  const r = scanAddBlock(mm, scan, itemOf(name, rec), adjustFnOf(s, mm));
+  const held: HeldBlock = { node: name, below: scan.held };
   return result(
     world,
     {
-      mms: s.mms.set(sc.mm, r.mm),
-      nodes: s.nodes.set(name, { ...rec, state: st.target, prev: r.prev, next: r.next }),
-      scans: s.scans.set(scanName, { ...sc, hitStart: r.hitStart, hitEnd: r.hitEnd }),
+      ...s,
+      mms: s.mms.set(scan.mm, r.mm),
+      nodes: s.nodes.set(name, { ...rec, state: v.branch.target as NodeState, prev: r.prev, next: r.next, scan: scanName }),
+      scans: s.scans.set(scanName, { ...scan, hitStart: r.hitStart, hitEnd: r.hitEnd, held }),
     },
     ok({ found: r.found }),
   );
 }
 
-function scanRemove(world: World, s: DrmMmState, scanName: string, name: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const rec = getNode(s, name);
+/** The roster without one block (usually the top one: blocks come back in reverse order). */
+function without(h: HeldBlock | null, node: string): HeldBlock | null {
+  if (h === null) return null;
+  if (h.node === node) return h.below;
+  return { node: h.node, below: without(h.below, node) };
+}
+
+function scanRemove(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const rec = nodeOf(s, name);
+  const subject = nodeSubject(name, sc?.mm ?? rec.mm, scanName);
+  const lastBlock = sc?.held?.node === name && sc.held.below === null;
+  const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_remove_block', lastBlock }, subject, trace);
+  if (!sv.ok) return result(world, s, sv.outcome);
+  const scan = sc as ScanRecord;
   const mm = s.mms.get(rec.mm);
   let outOfOrder = false;
   if (rec.state === 'scanned' && mm !== undefined) {
@@ -289,36 +374,67 @@ function scanRemove(world: World, s: DrmMmState, scanName: string, name: string)
       outOfOrder = (after?.name ?? HEAD) !== rec.next;
     }
   }
-  const st = step(rec.state, 'drm_mm_scan_remove_block', { otherAllocator: rec.mm !== sc.mm || rec.gen !== sc.gen, outOfOrder }, [name, scanName]);
-  if (!st.ok) return result(world, s, st.outcome);
-  const r = scanRemoveBlock(mm as Mm, sc, itemOf(name, rec));
-  const { prev: _p, next: _n, ...rest } = rec;
-  return result(world, { ...s, mms: s.mms.set(rec.mm, r.mm), nodes: s.nodes.set(name, { ...rest, state: st.target }) }, ok({ evict: r.evict }));
+  const event = {
+    type: 'drm_mm_scan_remove_block',
+    otherAllocator: rec.mm !== scan.mm || rec.gen !== scan.gen,
+    otherScan: rec.scan !== scanName,
+    outOfOrder,
+  };
+  const v = verdict(NODE_TABLE, rec.state, event, subject, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  const r = scanRemoveBlock(mm as Mm, scan, itemOf(name, rec));
+  const { prev: _p, next: _n, scan: _s, ...rest } = rec;
+  return result(
+    world,
+    {
+      ...s,
+      mms: s.mms.set(rec.mm, r.mm),
+      nodes: s.nodes.set(name, { ...rest, state: v.branch.target as NodeState }),
+      scans: s.scans.set(scanName, { ...scan, held: without(scan.held, name) }),
+    },
+    ok({ evict: r.evict }),
+  );
 }
 
-function colorEvict(world: World, s: DrmMmState, scanName: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const mm = s.mms.get(sc.mm) as Mm;
-  if (!mm.live || mm.gen !== sc.gen) return result(world, s, deadMm(sc.mm));
-  const r = scanColorEvict(mm, sc as ScanParams);
-  if (r === undefined) {
-    return result(world, s, refused(violation('bug_on', 'drm_mm_scan_color_evict: no hole covers the scan hit', [scanName, sc.mm])));
-  }
-  return result(world, s, ok({ node: r }));
+function colorEvict(world: World, s: DrmMmState, scanName: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const mm = sc === undefined ? undefined : (s.mms.get(sc.mm) as Mm);
+  let found: string | null | undefined;
+  let searched = false;
+  const event = {
+    type: 'drm_mm_scan_color_evict',
+    allocatorTakenDown: sc !== undefined && mm !== undefined && (!mm.live || mm.gen !== sc.gen),
+    // KERNEL: hole_stack is walked only past the call's checks: when the machine's guard asks.
+    get hitHoleMissing(): boolean {
+      if (!searched) {
+        searched = true;
+        found = scanColorEvict(mm as Mm, sc as ScanRecord, adjustFnOf(s, mm as Mm));
+      }
+      return found === undefined;
+    },
+  };
+  const v = verdict(SCAN_TABLE, scanState(sc), event, { text: `scan "${scanName}"${sc === undefined ? '' : `, drm_mm "${sc.mm}"`}`, objects: sc === undefined ? [scanName] : [scanName, sc.mm] }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  return result(world, s, ok({ node: found as string | null }));
 }
 
-function query(world: World, s: DrmMmState, name: string, f: (mm: Mm) => Outcome): ApplyResult {
+function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm(name));
+  if (!mm.live) return result(world, s, deadMm(type, name));
   return result(world, s, f(mm));
 }
 
 /**
- * Applies one decoded drm_mm event: the kernel's answer and the next world.
+ * Applies one decoded drm_mm event: the kernel's answer and the next world. `trace`, when given,
+ * is told every machine branch the call takes.
  *
- * @throws {DrmstateError} `UNKNOWN_OBJECT` for an allocator, node or scan never created.
+ * A node or scan named for the first time is the zeroed struct a caller embeds in C, in its
+ * machine's initial state.
+ *
+ * @throws {DrmstateError} `UNKNOWN_OBJECT` for an allocator never initialised, or a colour-adjust
+ *   function the world does not know.
  */
-export function applyDrmMm(world: World, e: DrmMmEvent): ApplyResult {
+export function applyDrmMm(world: World, e: DrmMmEvent, trace?: BranchTrace): ApplyResult {
   const s = world.drmMm;
   switch (e.type) {
     case 'drm_mm_init':
@@ -326,30 +442,28 @@ export function applyDrmMm(world: World, e: DrmMmEvent): ApplyResult {
     case 'drm_mm_insert_node_in_range':
     case 'drm_mm_insert_node_generic':
     case 'drm_mm_insert_node':
-      return insert(world, s, inRangeCall(e));
+      return insert(world, s, inRangeCall(e), trace);
     case 'drm_mm_reserve_node':
-      return reserve(world, s, e);
+      return reserve(world, s, e, trace);
     case 'drm_mm_remove_node':
-      return remove(world, s, e.node);
+      return remove(world, s, e.node, trace);
     case 'drm_mm_holes':
-      return query(world, s, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }));
     case 'drm_mm_nodes':
-      return query(world, s, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }));
     case 'drm_mm_clean':
-      return query(world, s, e.mm, (mm) => ok({ clean: mm.count === 0 }));
-    case 'drm_mm_node_allocated': {
-      const rec = getNode(s, e.node);
-      return result(world, s, ok({ allocated: rec.state === 'inserted' || rec.state === 'scanned' || rec.state === 'orphaned' }));
-    }
+      return query(world, s, e.type, e.mm, (mm) => ok({ clean: mm.count === 0 }));
+    case 'drm_mm_node_allocated':
+      return allocated(world, s, e.node, trace);
     case 'drm_mm_scan_init_with_range':
-      return scanInit(world, s, e);
+      return scanInit(world, s, e, trace);
     case 'drm_mm_scan_add_block':
-      return scanAdd(world, s, e.scan, e.node);
+      return scanAdd(world, s, e.scan, e.node, trace);
     case 'drm_mm_scan_remove_block':
-      return scanRemove(world, s, e.scan, e.node);
+      return scanRemove(world, s, e.scan, e.node, trace);
     case 'drm_mm_scan_color_evict':
-      return colorEvict(world, s, e.scan);
+      return colorEvict(world, s, e.scan, trace);
     case 'drm_mm_takedown':
-      return takedown(world, s, e.mm);
+      return takedown(world, s, e.mm, trace);
   }
 }

@@ -25,6 +25,7 @@ import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KI
 import { type RbShape, rbCount, rbFromShape, rbToShape } from './rbtree.js';
 import {
   type DrmMmState,
+  type HeldBlock,
   type NodeRecord,
   type NodeState,
   type ScanRecord,
@@ -33,7 +34,9 @@ import {
   encodeMm,
   encodeNode,
   encodeScan,
+  heldBlocks,
 } from './state.js';
+import { EMPTY_COLOR_ADJUST } from './colorAdjust.js';
 import type { InsertMode } from './allocator.js';
 
 export type { DrmMmEvent } from './events.js';
@@ -232,9 +235,10 @@ type NodeSnap = {
   color: string;
   prev?: string;
   next?: string;
+  scan?: string;
   rule?: [string, string, string];
 };
-type ScanSnap = { mm: string; gen: number; size: string; alignment: string; color: string; rangeStart: string; rangeEnd: string; mode: InsertMode; hitStart: string; hitEnd: string };
+type ScanSnap = { mm: string; gen: number; size: string; alignment: string; color: string; rangeStart: string; rangeEnd: string; mode: InsertMode; hitStart: string; hitEnd: string; held?: string[] };
 
 function toSnapshot(s: DrmMmState): unknown {
   return {
@@ -250,6 +254,7 @@ function toSnapshot(s: DrmMmState): unknown {
         color: String(n.color),
         ...(n.prev !== undefined ? { prev: n.prev } : {}),
         ...(n.next !== undefined ? { next: n.next } : {}),
+        ...(n.scan !== undefined ? { scan: n.scan } : {}),
         ...(n.rule !== undefined ? { rule: [String(n.rule.alignment), String(n.rule.rangeStart), String(n.rule.rangeEnd)] as [string, string, string] } : {}),
       },
     ]),
@@ -266,6 +271,7 @@ function toSnapshot(s: DrmMmState): unknown {
         mode: c.mode,
         hitStart: String(c.hitStart),
         hitEnd: String(c.hitEnd),
+        ...(c.held !== null ? { held: heldBlocks(c) } : {}),
       },
     ]),
   };
@@ -289,6 +295,7 @@ function fromSnapshot(data: unknown): DrmMmState {
           color: big(n.color),
           ...(n.prev !== undefined ? { prev: n.prev } : {}),
           ...(n.next !== undefined ? { next: n.next } : {}),
+          ...(n.scan !== undefined ? { scan: n.scan } : {}),
           ...(n.rule !== undefined ? { rule: { alignment: big(n.rule[0]), rangeStart: big(n.rule[1]), rangeEnd: big(n.rule[2]) } } : {}),
         };
         return [k, rec] as const;
@@ -309,11 +316,13 @@ function fromSnapshot(data: unknown): DrmMmState {
           mode: c.mode,
           hitStart: big(c.hitStart),
           hitEnd: big(c.hitEnd),
+          held: (c.held ?? []).reduceRight<HeldBlock | null>((below, node) => ({ node, below }), null),
         };
         return [k, rec] as const;
       }),
     );
-    return { mms, nodes, scans };
+    // Functions are code, not state: a restored world knows none until they are registered again.
+    return { mms, nodes, scans, colorAdjust: EMPTY_COLOR_ADJUST };
   } catch (e) {
     if (e instanceof DrmstateError) throw e;
     throw badSnapshot((e as Error).message);

@@ -22,6 +22,8 @@ export interface NodeSut {
   companion: Node;
   /** The scan holding `n` while it is scanned. */
   scan: Scan | undefined;
+  /** A second scan of the same allocator, initialised beside `scan` before `n` joined it. */
+  sibling: Scan | undefined;
 }
 
 const PAGE = 4096n;
@@ -149,6 +151,7 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
     { type: 'drm_mm_scan_add_block', otherAllocator: true },
     { type: 'drm_mm_scan_add_block' },
     { type: 'drm_mm_scan_remove_block' },
+    { type: 'drm_mm_takedown', otherAllocator: true },
     { type: 'drm_mm_takedown' },
     { type: 'drm_mm_node_allocated' },
   ],
@@ -157,8 +160,10 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
     { type: 'drm_mm_remove_node' },
     { type: 'drm_mm_scan_add_block' },
     { type: 'drm_mm_scan_remove_block', otherAllocator: true },
+    { type: 'drm_mm_scan_remove_block', otherScan: true },
     { type: 'drm_mm_scan_remove_block', outOfOrder: true },
     { type: 'drm_mm_scan_remove_block' },
+    { type: 'drm_mm_takedown', otherAllocator: true },
     { type: 'drm_mm_takedown' },
     { type: 'drm_mm_node_allocated' },
   ],
@@ -214,7 +219,7 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
     // The node comes into being unlinked: an insertion that nothing can hold.
     const r = node.insert(TOO_BIG);
     expectThat(!r.ok && r.errno === 'ENOSPC', 'the first insertion answers ENOSPC');
-    return { kernel, alloc, companion, node, scan: undefined };
+    return { kernel, alloc, companion, node, scan: undefined, sibling: undefined };
   },
   exec(sut, event, branch, snapshot) {
     const state = leafOf(snapshot);
@@ -231,9 +236,12 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         if (event.otherAllocator === true || state === 'orphaned') return onOtherAllocatorsScan(sut, true);
         if (state === 'inserted') {
           const scan = unwrapScan(sut.alloc);
+          // A sibling scan can only be initialised while no block is scanned: now.
+          const sibling = unwrapScan(sut.alloc);
           const r = scan.addBlock(sut.node);
           expectThat(r.ok && r.value === true, 'unlinking n leaves room for a page: found');
           sut.scan = scan;
+          sut.sibling = sibling;
           return r;
         }
         // Unlinked, removed or scanned: the node's own allocator's current scan, or a new one.
@@ -243,6 +251,7 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         if (event.otherAllocator === true || state === 'orphaned') return onOtherAllocatorsScan(sut, false);
         if (state === 'scanned') {
           const scan = sut.scan as NonNullable<NodeSut['scan']>;
+          if (event.otherScan === true) return (sut.sibling as NonNullable<NodeSut['sibling']>).removeBlock(sut.node);
           if (event.outOfOrder === true) {
             unwrap(scan.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion');
             const r = scan.removeBlock(sut.node);
@@ -257,12 +266,12 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         return (live(sut) ? unwrapScan(sut.alloc) : unwrapScan(otherAllocator(sut.kernel))).removeBlock(sut.node);
       }
       case 'drm_mm_takedown': {
-        if (state === 'inserted' || state === 'scanned') {
+        if ((state === 'inserted' || state === 'scanned') && event.otherAllocator !== true) {
           const r = sut.kernel.call({ type: 'drm_mm_takedown', mm: sut.alloc.name });
           if (state === 'inserted') expectThat(r.ok && r.clean === false, 'n is still on the allocator: not clean');
           return r;
         }
-        return takedownTouchingNothing(sut, state !== 'orphaned');
+        return takedownTouchingNothing(sut, state !== 'orphaned' && state !== 'inserted' && state !== 'scanned');
       }
       case 'drm_mm_node_allocated':
         return expectAllocated(sut, state !== 'unlinked' && state !== 'removed');
