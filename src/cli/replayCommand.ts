@@ -4,9 +4,10 @@ import { fingerprint } from '../kernel/fingerprint.js';
 import { LogWriter } from '../kernel/LogWriter.js';
 import { replayLog } from '../kernel/replay.js';
 import { EXIT, type CliIo, parseFlags } from './io.js';
+import { worldWithModules } from './requireModules.js';
 
 /** `drmstate replay --help`. */
-export const REPLAY_HELP = `Usage: drmstate replay LOG [--repair] [--json]
+export const REPLAY_HELP = `Usage: drmstate replay LOG [--repair] [--json] [--require MODULE]
 
 Re-applies every call of a log written by drmstate run --log (or the Kernel API) and
 checks each recorded outcome and the fingerprint after each call.
@@ -15,6 +16,9 @@ Options:
   --repair     when the last line is torn (no newline, or bad JSON: an append cut
                short), keep the intact prefix: the file is cut back to it
   --json       print the result as one JSON object
+  --require MODULE
+               load MODULE first; its register(registrar) export registers the
+               functions the log names (registrar.registerColorAdjust(fn, name))
   --help       this text
 
 Exit codes: 0 every outcome and fingerprint matched; 1 a mismatch (the first one is
@@ -24,7 +28,7 @@ message names the line and the field).
 
 /** Runs `drmstate replay`. Returns the exit code. */
 export function replayCommand(argv: readonly string[], io: CliIo): number {
-  const flags = parseFlags(argv, ['repair', 'json', 'help'], []);
+  const flags = parseFlags(argv, ['repair', 'json', 'help'], ['require']);
   if (flags.bool.has('help')) {
     io.stdout(REPLAY_HELP);
     return EXIT.ok;
@@ -42,7 +46,9 @@ export function replayCommand(argv: readonly string[], io: CliIo): number {
     } catch (e) {
       throw new DrmstateError('BAD_ARGUMENT', `cannot read ${file}: ${(e as Error).message}`);
     }
-    const r = replayLog(text, { repair: flags.bool.has('repair'), file });
+    const req = flags.values.get('require');
+    const world = req === undefined ? undefined : worldWithModules([req]);
+    const r = replayLog(text, { repair: flags.bool.has('repair'), file, ...(world === undefined ? {} : { world }) });
     if (r.torn) {
       const keep = Buffer.byteLength(text.split('\n').slice(0, r.torn.line - 1).join('\n') + '\n');
       new LogWriter(file, { append: true, truncateTo: keep }).close();

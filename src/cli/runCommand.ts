@@ -5,9 +5,10 @@ import type { Event } from '../world/Event.js';
 import { jsonEqual } from '../world/logFormat.js';
 import { EXIT, type CliIo, parseFlags } from './io.js';
 import { renderEvent, renderOutcome } from './render.js';
+import { worldWithModules } from './requireModules.js';
 
 /** `drmstate run --help`. */
-export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT]
+export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--require MODULE]
 
 Runs scenarios: one JSON kernel call per line, e.g.
   {"type":"dma_fence_context_alloc","ctx":"c1"}
@@ -19,6 +20,9 @@ Options:
   --json       print exactly one JSON outcome per event line, in order
   --log OUT    also record the log (NDJSON, replayable with drmstate replay) to OUT
                (with several files, only the last file's log is kept)
+  --require MODULE
+               load MODULE first; its register(registrar) export registers the
+               functions the scenario names (registrar.registerColorAdjust(fn, name))
   --help       this text
 
 Exit codes: 0 ok; 1 an outcome differs from the one a line expected; 2 bad input
@@ -32,7 +36,7 @@ function normaliseViolations(o: Record<string, unknown>): Record<string, unknown
 
 /** Runs `drmstate run`. Returns the exit code. */
 export function runCommand(argv: readonly string[], io: CliIo): number {
-  const flags = parseFlags(argv, ['json', 'help'], ['log']);
+  const flags = parseFlags(argv, ['json', 'help'], ['log', 'require']);
   if (flags.bool.has('help')) {
     io.stdout(RUN_HELP);
     return EXIT.ok;
@@ -42,6 +46,15 @@ export function runCommand(argv: readonly string[], io: CliIo): number {
     return EXIT.badInput;
   }
   const json = flags.bool.has('json');
+  const req = flags.values.get('require');
+  let world;
+  try {
+    world = req === undefined ? undefined : worldWithModules([req]);
+  } catch (e) {
+    if (!(e instanceof DrmstateError)) throw e;
+    io.stderr(`drmstate run: ${e.message}\n`);
+    return EXIT.badInput;
+  }
   const counts = { events: 0, errnos: new Map<string, number>(), violations: new Map<string, number>(), mismatches: 0 };
   for (const file of flags.positional) {
     let text: string;
@@ -51,7 +64,7 @@ export function runCommand(argv: readonly string[], io: CliIo): number {
       io.stderr(`drmstate run: cannot read ${file}: ${(e as Error).message}\n`);
       return EXIT.badInput;
     }
-    const kernel = new Kernel(flags.values.has('log') ? { logFile: flags.values.get('log') as string } : {});
+    const kernel = new Kernel({ ...(flags.values.has('log') ? { logFile: flags.values.get('log') as string } : {}), ...(world === undefined ? {} : { world }) });
     if (!json && flags.positional.length > 1) io.stdout(`== ${file}\n`);
     const lines = text.split('\n');
     try {
