@@ -1,5 +1,6 @@
 import { type Branch, type BranchTrace, compileMachine, decide } from '../../machines/machineTable.js';
 import { type DrmMmNodeMeta, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { drmMmMachine } from '../../machines/drmMm.machine.js';
 import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
@@ -30,6 +31,9 @@ export const NODE_TABLE = compileMachine(drmMmNodeMachine);
 
 /** The scan machine compiled once to a lookup table. */
 export const SCAN_TABLE = compileMachine(drmMmScanMachine);
+
+/** The allocator machine compiled once to a lookup table. */
+export const MM_TABLE = compileMachine(drmMmMachine);
 
 /** What one machine decision means for the call: go on (with the branch's target), or its answer. */
 type Verdict = { ok: true; branch: Branch } | { ok: false; branch: Branch; outcome: Outcome };
@@ -95,8 +99,14 @@ function scanState(sc: ScanRecord | undefined): ScanState {
   return sc === undefined ? 'zeroed' : sc.held === null ? 'idle' : 'scanning';
 }
 
-function deadMm(type: string, name: string): Outcome {
-  return refused(violation('use_after_free', `${type}: drm_mm "${name}" was taken down`, [name]));
+/** The allocator machine's state of an allocator record (a name never initialised is `released`). */
+function mmState(mm: Mm | undefined): 'live' | 'released' {
+  return mm?.live === true ? 'live' : 'released';
+}
+
+/** An allocator as a call's subject. */
+function mmSubject(name: string): Subject {
+  return { text: `drm_mm "${name}"`, objects: [name] };
 }
 
 /** The registered function an allocator's `{ fn }` names (undefined for none or `{ gap }`). */
@@ -251,17 +261,11 @@ function allocated(world: World, s: DrmMmState, name: string, trace: BranchTrace
   return result(world, s, ok({ allocated: returns.allocated }));
 }
 
-function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>): ApplyResult {
+function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>, trace: BranchTrace | undefined): ApplyResult {
   const old = s.mms.get(e.mm);
-  // TODO(#7): allocator-level answers (this one, the range check, use after takedown) come from a
-  // drm_mm allocator machine once there is one; the node and scan machines have no say here.
-  if (old !== undefined && old.live) {
-    return result(world, s, refused(violation('bug_on', `drm_mm_init: drm_mm "${e.mm}" is live: initialising it again would corrupt its lists`, [e.mm])));
-  }
   // KERNEL: drm_mm_init's DRM_MM_BUG_ON(start + size <= start): empty or wrapping ranges.
-  if (u64(e.start + e.size) <= e.start) {
-    return result(world, s, refused(violation('bug_on', `drm_mm_init: drm_mm "${e.mm}": start + size <= start`, [e.mm])));
-  }
+  const v = verdict(MM_TABLE, mmState(old), { type: e.type, rangeEmpty: u64(e.start + e.size) <= e.start }, mmSubject(e.mm), trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const ca = e.color_adjust as { gap?: unknown; fn?: string } | undefined;
   const gap = ca?.gap === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', ca.gap);
   const adjust = ca?.fn ?? null;
@@ -274,7 +278,8 @@ function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_m
 
 function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm('drm_mm_takedown', name));
+  const av = verdict(MM_TABLE, mmState(mm), { type: 'drm_mm_takedown' }, mmSubject(name), trace);
+  if (!av.ok) return result(world, s, av.outcome);
   // Every node's machine answers the takedown: a scanned block of this allocator refuses it, a
   // linked node is orphaned, every other node is untouched.
   let nodes = s.nodes;
@@ -418,9 +423,10 @@ function colorEvict(world: World, s: DrmMmState, scanName: string, trace: Branch
   return result(world, s, ok({ node: found as string | null }));
 }
 
-function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome): ApplyResult {
+function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm(type, name));
+  const v = verdict(MM_TABLE, mmState(mm), { type }, mmSubject(name), trace);
+  if (!v.ok) return result(world, s, v.outcome);
   return result(world, s, f(mm));
 }
 
@@ -438,7 +444,7 @@ export function applyDrmMm(world: World, e: DrmMmEvent, trace?: BranchTrace): Ap
   const s = world.drmMm;
   switch (e.type) {
     case 'drm_mm_init':
-      return init(world, s, e);
+      return init(world, s, e, trace);
     case 'drm_mm_insert_node_in_range':
     case 'drm_mm_insert_node_generic':
     case 'drm_mm_insert_node':
@@ -448,11 +454,11 @@ export function applyDrmMm(world: World, e: DrmMmEvent, trace?: BranchTrace): Ap
     case 'drm_mm_remove_node':
       return remove(world, s, e.node, trace);
     case 'drm_mm_holes':
-      return query(world, s, e.type, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }), trace);
     case 'drm_mm_nodes':
-      return query(world, s, e.type, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }), trace);
     case 'drm_mm_clean':
-      return query(world, s, e.type, e.mm, (mm) => ok({ clean: mm.count === 0 }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ clean: mm.count === 0 }), trace);
     case 'drm_mm_node_allocated':
       return allocated(world, s, e.node, trace);
     case 'drm_mm_scan_init_with_range':

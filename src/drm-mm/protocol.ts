@@ -15,7 +15,7 @@
 import { DrmstateError } from '../errors.js';
 import { HashedMap } from '../world/HashedMap.js';
 import type { Event } from '../world/Event.js';
-import type { Protocol } from '../world/Protocol.js';
+import type { EventDef, Protocol } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { decodeFields } from '../world/fields.js';
 import { applyDrmMm } from './apply.js';
@@ -340,7 +340,7 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   events: DRM_MM_EVENTS,
   initial: emptyDrmMm,
   decode(event: Event): DrmMmEvent {
-    const def = DRM_MM_EVENTS[event.type];
+    const def = (DRM_MM_EVENTS as { readonly [type: string]: EventDef | undefined })[event.type];
     if (def === undefined) throw new DrmstateError('MALFORMED_EVENT', `unknown drm_mm event type "${event.type}"`, { field: 'type' });
     return decodeFields<DrmMmEvent>(event, def.fields);
   },
