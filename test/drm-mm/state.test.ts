@@ -120,15 +120,24 @@ describe('drmMmInvariants', () => {
   });
 
   it('hold after every step of every conformance sample', () => {
+    let checked = 0;
     for (const file of readdirSync(DIR).filter((f) => f.endsWith('.ndjson'))) {
       let world = emptyWorld();
       for (const line of readFileSync(join(DIR, file), 'utf8').split('\n')) {
         if (line.trim() === '') continue;
         const { event } = JSON.parse(line) as { event: { type: string } };
-        world = drmMmProtocol.apply(world, drmMmProtocol.decode(event)).world;
-        expect(broken(world), `${file}: ${line}`).toEqual([]);
+        const next = drmMmProtocol.apply(world, drmMmProtocol.decode(event)).world;
+        // The invariants are pure functions of the world: a call that changed nothing (a query,
+        // an ENOSPC, a refusal) leaves them as they were, so only changed worlds are checked.
+        if (next !== world) {
+          const bad = broken(next);
+          if (bad.length > 0) expect(bad, `${file}: ${line}`).toEqual([]);
+          checked++;
+        }
+        world = next;
       }
     }
+    expect(checked).toBeGreaterThan(1000);
   });
 
   it('catch a world whose nodes overlap and whose holes disagree with its nodes', () => {
