@@ -118,7 +118,8 @@ export const drmMmScanMachine = setup({
         drm_mm_scan_init_with_range: initBranches({ description: 'Initialised again: scan->mm set, the hit cleared.' }),
         drm_mm_scan_add_block: { target: 'scanning', description: 'The node passed its checks: the scan holds it (SCANNED, scan_active++).' },
         drm_mm_scan_remove_block: {
-          description: 'Holds no block: whatever comes back was not added here, and the node machine refuses it.',
+          description: 'Holds no block: the node was not added through this scan (not scanned, or scanned by another); refused.',
+          meta: BUG,
         },
         drm_mm_scan_color_evict: [
           {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { drmMmMachine } from '../../machines/drmMm.machine.js';
 import { type BranchTrace, authoredBranches, compileMachine, decide } from '../../machines/machineTable.js';
 import { apply, initialWorld } from '../../src/kernel/apply.js';
+import { drmMmAdapter } from '../../src/testgen/adapters/drmMm.js';
+import { runMachinePaths } from '../../src/testgen/runPaths.js';
 import type { Outcome } from '../../src/world/Outcome.js';
 import type { World } from '../../src/world/World.js';
 
@@ -77,5 +79,14 @@ describe('branches apply reaches', () => {
       [false, ['use_after_free']],
       [true, []],
     ]);
+  });
+});
+
+describe('drmMmAdapter', () => {
+  it('covers every state and transition of drm_mm with passing paths', () => {
+    const c = runMachinePaths(drmMmAdapter);
+    expect(c.failures).toEqual([]);
+    expect(c.uncovered).toEqual({ states: [], transitions: [] });
+    expect(c.transitions.total).toBeGreaterThan(0);
   });
 });

@@ -85,10 +85,10 @@ function insertCall(node: Node, type: InsertType, size: bigint, inverted = false
 }
 
 /** Runs `f` while a scan on `alloc` holds the companion, then takes the companion back. */
-function whileScanning<T>(sut: NodeSut, f: () => T): T {
+function whileScanning<T>(sut: NodeSut, f: (scan: Scan) => T): T {
   const scan = unwrapScan(sut.alloc);
   unwrap(scan.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion');
-  const r = f();
+  const r = f(scan);
   unwrap(scan.removeBlock(sut.companion), 'drm_mm_scan_remove_block of the companion');
   return r;
 }
@@ -177,11 +177,21 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
   ],
 };
 
-/** Performs a scan call on `n` through a scan of another allocator, then takes that allocator down. */
+/**
+ * Performs a scan call on `n` through a scan of another allocator, then takes that allocator down.
+ * A removal goes through a scan that holds a block of its own: a scan holding none refuses any
+ * removal before the node is looked at.
+ */
 function onOtherAllocatorsScan(sut: NodeSut, add: boolean): Answer {
   const other = otherAllocator(sut.kernel);
+  const own = add ? undefined : unwrap(other.insertNode(PAGE), 'a block of the other allocator');
   const scan = unwrapScan(other);
+  if (own !== undefined) unwrap(scan.addBlock(own), 'drm_mm_scan_add_block of the other block');
   const r = add ? scan.addBlock(sut.node) : scan.removeBlock(sut.node);
+  if (own !== undefined) {
+    unwrap(scan.removeBlock(own), 'drm_mm_scan_remove_block of the other block');
+    unwrap(own.drop(), 'dropping the other block');
+  }
   unwrap(other.drop(), 'dropping the other allocator');
   return r;
 }
@@ -251,7 +261,14 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         if (event.otherAllocator === true || state === 'orphaned') return onOtherAllocatorsScan(sut, false);
         if (state === 'scanned') {
           const scan = sut.scan as NonNullable<NodeSut['scan']>;
-          if (event.otherScan === true) return (sut.sibling as NonNullable<NodeSut['sibling']>).removeBlock(sut.node);
+          if (event.otherScan === true) {
+            // The sibling holds the companion, so that it is a scan holding blocks, just not n.
+            const sibling = sut.sibling as NonNullable<NodeSut['sibling']>;
+            unwrap(sibling.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion to the sibling');
+            const r = sibling.removeBlock(sut.node);
+            unwrap(sibling.removeBlock(sut.companion), 'drm_mm_scan_remove_block of the companion from the sibling');
+            return r;
+          }
           if (event.outOfOrder === true) {
             unwrap(scan.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion');
             const r = scan.removeBlock(sut.node);
@@ -263,7 +280,9 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
           sut.scan = undefined;
           return r;
         }
-        return (live(sut) ? unwrapScan(sut.alloc) : unwrapScan(otherAllocator(sut.kernel))).removeBlock(sut.node);
+        // Not scanned: through a scan that holds a block (one holding none refuses first).
+        if (live(sut) && mmInfo(sut.kernel.world, sut.alloc.name)?.scanActive === 0) return whileScanning(sut, (scan) => scan.removeBlock(sut.node));
+        return onOtherAllocatorsScan(sut, false);
       }
       case 'drm_mm_takedown': {
         if ((state === 'inserted' || state === 'scanned') && event.otherAllocator !== true) {
