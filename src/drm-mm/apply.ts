@@ -167,28 +167,56 @@ function insertFailed(world: World, s: DrmMmState, node: string, outcome: Outcom
   return result(world, s, outcome);
 }
 
+/**
+ * The facts of an insertion or reservation, for the node machine's guards. `fits` is a getter on
+ * the class (not on a literal: V8 keeps such objects fast): the search runs once, and only when
+ * the machine's `hasRoom` guard asks, as the kernel searches only past its checks.
+ */
+class PlacementCall {
+  readonly rangeInverted: boolean;
+  readonly scanActive: boolean;
+  readonly allocatorTakenDown: boolean;
+  /** The search's answer: null before it ran, undefined for no room. */
+  private found: Placement | Hole | undefined | null = null;
+
+  constructor(
+    readonly type: string,
+    private readonly s: DrmMmState,
+    private readonly mm: Mm,
+    private readonly search: (mm: Mm, fn: ColorAdjustFn | undefined) => Placement | Hole | undefined,
+    rangeInverted: boolean,
+  ) {
+    this.rangeInverted = rangeInverted;
+    this.scanActive = mm.scanActive > 0;
+    this.allocatorTakenDown = !mm.live;
+  }
+
+  get fits(): boolean {
+    if (this.found === null) this.found = this.search(this.mm, adjustFnOf(this.s, this.mm));
+    return this.found !== undefined;
+  }
+
+  /** The search's answer (after a branch that needed it). */
+  get result(): Placement | Hole | undefined {
+    return this.found ?? undefined;
+  }
+
+  readonly [fact: string]: unknown;
+}
+
 function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, a.mm);
   const rec = nodeOf(s, a.node);
-  let placed: Placement | undefined;
-  let searched = false;
-  const event = {
-    type: a.type,
-    rangeInverted: a.rangeStart > a.rangeEnd,
-    scanActive: mm.scanActive > 0,
-    allocatorTakenDown: !mm.live,
-    // KERNEL: the search runs only past the call's checks: when the machine's hasRoom guard asks.
-    get fits(): boolean {
-      if (!searched) {
-        searched = true;
-        placed = findPlacement(mm, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once, adjustFnOf(s, mm));
-      }
-      return placed !== undefined;
-    },
-  };
+  const event = new PlacementCall(
+    a.type,
+    s,
+    mm,
+    (m, fn) => findPlacement(m, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once, fn),
+    a.rangeStart > a.rangeEnd,
+  );
   const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(a.node, a.mm), trace);
   if (!v.ok) return insertFailed(world, s, a.node, v.outcome);
-  const p = placed as Placement;
+  const p = event.result as Placement;
   const size = shared(a.size);
   const color = shared(a.color);
   const item: ListItem = { name: a.node, start: p.start, size, color };
@@ -211,30 +239,17 @@ function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace |
 function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_reserve_node' }>, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, e.mm);
   const rec = nodeOf(s, e.node);
-  let hole: Hole | undefined;
-  let searched = false;
-  const event = {
-    type: e.type,
-    scanActive: mm.scanActive > 0,
-    allocatorTakenDown: !mm.live,
-    // KERNEL: the hole is looked up only past the call's checks: when the hasRoom guard asks.
-    get fits(): boolean {
-      if (!searched) {
-        searched = true;
-        hole = findReserveHole(mm, e.start, e.size, e.color, adjustFnOf(s, mm));
-      }
-      return hole !== undefined;
-    },
-  };
+  const event = new PlacementCall(e.type, s, mm, (m, fn) => findReserveHole(m, e.start, e.size, e.color, fn), false);
   const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(e.node, e.mm), trace);
   if (!v.ok) return insertFailed(world, s, e.node, v.outcome);
+  const hole = event.result as Hole;
   const size = shared(e.size);
   const color = shared(e.color);
   const item: ListItem = { name: e.node, start: e.start, size, color };
   const next: NodeRecord = { state: v.branch.target as NodeState, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
-    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole as Hole, item)), nodes: s.nodes.set(e.node, next) },
+    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole, item)), nodes: s.nodes.set(e.node, next) },
     ok(),
   );
 }
