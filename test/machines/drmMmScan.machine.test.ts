@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { type DrmMmScanFacts, drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { type BranchTrace, authoredBranches, compileMachine, decide } from '../../machines/machineTable.js';
 import { apply, initialWorld } from '../../src/kernel/apply.js';
+import { drmMmScanAdapter } from '../../src/testgen/adapters/drmMmScan.js';
+import { runMachinePaths } from '../../src/testgen/runPaths.js';
 import type { Outcome } from '../../src/world/Outcome.js';
 import type { World } from '../../src/world/World.js';
 
@@ -135,5 +137,14 @@ describe('branches apply reaches', () => {
       [false, ['bug_on']],
       [false, ['bug_on']],
     ]);
+  });
+});
+
+describe('drmMmScanAdapter', () => {
+  it('covers every state and transition of drm_mm_scan with passing paths', () => {
+    const c = runMachinePaths(drmMmScanAdapter);
+    expect(c.failures).toEqual([]);
+    expect(c.uncovered).toEqual({ states: [], transitions: [] });
+    expect(c.transitions.total).toBeGreaterThan(0);
   });
 });
