@@ -38,17 +38,33 @@ export const MM_TABLE = compileMachine(drmMmMachine);
 /** What one machine decision means for the call: go on (with the branch's target), or its answer. */
 type Verdict = { ok: true; branch: Branch } | { ok: false; branch: Branch; outcome: Outcome };
 
-/** What a call names, for its violation messages and `objects`. */
+/**
+ * What a call names, for its violation messages and `objects`: formatted only when a branch
+ * refuses (the answers that succeed build no text).
+ */
 interface Subject {
-  /** `node "n1" of drm_mm "m1"`. */
-  readonly text: string;
-  readonly objects: readonly string[];
+  readonly scan?: string;
+  readonly node?: string;
+  /** The allocator ('' or absent for a node on none). */
+  readonly mm?: string;
 }
 
-/** The node (and the allocator, when there is one) a call is about. */
-function nodeSubject(node: string, mm: string, scan?: string): Subject {
-  const parts = [...(scan === undefined ? [] : [`scan "${scan}"`]), `node "${node}"`, ...(mm === '' ? [] : [`drm_mm "${mm}"`])];
-  const objects = [...(scan === undefined ? [] : [scan]), node, ...(mm === '' ? [] : [mm])];
+/** `scan "s", node "n1", drm_mm "m1"` and the same names as `objects`. */
+function describe(subject: Subject): { text: string; objects: string[] } {
+  const parts: string[] = [];
+  const objects: string[] = [];
+  if (subject.scan !== undefined) {
+    parts.push(`scan "${subject.scan}"`);
+    objects.push(subject.scan);
+  }
+  if (subject.node !== undefined) {
+    parts.push(`node "${subject.node}"`);
+    objects.push(subject.node);
+  }
+  if (subject.mm !== undefined && subject.mm !== '') {
+    parts.push(`drm_mm "${subject.mm}"`);
+    objects.push(subject.mm);
+  }
   return { text: parts.join(', '), objects };
 }
 
@@ -69,7 +85,8 @@ function verdict(
   if (b === undefined) throw new Error(`machine ${table.id}: no branch for ${event.type} in ${state}`);
   const m = b.meta;
   if (m.refused === true) {
-    const v = violation(m.violation as ViolationKind, `${event.type}: ${subject.text}: ${b.description}`, subject.objects);
+    const d = describe(subject);
+    const v = violation(m.violation as ViolationKind, `${event.type}: ${d.text}: ${b.description}`, d.objects);
     return { ok: false, branch: b, outcome: refused(v) };
   }
   if (m.errno !== undefined) return { ok: false, branch: b, outcome: fail(m.errno as Errno) };
@@ -104,10 +121,6 @@ function mmState(mm: Mm | undefined): 'live' | 'released' {
   return mm?.live === true ? 'live' : 'released';
 }
 
-/** An allocator as a call's subject. */
-function mmSubject(name: string): Subject {
-  return { text: `drm_mm "${name}"`, objects: [name] };
-}
 
 /** The registered function an allocator's `{ fn }` names (undefined for none or `{ gap }`). */
 function adjustFnOf(s: DrmMmState, mm: Mm): ColorAdjustFn | undefined {
@@ -214,7 +227,7 @@ function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace |
     (m, fn) => findPlacement(m, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once, fn),
     a.rangeStart > a.rangeEnd,
   );
-  const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(a.node, a.mm), trace);
+  const v = verdict(NODE_TABLE, rec.state, event, { node: a.node, mm: a.mm }, trace);
   if (!v.ok) return insertFailed(world, s, a.node, v.outcome);
   const p = event.result as Placement;
   const size = shared(a.size);
@@ -240,7 +253,7 @@ function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'dr
   const mm = getMm(s, e.mm);
   const rec = nodeOf(s, e.node);
   const event = new PlacementCall(e.type, s, mm, (m, fn) => findReserveHole(m, e.start, e.size, e.color, fn), false);
-  const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(e.node, e.mm), trace);
+  const v = verdict(NODE_TABLE, rec.state, event, { node: e.node, mm: e.mm }, trace);
   if (!v.ok) return insertFailed(world, s, e.node, v.outcome);
   const hole = event.result as Hole;
   const size = shared(e.size);
@@ -257,7 +270,7 @@ function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'dr
 function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const rec = nodeOf(s, name);
   const mm = rec.state === 'inserted' ? s.mms.get(rec.mm) : undefined;
-  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_remove_node', scanActive: (mm?.scanActive ?? 0) > 0 }, nodeSubject(name, rec.mm), trace);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_remove_node', scanActive: (mm?.scanActive ?? 0) > 0 }, { node: name, mm: rec.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   const m = mm as Mm;
   return result(
@@ -269,7 +282,7 @@ function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | 
 
 function allocated(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const rec = nodeOf(s, name);
-  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_node_allocated' }, nodeSubject(name, rec.mm), trace);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_node_allocated' }, { node: name, mm: rec.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   // The machine's branch carries the answer.
   const returns = (v.branch.meta as DrmMmNodeMeta).returns as NonNullable<DrmMmNodeMeta['returns']>;
@@ -279,7 +292,7 @@ function allocated(world: World, s: DrmMmState, name: string, trace: BranchTrace
 function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>, trace: BranchTrace | undefined): ApplyResult {
   const old = s.mms.get(e.mm);
   // KERNEL: drm_mm_init's DRM_MM_BUG_ON(start + size <= start): empty or wrapping ranges.
-  const v = verdict(MM_TABLE, mmState(old), { type: e.type, rangeEmpty: u64(e.start + e.size) <= e.start }, mmSubject(e.mm), trace);
+  const v = verdict(MM_TABLE, mmState(old), { type: e.type, rangeEmpty: u64(e.start + e.size) <= e.start }, { mm: e.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   const ca = e.color_adjust as { gap?: unknown; fn?: string } | undefined;
   const gap = ca?.gap === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', ca.gap);
@@ -293,7 +306,7 @@ function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_m
 
 function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  const av = verdict(MM_TABLE, mmState(mm), { type: 'drm_mm_takedown' }, mmSubject(name), trace);
+  const av = verdict(MM_TABLE, mmState(mm), { type: 'drm_mm_takedown' }, { mm: name }, trace);
   if (!av.ok) return result(world, s, av.outcome);
   // Every node's machine answers the takedown: a scanned block of this allocator refuses it, a
   // linked node is orphaned, every other node is untouched.
@@ -301,7 +314,7 @@ function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace 
   for (const key of s.nodes.keys()) {
     const rec = s.nodes.get(key) as NodeRecord;
     const event = { type: 'drm_mm_takedown', otherAllocator: rec.mm !== name || rec.gen !== mm.gen };
-    const v = verdict(NODE_TABLE, rec.state, event, nodeSubject(key, name), trace);
+    const v = verdict(NODE_TABLE, rec.state, event, { node: key, mm: name }, trace);
     if (!v.ok) return result(world, s, v.outcome);
     if (v.branch.target !== rec.state) nodes = nodes.set(key, { ...rec, state: v.branch.target as NodeState });
   }
@@ -321,7 +334,7 @@ function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'd
     sizeInvalid: e.size === 0n || e.size > e.range_end - e.range_start,
     scanActive: mm.scanActive > 0,
   };
-  const v = verdict(SCAN_TABLE, scanState(s.scans.get(e.scan)), event, { text: `scan "${e.scan}", drm_mm "${e.mm}"`, objects: [e.scan, e.mm] }, trace);
+  const v = verdict(SCAN_TABLE, scanState(s.scans.get(e.scan)), event, { scan: e.scan, mm: e.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   const rec: ScanRecord = {
     mm: e.mm,
@@ -344,7 +357,7 @@ function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'd
 function scanAdd(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
   const sc = s.scans.get(scanName);
   const rec = nodeOf(s, name);
-  const subject = nodeSubject(name, sc?.mm ?? rec.mm, scanName);
+  const subject = { scan: scanName, node: name, mm: sc?.mm ?? rec.mm };
   // The scan answers first: a zeroed one has no allocator to compare the node with.
   const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_add_block' }, subject, trace);
   if (!sv.ok) return result(world, s, sv.outcome);
@@ -377,7 +390,7 @@ function without(h: HeldBlock | null, node: string): HeldBlock | null {
 function scanRemove(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
   const sc = s.scans.get(scanName);
   const rec = nodeOf(s, name);
-  const subject = nodeSubject(name, sc?.mm ?? rec.mm, scanName);
+  const subject = { scan: scanName, node: name, mm: sc?.mm ?? rec.mm };
   const lastBlock = sc?.held?.node === name && sc.held.below === null;
   const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_remove_block', lastBlock }, subject, trace);
   if (!sv.ok) return result(world, s, sv.outcome);
@@ -433,14 +446,14 @@ function colorEvict(world: World, s: DrmMmState, scanName: string, trace: Branch
       return found === undefined;
     },
   };
-  const v = verdict(SCAN_TABLE, scanState(sc), event, { text: `scan "${scanName}"${sc === undefined ? '' : `, drm_mm "${sc.mm}"`}`, objects: sc === undefined ? [scanName] : [scanName, sc.mm] }, trace);
+  const v = verdict(SCAN_TABLE, scanState(sc), event, { scan: scanName, mm: sc?.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   return result(world, s, ok({ node: found as string | null }));
 }
 
 function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  const v = verdict(MM_TABLE, mmState(mm), { type }, mmSubject(name), trace);
+  const v = verdict(MM_TABLE, mmState(mm), { type }, { mm: name }, trace);
   if (!v.ok) return result(world, s, v.outcome);
   return result(world, s, f(mm));
 }
