@@ -50,6 +50,7 @@ export type DrmMmEvent = DrmMmFacts &
 
 const DEAD = { violation: 'use_after_free', refused: true } as const;
 
+/** The `struct drm_mm` statechart (id `drm_mm`): see the header above. */
 export const drmMmMachine = setup({
   types: { context: {} as DrmMmContext, events: {} as DrmMmEvent },
   guards: {

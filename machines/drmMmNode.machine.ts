@@ -137,6 +137,7 @@ function refuseAll(description: string, meta: { violation: string; refused: true
   };
 }
 
+/** The `struct drm_mm_node` statechart (id `drm_mm_node`): see the header above. */
 export const drmMmNodeMachine = setup({
   types: { context: {} as DrmMmNodeContext, events: {} as DrmMmNodeEvent },
   guards: {

@@ -76,6 +76,7 @@ function initBranches(last: { description: string; meta?: typeof BUG }) {
   ];
 }
 
+/** The `struct drm_mm_scan` statechart (id `drm_mm_scan`): see the header above. */
 export const drmMmScanMachine = setup({
   types: { context: {} as DrmMmScanContext, events: {} as DrmMmScanEvent },
   guards: {

@@ -71,7 +71,7 @@ function describe(subject: Subject): { text: string; objects: string[] } {
 /**
  * Asks a machine which branch a call takes and reads the kernel's answer off the branch's meta: a
  * refusal (violation, nothing changes), an errno, or go on. The `event` carries the facts the
- * guards read; a fact may be a getter, evaluated only when a guard asks for it.
+ * guards read; a fact may be a getter (on a class), evaluated only when a guard asks for it.
  */
 function verdict(
   table: typeof NODE_TABLE,
@@ -429,26 +429,45 @@ function scanRemove(world: World, s: DrmMmState, scanName: string, name: string,
   );
 }
 
+/**
+ * The facts of drm_mm_scan_color_evict, for the scan machine's guards: `hitHoleMissing` walks
+ * hole_stack once, and only when the guard asks (past the call's other checks).
+ */
+class ColorEvictCall {
+  readonly type = 'drm_mm_scan_color_evict';
+  readonly allocatorTakenDown: boolean;
+  /** The walk's answer: a node name, NULL, undefined for no covering hole, or not yet walked. */
+  private found: string | null | undefined | typeof NOT_WALKED = NOT_WALKED;
+
+  constructor(
+    private readonly s: DrmMmState,
+    private readonly sc: ScanRecord | undefined,
+    private readonly mm: Mm | undefined,
+  ) {
+    this.allocatorTakenDown = sc !== undefined && mm !== undefined && (!mm.live || mm.gen !== sc.gen);
+  }
+
+  get hitHoleMissing(): boolean {
+    if (this.found === NOT_WALKED) this.found = scanColorEvict(this.mm as Mm, this.sc as ScanRecord, adjustFnOf(this.s, this.mm as Mm));
+    return this.found === undefined;
+  }
+
+  /** The node to evict, or NULL (after the branch that needed the walk). */
+  get node(): string | null {
+    return this.found as string | null;
+  }
+
+  readonly [fact: string]: unknown;
+}
+
+const NOT_WALKED: unique symbol = Symbol('not walked');
+
 function colorEvict(world: World, s: DrmMmState, scanName: string, trace: BranchTrace | undefined): ApplyResult {
   const sc = s.scans.get(scanName);
-  const mm = sc === undefined ? undefined : (s.mms.get(sc.mm) as Mm);
-  let found: string | null | undefined;
-  let searched = false;
-  const event = {
-    type: 'drm_mm_scan_color_evict',
-    allocatorTakenDown: sc !== undefined && mm !== undefined && (!mm.live || mm.gen !== sc.gen),
-    // KERNEL: hole_stack is walked only past the call's checks: when the machine's guard asks.
-    get hitHoleMissing(): boolean {
-      if (!searched) {
-        searched = true;
-        found = scanColorEvict(mm as Mm, sc as ScanRecord, adjustFnOf(s, mm as Mm));
-      }
-      return found === undefined;
-    },
-  };
+  const event = new ColorEvictCall(s, sc, sc === undefined ? undefined : s.mms.get(sc.mm));
   const v = verdict(SCAN_TABLE, scanState(sc), event, { scan: scanName, mm: sc?.mm }, trace);
   if (!v.ok) return result(world, s, v.outcome);
-  return result(world, s, ok({ node: found as string | null }));
+  return result(world, s, ok({ node: event.node }));
 }
 
 function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome, trace: BranchTrace | undefined): ApplyResult {
