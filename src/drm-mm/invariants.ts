@@ -33,7 +33,8 @@ function liveMms(w: World): Mm[] {
 
 /**
  * For every allocator, node and scan, every field has its type: u64 values are u64, states and
- * modes are known names, and every allocated node names an existing allocator.
+ * modes are known names, every allocated node names an existing allocator, every block a scan
+ * holds is a scanned node of that scan, and each live allocator's `scan_active` counts them.
  *
  * Kernel: the C types of `struct drm_mm`, `struct drm_mm_node` and `struct drm_mm_scan` (drm_mm.h).
  */
@@ -50,10 +51,18 @@ export const drmMmTypeOk: Invariant = {
       if (!states.includes(n.state) || !isU64(n.start) || !isU64(n.size) || !isU64(n.color)) return false;
       if ((n.state === 'inserted' || n.state === 'scanned') && !s.mms.get(n.mm)?.live) return false;
     }
-    for (const [, sc] of s.scans.entries()) {
+    // INVARIANT: a scan's roster and its blocks name each other, and scan_active counts them.
+    const held = new Map<string, number>();
+    for (const [name, sc] of s.scans.entries()) {
       if (!INSERT_MODES.includes(sc.mode) || !isU64(sc.size) || !isU64(sc.hitStart) || !isU64(sc.hitEnd)) return false;
       if (!s.mms.has(sc.mm)) return false;
+      for (let h = sc.held; h !== null; h = h.below) {
+        const n = s.nodes.get(h.node);
+        if (n === undefined || n.state !== 'scanned' || n.scan !== name || n.mm !== sc.mm) return false;
+        held.set(sc.mm, (held.get(sc.mm) ?? 0) + 1);
+      }
     }
+    for (const [name, m] of s.mms.entries()) if (m.live && m.scanActive !== (held.get(name) ?? 0)) return false;
     return true;
   }),
 };

@@ -162,6 +162,21 @@ describe('drmMmInvariants', () => {
     expect(broken(w)).toEqual(expect.arrayContaining(['nodesNeverOverlap', 'nodesAndHolesPartitionTheRange', 'holeIndexesAgreeWithTheNodeList']));
   });
 
+  it('catch a scan roster that disagrees with its blocks or with scan_active', () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    ins(d, 'a', '10');
+    ins(d, 'b', '10');
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '10', alignment: '0', color: '0', range_start: '0', range_end: '100', mode: 'best' });
+    d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'a' });
+    expect(broken(d.world)).toEqual([]);
+    const sc = d.world.drmMm.scans.get('s')!;
+    const wrongBlock = { ...d.world, drmMm: { ...d.world.drmMm, scans: d.world.drmMm.scans.set('s', { ...sc, held: { node: 'b', below: null } }) } };
+    expect(broken(wrongBlock)).toEqual(['drmMmTypeOk']);
+    const lost = { ...d.world, drmMm: { ...d.world.drmMm, scans: d.world.drmMm.scans.set('s', { ...sc, held: null }) } };
+    expect(broken(lost)).toContain('drmMmTypeOk');
+  });
+
   it('catch a node outside the alignment or range its insertion asked for', () => {
     const d = new Driver();
     d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
