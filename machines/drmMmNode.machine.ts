@@ -1,4 +1,5 @@
 import { setup } from 'xstate';
+import type { BranchMeta } from './machineTable.js';
 
 /**
  * Lifecycle of `struct drm_mm_node`: one caller-owned range node of a drm_mm allocator.
@@ -11,7 +12,8 @@ import { setup } from 'xstate';
  * - insertion by search (drm_mm_insert_node_in_range and its wrappers) or at a fixed place
  *   (drm_mm_reserve_node), answered with `-ENOSPC` when nothing fits;
  * - removal, after which the node may be inserted again;
- * - eviction-scan membership (drm_mm_scan_add_block / drm_mm_scan_remove_block, LIFO);
+ * - eviction-scan membership (drm_mm_scan_add_block / drm_mm_scan_remove_block, LIFO), and the
+ *   model's own finding that a block comes back only through the scan it was added to;
  * - orphaning by drm_mm_takedown on an allocator that still holds the node;
  * - the DRM_MM_BUG_ON checks of CONFIG_DRM_DEBUG_MM builds, as refused calls.
  *
@@ -39,12 +41,26 @@ export interface DrmMmNodeFacts {
   readonly scanActive?: boolean;
   /** The allocator the call names was taken down (`drm_mm_takedown`) and not initialised again. */
   readonly allocatorTakenDown?: boolean;
-  /** The search (or the reservation's hole check) found room. */
+  /**
+   * The search (or the reservation's hole check) found room. `apply` passes a getter: the search
+   * runs only when the machine's `hasRoom` guard asks, as the kernel searches only past its checks.
+   */
   readonly fits?: boolean;
-  /** `node->mm != scan->mm`. */
+  /** `node->mm != scan->mm` (for drm_mm_takedown: the node is not on the allocator taken down). */
   readonly otherAllocator?: boolean;
   /** drm_mm_scan_remove_block's check `prev->next != node->next` failed: not the reverse order. */
   readonly outOfOrder?: boolean;
+  /**
+   * The scanned block was added through another `struct drm_mm_scan` than the one removing it.
+   * ABSTRACTION: the kernel keeps no record of the scan a block joined, so it cannot see this.
+   */
+  readonly otherScan?: boolean;
+}
+
+/** A node branch's meta: {@link BranchMeta} plus the constant a query returns on that branch. */
+export interface DrmMmNodeMeta extends BranchMeta {
+  /** What drm_mm_node_allocated() returns on this branch. */
+  readonly returns?: { readonly allocated: boolean };
 }
 
 /** Calls that touch a node, each with the facts its checks read. */
@@ -64,7 +80,7 @@ export type DrmMmNodeEvent = DrmMmNodeFacts &
     { type: 'drm_mm_scan_add_block' }
     | /** `bool drm_mm_scan_remove_block(scan, node)`. */
     { type: 'drm_mm_scan_remove_block' }
-    | /** `void drm_mm_takedown(mm)`, for each node still on the allocator. */
+    | /** `void drm_mm_takedown(mm)`, as every node sees it (`otherAllocator`: `node->mm != mm`). */
     { type: 'drm_mm_takedown' }
     | /** `bool drm_mm_node_allocated(node)`. */
     { type: 'drm_mm_node_allocated' }
@@ -72,6 +88,8 @@ export type DrmMmNodeEvent = DrmMmNodeFacts &
 
 const NOT_ALLOCATED = { violation: 'bug_on', refused: true } as const;
 const ORPHANED = { violation: 'use_after_free', refused: true } as const;
+const ALLOCATED_TRUE: DrmMmNodeMeta = { returns: { allocated: true } };
+const ALLOCATED_FALSE: DrmMmNodeMeta = { returns: { allocated: false } };
 
 /** The branches of an insertion or reservation from a node that is not allocated. */
 function insertFrom(self: 'unlinked' | 'removed', ranged: boolean) {
@@ -119,6 +137,7 @@ function refuseAll(description: string, meta: { violation: string; refused: true
   };
 }
 
+/** The `struct drm_mm_node` statechart (id `drm_mm_node`): see the header above. */
 export const drmMmNodeMachine = setup({
   types: { context: {} as DrmMmNodeContext, events: {} as DrmMmNodeEvent },
   guards: {
@@ -134,6 +153,8 @@ export const drmMmNodeMachine = setup({
     isOtherAllocator: ({ event }) => event.otherAllocator === true,
     /** `list_next_entry(prev_node) != list_next_entry(node)` in drm_mm_scan_remove_block (drm_mm.c). */
     isOutOfOrder: ({ event }) => event.outOfOrder === true,
+    /** The block joined another scan (the model's record; drm_mm.c keeps none). */
+    isOtherScan: ({ event }) => event.otherScan === true,
   },
 }).createMachine({
   id: 'drm_mm_node',
@@ -148,7 +169,7 @@ export const drmMmNodeMachine = setup({
         drm_mm_scan_add_block: { description: 'Not allocated: DRM_MM_BUG_ON; refused.', meta: NOT_ALLOCATED },
         drm_mm_scan_remove_block: { description: 'Not a scanned block: DRM_MM_BUG_ON; refused.', meta: NOT_ALLOCATED },
         drm_mm_takedown: { description: 'On no allocator: untouched.' },
-        drm_mm_node_allocated: { description: 'Returns false.' },
+        drm_mm_node_allocated: { description: 'ALLOCATED is clear: returns false.', meta: ALLOCATED_FALSE },
       },
     },
     inserted: {
@@ -172,8 +193,11 @@ export const drmMmNodeMachine = setup({
           { target: 'scanned', description: 'SCANNED set, scan_active++, unlinked keeping its own links; returns found.' },
         ],
         drm_mm_scan_remove_block: { description: 'Not a scanned block: DRM_MM_BUG_ON; refused.', meta: NOT_ALLOCATED },
-        drm_mm_takedown: { target: 'orphaned', description: 'Still allocated at takedown: the allocator is not clean.' },
-        drm_mm_node_allocated: { description: 'Returns true.' },
+        drm_mm_takedown: [
+          { guard: 'isOtherAllocator', description: 'Another allocator is taken down: untouched.' },
+          { target: 'orphaned', description: 'Still allocated at takedown: the allocator is not clean.' },
+        ],
+        drm_mm_node_allocated: { description: 'ALLOCATED is set: returns true.', meta: ALLOCATED_TRUE },
       },
     },
     scanned: {
@@ -189,14 +213,25 @@ export const drmMmNodeMachine = setup({
             meta: { violation: 'bug_on', refused: true },
           },
           {
+            guard: 'isOtherScan',
+            description: 'Added through another scan: its hit decides nothing for this block, and that scan would never see it back; refused.',
+            meta: { violation: 'bug_on', refused: true },
+          },
+          {
             guard: 'isOutOfOrder',
             description: 'Not the reverse order of adding: DRM_MM_BUG_ON; refused.',
             meta: { violation: 'bug_on', refused: true },
           },
           { target: 'inserted', description: 'SCANNED cleared, scan_active--, linked again; returns evict.' },
         ],
-        drm_mm_takedown: { description: 'A scan is active: no other call is allowed; refused.', meta: NOT_ALLOCATED },
-        drm_mm_node_allocated: { description: 'Returns true.' },
+        drm_mm_takedown: [
+          { guard: 'isOtherAllocator', description: 'Another allocator is taken down: untouched.' },
+          {
+            description: 'An eviction scan holds the block: no other call is allowed, and its links would dangle; refused.',
+            meta: NOT_ALLOCATED,
+          },
+        ],
+        drm_mm_node_allocated: { description: 'ALLOCATED is set: returns true.', meta: ALLOCATED_TRUE },
       },
     },
     removed: {
@@ -207,7 +242,7 @@ export const drmMmNodeMachine = setup({
         drm_mm_scan_add_block: { description: 'Not allocated: DRM_MM_BUG_ON; refused.', meta: NOT_ALLOCATED },
         drm_mm_scan_remove_block: { description: 'Not a scanned block: DRM_MM_BUG_ON; refused.', meta: NOT_ALLOCATED },
         drm_mm_takedown: { description: 'On no allocator: untouched.' },
-        drm_mm_node_allocated: { description: 'Returns false.' },
+        drm_mm_node_allocated: { description: 'ALLOCATED is clear: returns false.', meta: ALLOCATED_FALSE },
       },
     },
     orphaned: {
@@ -218,7 +253,7 @@ export const drmMmNodeMachine = setup({
         drm_mm_scan_add_block: { description: 'Its allocator was taken down: use after free; refused.', meta: ORPHANED },
         drm_mm_scan_remove_block: { description: 'Its allocator was taken down: use after free; refused.', meta: ORPHANED },
         drm_mm_takedown: { description: 'Already orphaned: untouched.' },
-        drm_mm_node_allocated: { description: 'Returns true: ALLOCATED was never cleared.' },
+        drm_mm_node_allocated: { description: 'Returns true: ALLOCATED was never cleared.', meta: ALLOCATED_TRUE },
       },
     },
   },

@@ -1,4 +1,3 @@
-import { type ColorAdjustFn, registerColorAdjust } from '../drm-mm/colorAdjust.js';
 /**
  * The drm_mm range allocator as Rust-style classes: the `drm::mm` design of the seed thread
  * (`Allocator`, `Node`, `AllocInner::drop_object`, `with_inner`) plus the eviction {@link Scan}.
@@ -16,6 +15,7 @@ import { type ColorAdjustFn, registerColorAdjust } from '../drm-mm/colorAdjust.j
  * Kernel: drivers/gpu/drm/drm_mm.c, include/drm/drm_mm.h. Docs: docs/drm-mm.md.
  */
 import type { InsertMode } from '../drm-mm/allocator.js';
+import { type ColorAdjustFn, colorAdjustName } from '../drm-mm/colorAdjust.js';
 import { type MmInfo, type NodeInfo, listHoles, listNodes, mmInfo, nodeInfo } from '../drm-mm/protocol.js';
 import { DrmstateError } from '../errors.js';
 import type { Kernel, KernelEvent } from '../kernel/Kernel.js';
@@ -56,6 +56,27 @@ export interface AllocInner {
 }
 
 /**
+ * The `color_adjust` field of drm_mm_init for an option: a gap, or the name the kernel's world
+ * registered the function under.
+ *
+ * @throws {DrmstateError} `UNKNOWN_OBJECT` when the function is not registered in that world.
+ */
+function colorAdjustField(kernel: Kernel, c: AllocatorOptions<object>['colorAdjust']): { color_adjust?: { gap: string } | { fn: string } } {
+  if (c === undefined) return {};
+  if (typeof c === 'function') {
+    const name = colorAdjustName(kernel.world, c);
+    if (name === undefined)
+      throw new DrmstateError(
+        'UNKNOWN_OBJECT',
+        'the colour-adjust function is not registered in the kernel\'s world: create the kernel with new Kernel({ world: registerColorAdjust(initialWorld(), fn) })',
+        { field: 'colorAdjust' },
+      );
+    return { color_adjust: { fn: name } };
+  }
+  return { color_adjust: { gap: c.gap.toString() } };
+}
+
+/**
  * Options of {@link Allocator.new}.
  *
  * Models the arguments of drm_mm_init() (drivers/gpu/drm/drm_mm.c) plus the Rust inner state.
@@ -63,17 +84,6 @@ export interface AllocInner {
  * @example
  *   const o: AllocatorOptions<AllocInner> = { start: 0n, size: 1n << 20n, colorAdjust: { gap: 4096n } };
  */
-/** The `color_adjust` field of drm_mm_init for an option: a gap, or a function registered by name. */
-function colorAdjustField(c: AllocatorOptions<object>['colorAdjust']): { color_adjust?: { gap: string } | { fn: string } } {
-  if (c === undefined) return {};
-  if (typeof c === 'function') {
-    const name = c.name || 'color_adjust';
-    registerColorAdjust(name, c);
-    return { color_adjust: { fn: name } };
-  }
-  return { color_adjust: { gap: c.gap.toString() } };
-}
-
 export interface AllocatorOptions<I extends object> {
   /** First address of the managed range. */
   readonly start: bigint;
@@ -81,8 +91,8 @@ export interface AllocatorOptions<I extends object> {
   readonly size: bigint;
   /**
    * The colour-adjust callback: `{ gap }` (gap units between neighbours of different colours), or
-   * any pure function — registered under its `name` (or `color_adjust`) so the log can name it and
-   * replay can call it again (see registerColorAdjust).
+   * a pure function registered in the kernel's world (registerColorAdjust): the log names it by
+   * the name it was registered under, and replay from a world that registers it calls it again.
    */
   readonly colorAdjust?: { readonly gap: bigint } | ColorAdjustFn;
   /** The inner state (defaults to `{}`). */
@@ -221,7 +231,8 @@ export class Allocator<I extends object = AllocInner> {
    *
    * Models drm_mm_init() (drivers/gpu/drm/drm_mm.c).
    *
-   * @throws {DrmstateError} `MALFORMED_EVENT` for a value that is not a u64.
+   * @throws {DrmstateError} `MALFORMED_EVENT` for a value that is not a u64; `UNKNOWN_OBJECT` for a
+   *   colour-adjust function the kernel's world does not know (registerColorAdjust).
    * @example
    *   const a = Allocator.new(k, { start: 4096n, size: 65536n, colorAdjust: { gap: 4096n } });
    */
@@ -232,7 +243,7 @@ export class Allocator<I extends object = AllocInner> {
       mm,
       start: options.start,
       size: options.size,
-      ...colorAdjustField(options.colorAdjust),
+      ...colorAdjustField(kernel, options.colorAdjust),
     });
     return result(o, () => new Allocator<I>(new Shared(kernel, mm, options.inner ?? ({} as I))));
   }

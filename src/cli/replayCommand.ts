@@ -3,11 +3,12 @@ import { DrmstateError, fileError } from '../errors.js';
 import { fingerprint } from '../kernel/fingerprint.js';
 import { LogWriter } from '../kernel/LogWriter.js';
 import { replayLog } from '../kernel/replay.js';
-import { type Command, type CommandArgs, flag } from './Command.js';
+import { type Command, type CommandArgs, flag, values } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
+import { worldWithModules } from './requireModules.js';
 
 /** `drmstate replay --help`. */
-export const REPLAY_HELP = `Usage: drmstate replay LOG [--repair] [--json]
+export const REPLAY_HELP = `Usage: drmstate replay LOG [--repair] [--json] [--require MODULE]
 
 Re-applies every call of a log written by drmstate run --log (or the Kernel API) and
 checks each recorded outcome and the fingerprint after each call.
@@ -16,6 +17,9 @@ Options:
   --repair     when the last line is torn (no newline, or bad JSON: an append cut
                short), keep the intact prefix: the file is cut back to it
   --json       print the result as one JSON object
+  --require MODULE
+               load MODULE first; its register(registrar) export registers the
+               functions the log names (registrar.registerColorAdjust(fn, name))
   --help       this text
 
 Exit codes: 0 every outcome and fingerprint matched; 1 a mismatch (the first one is
@@ -29,7 +33,7 @@ export const replayCommand: Command = {
   synopsis: 'LOG',
   summary: 're-apply a recorded log and check every outcome and fingerprint',
   help: REPLAY_HELP,
-  options: { repair: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { repair: { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string', multiple: true } },
   run: replay,
 };
 
@@ -47,7 +51,9 @@ function replay(args: CommandArgs, io: CliIo): number {
     } catch (e) {
       throw fileError('read', file, e);
     }
-    const r = replayLog(text, { repair: flag(args, 'repair'), file });
+    const modules = values(args, 'require');
+    const world = modules.length === 0 ? undefined : worldWithModules(modules);
+    const r = replayLog(text, { repair: flag(args, 'repair'), file, ...(world === undefined ? {} : { world }) });
     if (r.torn) {
       const keep = Buffer.byteLength(text.split('\n').slice(0, r.torn.line - 1).join('\n') + '\n');
       try {

@@ -6,13 +6,14 @@ import type { Event } from '../world/Event.js';
 import { expectationFailure } from '../world/expect.js';
 import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
 import type { Violation } from '../world/Violation.js';
-import { type Command, type CommandArgs, flag, value } from './Command.js';
+import { type Command, type CommandArgs, flag, value, values } from './Command.js';
 import { EXIT, type CliIo, readStdin } from './io.js';
 import { outcomeForCli, renderEvent, renderOutcome, violationToJson } from './render.js';
+import { worldWithModules } from './requireModules.js';
 import { readScenarioLine } from './scenarioLine.js';
 
 /** `drmstate run --help`. */
-export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--strict] [--leaks]
+export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--strict] [--leaks] [--require MODULE]
 
 Runs scenarios: one JSON kernel call per line, e.g.
   {"type":"dma_fence_context_alloc","ctx":"c1"}
@@ -33,6 +34,9 @@ Options:
                OUT may not be an input file (with several files, only the last
                file's log is kept)
   --strict     exit 1 when any violation was recorded
+  --require MODULE
+               load MODULE first; its register(registrar) export registers the
+               functions the scenario names (registrar.registerColorAdjust(fn, name))
   --leaks      record what is still alive at the end as leak violations
   --help       this text
 
@@ -47,7 +51,13 @@ export const runCommand: Command = {
   synopsis: 'FILE...',
   summary: 'run scenarios (one kernel call per line) and print the outcomes',
   help: RUN_HELP,
-  options: { json: { type: 'boolean' }, log: { type: 'string' }, strict: { type: 'boolean' }, leaks: { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean' },
+    log: { type: 'string' },
+    strict: { type: 'boolean' },
+    leaks: { type: 'boolean' },
+    require: { type: 'string', multiple: true },
+  },
   run,
 };
 
@@ -122,11 +132,13 @@ function run(args: CommandArgs, io: CliIo): number {
   }
   const json = flag(args, 'json');
   const texts = readInputs(files, io);
+  const modules = values(args, 'require');
+  const world = modules.length === 0 ? undefined : worldWithModules(modules);
   const counts: Counts = { events: 0, errnos: new Map(), violations: new Map(), mismatches: 0, alive: 0 };
   for (let f = 0; f < files.length; f++) {
     const file = files[f] as string;
     const name = file === '-' ? 'standard input' : file;
-    const kernel = new Kernel(log !== undefined ? { logFile: log } : {});
+    const kernel = new Kernel({ ...(log !== undefined ? { logFile: log } : {}), ...(world !== undefined ? { world } : {}) });
     try {
       if (!json && files.length > 1) io.stdout(`== ${name}\n`);
       runFile(texts[f] as string, name, kernel, json, counts, io);

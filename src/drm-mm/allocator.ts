@@ -1,4 +1,4 @@
-import { colorAdjustFn } from './colorAdjust.js';
+import type { ColorAdjustFn } from './colorAdjust.js';
 import { U64_MAX } from '../world/fields.js';
 import { HEAD, type Hole, LIST_KIND, type ListItem, type Mm, MmTxn, STACK_KIND, u64 } from './mm.js';
 import { type RbNode, rbFind, rbFirst, rbNeighbours } from './rbtree.js';
@@ -63,9 +63,13 @@ export function hasColorAdjust(mm: Mm): boolean {
   return mm.gap !== null || mm.adjust !== null;
 }
 
-/** Calls the allocator's colour-adjust callback on a hole's `[start, end)`. */
+/**
+ * Calls the allocator's colour-adjust callback on a hole's `[start, end)`: its `{ gap }`, or `fn`,
+ * the registered function its `{ fn }` names (resolved by the caller from the world's table).
+ */
 export function adjustWindow(
   mm: Mm,
+  fn: ColorAdjustFn | undefined,
   owner: { allocated: boolean; color: bigint },
   next: ListItem | undefined,
   color: bigint,
@@ -73,7 +77,7 @@ export function adjustWindow(
   end: bigint,
 ): [bigint, bigint] {
   if (mm.gap !== null) return colorAdjust(mm.gap, owner, next, color, start, end);
-  const [s, e] = colorAdjustFn(mm.adjust as string)(owner, next, color, start, end);
+  const [s, e] = (fn as ColorAdjustFn)(owner, next, color, start, end);
   // KERNEL: the callback writes u64s.
   return [u64(s), u64(e)];
 }
@@ -266,6 +270,7 @@ export function findPlacement(
   rangeEnd: bigint,
   mode: InsertMode,
   once: boolean,
+  fn?: ColorAdjustFn,
 ): Placement | undefined {
   if (size === 0n || rangeEnd - rangeStart < size) return undefined;
   // KERNEL: the largest hole (leftmost of holes_size) must hold the size, ignoring everything else.
@@ -281,7 +286,7 @@ export function findPlacement(
     if (high && he <= rangeStart) break;
     let cs = hs;
     let ce = he;
-    if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, ownerOf(h), nextOf(mm, h), color, hs, he);
+    if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, fn, ownerOf(h), nextOf(mm, h), color, hs, he);
     const start = place(cs, ce, size, align, rangeStart, rangeEnd, high);
     if (start !== undefined) return { hole: h, start };
   }
@@ -308,7 +313,7 @@ export function linkNode(mm: Mm, hole: Hole, item: ListItem): Mm {
  * Models drm_mm_reserve_node()'s checks (drm_mm.c): the hole that takes `[start, start + size)`,
  * or undefined for `-ENOSPC`.
  */
-export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigint): Hole | undefined {
+export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigint, fn?: ColorAdjustFn): Hole | undefined {
   const end = u64(start + size);
   if (end <= start) return undefined;
   const path = findHoleAddr(mm.byAddr, start, 0n);
@@ -318,7 +323,7 @@ export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigi
   const he = u64(hs + hole.size);
   let as = hs;
   let ae = he;
-  if (hasColorAdjust(mm)) [as, ae] = adjustWindow(mm, ownerOf(hole), nextOf(mm, hole), color, hs, he);
+  if (hasColorAdjust(mm)) [as, ae] = adjustWindow(mm, fn, ownerOf(hole), nextOf(mm, hole), color, hs, he);
   if (as > start || ae < end) return undefined;
   return hole;
 }
@@ -354,7 +359,7 @@ export interface ScanAddResult {
  * Models drm_mm_scan_add_block() (drm_mm.c): unlinks the node (keeping its own links), then checks
  * the enlarged hole after its list predecessor; a fit records the hit.
  */
-export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem): ScanAddResult {
+export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem, fn?: ColorAdjustFn): ScanAddResult {
   const prev = mm.prevBefore(item.start);
   const nextBefore = mm.nextAfter(item.start);
   const t = new MmTxn(mm);
@@ -366,7 +371,7 @@ export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem): ScanAddR
   const he = nx === undefined ? after.headStart : nx.start;
   let cs = hs;
   let ce = he;
-  if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
+  if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, fn, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
   const start = place(cs, ce, scan.size, scan.alignment, scan.rangeStart, scan.rangeEnd, scan.mode === 'high');
   const base = { mm: after, prev: prev?.name ?? HEAD, next: nextBefore?.name ?? HEAD };
   if (start === undefined) return { ...base, found: false, hitStart: scan.hitStart, hitEnd: scan.hitEnd };
@@ -389,7 +394,7 @@ export function scanRemoveBlock(mm: Mm, scan: ScanParams, item: ListItem): { mm:
  * still conflict with. `undefined` when the kernel would hit its DRM_MM_BUG_ON (no hole at all, or
  * none covering the hit); `null` for NULL.
  */
-export function scanColorEvict(mm: Mm, scan: ScanParams): string | null | undefined {
+export function scanColorEvict(mm: Mm, scan: ScanParams, fn?: ColorAdjustFn): string | null | undefined {
   const top = rbFirst(mm.stack);
   if (top === undefined) return undefined;
   if (!hasColorAdjust(mm)) return null;
@@ -399,7 +404,7 @@ export function scanColorEvict(mm: Mm, scan: ScanParams): string | null | undefi
     const he = u64(hs + h.size);
     if (hs <= scan.hitStart && he >= scan.hitEnd) {
       const nx = nextOf(mm, h);
-      const [cs, ce] = adjustWindow(mm, ownerOf(h), nx, scan.color, hs, he);
+      const [cs, ce] = adjustWindow(mm, fn, ownerOf(h), nx, scan.color, hs, he);
       if (cs > scan.hitStart) return h.owner === HEAD ? null : h.owner;
       if (ce < scan.hitEnd) return nx === undefined ? null : nx.name;
       return null;

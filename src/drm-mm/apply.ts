@@ -1,6 +1,7 @@
-import { colorAdjustFn } from './colorAdjust.js';
-import { compileMachine, decide } from '../../machines/machineTable.js';
-import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { type Branch, type BranchTrace, compileMachine, decide } from '../../machines/machineTable.js';
+import { type DrmMmNodeMeta, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { drmMmMachine } from '../../machines/drmMm.machine.js';
+import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
@@ -11,7 +12,7 @@ import type { World } from '../world/World.js';
 import { U64_MAX, readU64 } from '../world/fields.js';
 import {
   type InsertMode,
-  type ScanParams,
+  type Placement,
   findPlacement,
   findReserveHole,
   linkNode,
@@ -20,56 +21,111 @@ import {
   scanColorEvict,
   scanRemoveBlock,
 } from './allocator.js';
+import { type ColorAdjustFn, colorAdjustFn } from './colorAdjust.js';
 import type { DrmMmEvent } from './events.js';
-import { HEAD, type ListItem, type Mm, initMm, shared, u64 } from './mm.js';
-import type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './state.js';
+import { HEAD, type Hole, type ListItem, type Mm, initMm, shared, u64 } from './mm.js';
+import type { DrmMmState, HeldBlock, NodeRecord, NodeState, ScanRecord, ScanState } from './state.js';
 
 /** The node machine compiled once to a lookup table. */
 export const NODE_TABLE = compileMachine(drmMmNodeMachine);
 
-/** Result of asking the node machine: the target state, or the outcome of a refused/errno branch. */
-type Step = { ok: true; target: NodeState } | { ok: false; outcome: Outcome; target: NodeState };
+/** The scan machine compiled once to a lookup table. */
+export const SCAN_TABLE = compileMachine(drmMmScanMachine);
 
-/** Asks the node machine which branch a call takes from the node's state. */
-function step(state: NodeState, type: string, facts: DrmMmNodeFacts, objects: string[]): Step {
-  const b = decide(NODE_TABLE, state, type, {}, { type, ...facts });
-  if (b === undefined) return { ok: true, target: state };
+/** The allocator machine compiled once to a lookup table. */
+export const MM_TABLE = compileMachine(drmMmMachine);
+
+/** What one machine decision means for the call: go on (with the branch's target), or its answer. */
+type Verdict = { ok: true; branch: Branch } | { ok: false; branch: Branch; outcome: Outcome };
+
+/**
+ * What a call names, for its violation messages and `objects`: formatted only when a branch
+ * refuses (the answers that succeed build no text).
+ */
+interface Subject {
+  readonly scan?: string;
+  readonly node?: string;
+  /** The allocator ('' or absent for a node on none). */
+  readonly mm?: string;
+}
+
+/** `scan "s", node "n1", drm_mm "m1"` and the same names as `objects`. */
+function describe(subject: Subject): { text: string; objects: string[] } {
+  const parts: string[] = [];
+  const objects: string[] = [];
+  if (subject.scan !== undefined) {
+    parts.push(`scan "${subject.scan}"`);
+    objects.push(subject.scan);
+  }
+  if (subject.node !== undefined) {
+    parts.push(`node "${subject.node}"`);
+    objects.push(subject.node);
+  }
+  if (subject.mm !== undefined && subject.mm !== '') {
+    parts.push(`drm_mm "${subject.mm}"`);
+    objects.push(subject.mm);
+  }
+  return { text: parts.join(', '), objects };
+}
+
+/**
+ * Asks a machine which branch a call takes and reads the kernel's answer off the branch's meta: a
+ * refusal (violation, nothing changes), an errno, or go on. The `event` carries the facts the
+ * guards read; a fact may be a getter (on a class), evaluated only when a guard asks for it.
+ */
+function verdict(
+  table: typeof NODE_TABLE,
+  state: string,
+  event: { readonly type: string; readonly [fact: string]: unknown },
+  subject: Subject,
+  trace: BranchTrace | undefined,
+): Verdict {
+  const b = decide(table, state, event.type, {}, event, trace);
+  // INVARIANT: every state of these machines answers every event (test/machines enforces it).
+  if (b === undefined) throw new Error(`machine ${table.id}: no branch for ${event.type} in ${state}`);
   const m = b.meta;
   if (m.refused === true) {
-    return { ok: false, target: state, outcome: refused(violation((m.violation ?? 'bug_on') as ViolationKind, b.description, objects)) };
+    const d = describe(subject);
+    const v = violation(m.violation as ViolationKind, `${event.type}: ${d.text}: ${b.description}`, d.objects);
+    return { ok: false, branch: b, outcome: refused(v) };
   }
-  if (m.errno !== undefined) return { ok: false, target: b.target as NodeState, outcome: fail(m.errno as Errno) };
-  return { ok: true, target: b.target as NodeState };
+  if (m.errno !== undefined) return { ok: false, branch: b, outcome: fail(m.errno as Errno) };
+  return { ok: true, branch: b };
 }
 
 function result(world: World, slice: DrmMmState, outcome: Outcome): ApplyResult {
   return { world: slice === world.drmMm ? world : { ...world, drmMm: slice }, outcome };
 }
 
-function unknown(kind: string, name: string, field: string): DrmstateError {
-  return new DrmstateError('UNKNOWN_OBJECT', `no ${kind} named "${name}" (create it first)`, { field });
-}
-
 function getMm(s: DrmMmState, name: string): Mm {
   const mm = s.mms.get(name);
-  if (mm === undefined) throw unknown('drm_mm (run drm_mm_init)', name, 'mm');
+  if (mm === undefined) throw new DrmstateError('UNKNOWN_OBJECT', `no drm_mm named "${name}" (run drm_mm_init first)`, { field: 'mm' });
   return mm;
 }
 
-function getNode(s: DrmMmState, name: string): NodeRecord {
-  const n = s.nodes.get(name);
-  if (n === undefined) throw unknown('drm_mm_node (insert or reserve it)', name, 'node');
-  return n;
+/**
+ * A node by name. A name never used before is a cleared `struct drm_mm_node` (the caller embeds
+ * it zeroed in C): it exists, unlinked, from its first mention.
+ */
+function nodeOf(s: DrmMmState, name: string): NodeRecord {
+  return s.nodes.get(name) ?? FRESH_NODE;
 }
 
-function getScan(s: DrmMmState, name: string): ScanRecord {
-  const sc = s.scans.get(name);
-  if (sc === undefined) throw unknown('drm_mm_scan (run drm_mm_scan_init_with_range)', name, 'scan');
-  return sc;
+/** The scan machine's state of a scan record; a scan never initialised is the zeroed struct. */
+function scanState(sc: ScanRecord | undefined): ScanState {
+  return sc === undefined ? 'zeroed' : sc.held === null ? 'idle' : 'scanning';
 }
 
-function deadMm(name: string): Outcome {
-  return refused(violation('use_after_free', `drm_mm "${name}" was taken down`, [name]));
+/** The allocator machine's state of an allocator record (a name never initialised is `released`). */
+function mmState(mm: Mm | undefined): 'live' | 'released' {
+  return mm?.live === true ? 'live' : 'released';
+}
+
+
+/** The registered function an allocator's `{ fn }` names (undefined for none or `{ gap }`). */
+function adjustFnOf(s: DrmMmState, mm: Mm): ColorAdjustFn | undefined {
+  // A world restored from a snapshot has no functions: misuse until they are registered again.
+  return mm.adjust === null ? undefined : colorAdjustFn(s.colorAdjust, mm.adjust);
 }
 
 function itemOf(name: string, n: NodeRecord): ListItem {
@@ -115,27 +171,70 @@ function inRangeCall(e: InsertEvent): InsertArgs {
   };
 }
 
-function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
-  const mm = getMm(s, a.mm);
-  const rec = s.nodes.get(a.node) ?? FRESH_NODE;
-  const rangeInverted = a.rangeStart > a.rangeEnd;
-  // KERNEL: the search reads nothing when the call is refused, so run it only on a usable allocator.
-  const usable = mm.live && mm.scanActive === 0 && !rangeInverted && (rec.state === 'unlinked' || rec.state === 'removed');
-  const placed = usable ? findPlacement(mm, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once) : undefined;
-  const st = step(rec.state, a.type, { rangeInverted, scanActive: mm.scanActive > 0, allocatorTakenDown: !mm.live, fits: placed !== undefined }, [a.node, a.mm]);
-  if (!st.ok) {
-    if (st.outcome.errno !== undefined && !s.nodes.has(a.node)) {
-      // The call named the node: it exists from now on, still unlinked.
-      return result(world, { ...s, nodes: s.nodes.set(a.node, FRESH_NODE) }, st.outcome);
-    }
-    return result(world, s, st.outcome);
+/** The answer to a refused or errno branch of an insertion: an ENOSPC names the node from now on. */
+function insertFailed(world: World, s: DrmMmState, node: string, outcome: Outcome): ApplyResult {
+  if (outcome.errno !== undefined && !s.nodes.has(node)) {
+    // The call named the node: it exists from now on, still unlinked.
+    return result(world, { ...s, nodes: s.nodes.set(node, FRESH_NODE) }, outcome);
   }
-  const p = placed as NonNullable<typeof placed>;
+  return result(world, s, outcome);
+}
+
+/**
+ * The facts of an insertion or reservation, for the node machine's guards. `fits` is a getter on
+ * the class (not on a literal: V8 keeps such objects fast): the search runs once, and only when
+ * the machine's `hasRoom` guard asks, as the kernel searches only past its checks.
+ */
+class PlacementCall {
+  readonly rangeInverted: boolean;
+  readonly scanActive: boolean;
+  readonly allocatorTakenDown: boolean;
+  /** The search's answer: null before it ran, undefined for no room. */
+  private found: Placement | Hole | undefined | null = null;
+
+  constructor(
+    readonly type: string,
+    private readonly s: DrmMmState,
+    private readonly mm: Mm,
+    private readonly search: (mm: Mm, fn: ColorAdjustFn | undefined) => Placement | Hole | undefined,
+    rangeInverted: boolean,
+  ) {
+    this.rangeInverted = rangeInverted;
+    this.scanActive = mm.scanActive > 0;
+    this.allocatorTakenDown = !mm.live;
+  }
+
+  get fits(): boolean {
+    if (this.found === null) this.found = this.search(this.mm, adjustFnOf(this.s, this.mm));
+    return this.found !== undefined;
+  }
+
+  /** The search's answer (after a branch that needed it). */
+  get result(): Placement | Hole | undefined {
+    return this.found ?? undefined;
+  }
+
+  readonly [fact: string]: unknown;
+}
+
+function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace | undefined): ApplyResult {
+  const mm = getMm(s, a.mm);
+  const rec = nodeOf(s, a.node);
+  const event = new PlacementCall(
+    a.type,
+    s,
+    mm,
+    (m, fn) => findPlacement(m, a.size, a.alignment, a.color, a.rangeStart, a.rangeEnd, a.mode, a.once, fn),
+    a.rangeStart > a.rangeEnd,
+  );
+  const v = verdict(NODE_TABLE, rec.state, event, { node: a.node, mm: a.mm }, trace);
+  if (!v.ok) return insertFailed(world, s, a.node, v.outcome);
+  const p = event.result as Placement;
   const size = shared(a.size);
   const color = shared(a.color);
   const item: ListItem = { name: a.node, start: p.start, size, color };
   const next: NodeRecord = {
-    state: st.target,
+    state: v.branch.target as NodeState,
     mm: a.mm,
     gen: mm.gen,
     start: p.start,
@@ -150,88 +249,93 @@ function insert(world: World, s: DrmMmState, a: InsertArgs): ApplyResult {
   );
 }
 
-function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_reserve_node' }>): ApplyResult {
+function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_reserve_node' }>, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, e.mm);
-  const rec = s.nodes.get(e.node) ?? FRESH_NODE;
-  const usable = mm.live && mm.scanActive === 0 && (rec.state === 'unlinked' || rec.state === 'removed');
-  const hole = usable ? findReserveHole(mm, e.start, e.size, e.color) : undefined;
-  const st = step(rec.state, e.type, { scanActive: mm.scanActive > 0, allocatorTakenDown: !mm.live, fits: hole !== undefined }, [e.node, e.mm]);
-  if (!st.ok) {
-    if (st.outcome.errno !== undefined && !s.nodes.has(e.node)) {
-      return result(world, { ...s, nodes: s.nodes.set(e.node, FRESH_NODE) }, st.outcome);
-    }
-    return result(world, s, st.outcome);
-  }
+  const rec = nodeOf(s, e.node);
+  const event = new PlacementCall(e.type, s, mm, (m, fn) => findReserveHole(m, e.start, e.size, e.color, fn), false);
+  const v = verdict(NODE_TABLE, rec.state, event, { node: e.node, mm: e.mm }, trace);
+  if (!v.ok) return insertFailed(world, s, e.node, v.outcome);
+  const hole = event.result as Hole;
   const size = shared(e.size);
   const color = shared(e.color);
   const item: ListItem = { name: e.node, start: e.start, size, color };
-  const next: NodeRecord = { state: st.target, mm: e.mm, gen: mm.gen, start: e.start, size, color };
+  const next: NodeRecord = { state: v.branch.target as NodeState, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
-    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole as NonNullable<typeof hole>, item)), nodes: s.nodes.set(e.node, next) },
+    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole, item)), nodes: s.nodes.set(e.node, next) },
     ok(),
   );
 }
 
-function remove(world: World, s: DrmMmState, name: string): ApplyResult {
-  const rec = getNode(s, name);
+function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const rec = nodeOf(s, name);
   const mm = rec.state === 'inserted' ? s.mms.get(rec.mm) : undefined;
-  const st = step(rec.state, 'drm_mm_remove_node', { scanActive: (mm?.scanActive ?? 0) > 0 }, [name]);
-  if (!st.ok) return result(world, s, st.outcome);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_remove_node', scanActive: (mm?.scanActive ?? 0) > 0 }, { node: name, mm: rec.mm }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const m = mm as Mm;
   return result(
     world,
-    { ...s, mms: s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), nodes: s.nodes.set(name, { ...rec, state: st.target }) },
+    { ...s, mms: s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), nodes: s.nodes.set(name, { ...rec, state: v.branch.target as NodeState }) },
     ok(),
   );
 }
 
-function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>): ApplyResult {
+function allocated(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const rec = nodeOf(s, name);
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_node_allocated' }, { node: name, mm: rec.mm }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  // The machine's branch carries the answer.
+  const returns = (v.branch.meta as DrmMmNodeMeta).returns as NonNullable<DrmMmNodeMeta['returns']>;
+  return result(world, s, ok({ allocated: returns.allocated }));
+}
+
+function init(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_init' }>, trace: BranchTrace | undefined): ApplyResult {
   const old = s.mms.get(e.mm);
-  if (old !== undefined && old.live) {
-    return result(world, s, refused(violation('bug_on', `drm_mm "${e.mm}" is live: initialising it again would corrupt its lists`, [e.mm])));
-  }
   // KERNEL: drm_mm_init's DRM_MM_BUG_ON(start + size <= start): empty or wrapping ranges.
-  if (u64(e.start + e.size) <= e.start) {
-    return result(world, s, refused(violation('bug_on', 'drm_mm_init: start + size <= start', [e.mm])));
-  }
+  const v = verdict(MM_TABLE, mmState(old), { type: e.type, rangeEmpty: u64(e.start + e.size) <= e.start }, { mm: e.mm }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const ca = e.color_adjust as { gap?: unknown; fn?: string } | undefined;
   const gap = ca?.gap === undefined ? null : readU64('drm_mm_init', 'color_adjust.gap', ca.gap);
   const adjust = ca?.fn ?? null;
-  // A function named by the log must be registered; an unknown name is misuse, refused before any change.
-  if (adjust !== null) colorAdjustFn(adjust);
+  // A function named by the log must be registered in this world; an unknown name is misuse,
+  // refused before any change.
+  if (adjust !== null) colorAdjustFn(s.colorAdjust, adjust);
   const mm = initMm((old?.gen ?? 0) + 1, e.start, e.size, gap, adjust);
   return result(world, { ...s, mms: s.mms.set(e.mm, mm) }, ok());
 }
 
-function takedown(world: World, s: DrmMmState, name: string): ApplyResult {
+function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm(name));
-  if (mm.scanActive > 0) {
-    return result(world, s, refused(violation('bug_on', `drm_mm_takedown while an eviction scan holds ${mm.scanActive} block(s)`, [name])));
+  const av = verdict(MM_TABLE, mmState(mm), { type: 'drm_mm_takedown' }, { mm: name }, trace);
+  if (!av.ok) return result(world, s, av.outcome);
+  // Every node's machine answers the takedown: a scanned block of this allocator refuses it, a
+  // linked node is orphaned, every other node is untouched.
+  let nodes = s.nodes;
+  for (const key of s.nodes.keys()) {
+    const rec = s.nodes.get(key) as NodeRecord;
+    const event = { type: 'drm_mm_takedown', otherAllocator: rec.mm !== name || rec.gen !== mm.gen };
+    const v = verdict(NODE_TABLE, rec.state, event, { node: key, mm: name }, trace);
+    if (!v.ok) return result(world, s, v.outcome);
+    if (v.branch.target !== rec.state) nodes = nodes.set(key, { ...rec, state: v.branch.target as NodeState });
   }
   const clean = mm.count === 0;
-  let nodes = s.nodes;
-  for (const item of mm.nodes()) {
-    const rec = nodes.get(item.name) as NodeRecord;
-    const st = step(rec.state, 'drm_mm_takedown', {}, [item.name]);
-    nodes = nodes.set(item.name, { ...rec, state: st.target });
-  }
   // ABSTRACTION: the kernel WARNs when the allocator is not clean; the kernel-produced conformance
   // outcomes carry no violation for it, so neither does the model. `clean: false` reports it.
   const dead = mm.with({ live: false, list: null, count: 0, byAddr: null, bySize: null, stack: null, stackHash: ZERO_HASH, scanActive: 0 });
   return result(world, { ...s, mms: s.mms.set(name, dead), nodes }, ok({ clean }));
 }
 
-function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_scan_init_with_range' }>): ApplyResult {
+function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'drm_mm_scan_init_with_range' }>, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, e.mm);
-  if (!mm.live) return result(world, s, deadMm(e.mm));
-  const bugs: string[] = [];
-  // KERNEL: drm_mm_scan_init_with_range's DRM_MM_BUG_ONs, in order.
-  if (e.range_start >= e.range_end) bugs.push('start >= end');
-  else if (e.size === 0n || e.size > e.range_end - e.range_start) bugs.push('!size || size > end - start');
-  else if (mm.scanActive > 0) bugs.push('another scan is active on this drm_mm');
-  if (bugs.length > 0) return result(world, s, refused(violation('bug_on', `drm_mm_scan_init_with_range: ${bugs[0]}`, [e.scan, e.mm])));
+  const event = {
+    type: e.type,
+    allocatorTakenDown: !mm.live,
+    rangeEmpty: e.range_start >= e.range_end,
+    sizeInvalid: e.size === 0n || e.size > e.range_end - e.range_start,
+    scanActive: mm.scanActive > 0,
+  };
+  const v = verdict(SCAN_TABLE, scanState(s.scans.get(e.scan)), event, { scan: e.scan, mm: e.mm }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
   const rec: ScanRecord = {
     mm: e.mm,
     gen: mm.gen,
@@ -245,38 +349,52 @@ function scanInit(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'd
     mode: e.mode === 'high' && e.once === true ? 'low' : e.mode,
     hitStart: U64_MAX,
     hitEnd: 0n,
+    held: null,
   };
   return result(world, { ...s, scans: s.scans.set(e.scan, rec) }, ok());
 }
 
-function scanAdd(world: World, s: DrmMmState, scanName: string, name: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const rec = getNode(s, name);
-  const mm = s.mms.get(sc.mm) as Mm;
-  const scanDead = !mm.live || mm.gen !== sc.gen;
-  const st = step(
-    rec.state,
-    'drm_mm_scan_add_block',
-    { allocatorTakenDown: scanDead, otherAllocator: rec.mm !== sc.mm || rec.gen !== sc.gen },
-    [name, scanName],
-  );
-  if (!st.ok) return result(world, s, st.outcome);
-  if (scanDead) return result(world, s, deadMm(sc.mm));
-  const r = scanAddBlock(mm, sc, itemOf(name, rec));
+function scanAdd(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const rec = nodeOf(s, name);
+  const subject = { scan: scanName, node: name, mm: sc?.mm ?? rec.mm };
+  // The scan answers first: a zeroed one has no allocator to compare the node with.
+  const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_add_block' }, subject, trace);
+  if (!sv.ok) return result(world, s, sv.outcome);
+  const scan = sc as ScanRecord;
+  const v = verdict(NODE_TABLE, rec.state, { type: 'drm_mm_scan_add_block', otherAllocator: rec.mm !== scan.mm || rec.gen !== scan.gen }, subject, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  // INVARIANT: an inserted node of the scan's allocator and generation means that allocator is live.
+  const mm = s.mms.get(scan.mm) as Mm;
+  const r = scanAddBlock(mm, scan, itemOf(name, rec), adjustFnOf(s, mm));
+  const held: HeldBlock = { node: name, below: scan.held };
   return result(
     world,
     {
-      mms: s.mms.set(sc.mm, r.mm),
-      nodes: s.nodes.set(name, { ...rec, state: st.target, prev: r.prev, next: r.next }),
-      scans: s.scans.set(scanName, { ...sc, hitStart: r.hitStart, hitEnd: r.hitEnd }),
+      ...s,
+      mms: s.mms.set(scan.mm, r.mm),
+      nodes: s.nodes.set(name, { ...rec, state: v.branch.target as NodeState, prev: r.prev, next: r.next, scan: scanName }),
+      scans: s.scans.set(scanName, { ...scan, hitStart: r.hitStart, hitEnd: r.hitEnd, held }),
     },
     ok({ found: r.found }),
   );
 }
 
-function scanRemove(world: World, s: DrmMmState, scanName: string, name: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const rec = getNode(s, name);
+/** The roster without one block (usually the top one: blocks come back in reverse order). */
+function without(h: HeldBlock | null, node: string): HeldBlock | null {
+  if (h === null) return null;
+  if (h.node === node) return h.below;
+  return { node: h.node, below: without(h.below, node) };
+}
+
+function scanRemove(world: World, s: DrmMmState, scanName: string, name: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const rec = nodeOf(s, name);
+  const subject = { scan: scanName, node: name, mm: sc?.mm ?? rec.mm };
+  const lastBlock = sc?.held?.node === name && sc.held.below === null;
+  const sv = verdict(SCAN_TABLE, scanState(sc), { type: 'drm_mm_scan_remove_block', lastBlock }, subject, trace);
+  if (!sv.ok) return result(world, s, sv.outcome);
+  const scan = sc as ScanRecord;
   const mm = s.mms.get(rec.mm);
   let outOfOrder = false;
   if (rec.state === 'scanned' && mm !== undefined) {
@@ -289,67 +407,116 @@ function scanRemove(world: World, s: DrmMmState, scanName: string, name: string)
       outOfOrder = (after?.name ?? HEAD) !== rec.next;
     }
   }
-  const st = step(rec.state, 'drm_mm_scan_remove_block', { otherAllocator: rec.mm !== sc.mm || rec.gen !== sc.gen, outOfOrder }, [name, scanName]);
-  if (!st.ok) return result(world, s, st.outcome);
-  const r = scanRemoveBlock(mm as Mm, sc, itemOf(name, rec));
-  const { prev: _p, next: _n, ...rest } = rec;
-  return result(world, { ...s, mms: s.mms.set(rec.mm, r.mm), nodes: s.nodes.set(name, { ...rest, state: st.target }) }, ok({ evict: r.evict }));
+  const event = {
+    type: 'drm_mm_scan_remove_block',
+    otherAllocator: rec.mm !== scan.mm || rec.gen !== scan.gen,
+    otherScan: rec.scan !== scanName,
+    outOfOrder,
+  };
+  const v = verdict(NODE_TABLE, rec.state, event, subject, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  const r = scanRemoveBlock(mm as Mm, scan, itemOf(name, rec));
+  const { prev: _p, next: _n, scan: _s, ...rest } = rec;
+  return result(
+    world,
+    {
+      ...s,
+      mms: s.mms.set(rec.mm, r.mm),
+      nodes: s.nodes.set(name, { ...rest, state: v.branch.target as NodeState }),
+      scans: s.scans.set(scanName, { ...scan, held: without(scan.held, name) }),
+    },
+    ok({ evict: r.evict }),
+  );
 }
 
-function colorEvict(world: World, s: DrmMmState, scanName: string): ApplyResult {
-  const sc = getScan(s, scanName);
-  const mm = s.mms.get(sc.mm) as Mm;
-  if (!mm.live || mm.gen !== sc.gen) return result(world, s, deadMm(sc.mm));
-  const r = scanColorEvict(mm, sc as ScanParams);
-  if (r === undefined) {
-    return result(world, s, refused(violation('bug_on', 'drm_mm_scan_color_evict: no hole covers the scan hit', [scanName, sc.mm])));
+/**
+ * The facts of drm_mm_scan_color_evict, for the scan machine's guards: `hitHoleMissing` walks
+ * hole_stack once, and only when the guard asks (past the call's other checks).
+ */
+class ColorEvictCall {
+  readonly type = 'drm_mm_scan_color_evict';
+  readonly allocatorTakenDown: boolean;
+  /** The walk's answer: a node name, NULL, undefined for no covering hole, or not yet walked. */
+  private found: string | null | undefined | typeof NOT_WALKED = NOT_WALKED;
+
+  constructor(
+    private readonly s: DrmMmState,
+    private readonly sc: ScanRecord | undefined,
+    private readonly mm: Mm | undefined,
+  ) {
+    this.allocatorTakenDown = sc !== undefined && mm !== undefined && (!mm.live || mm.gen !== sc.gen);
   }
-  return result(world, s, ok({ node: r }));
+
+  get hitHoleMissing(): boolean {
+    if (this.found === NOT_WALKED) this.found = scanColorEvict(this.mm as Mm, this.sc as ScanRecord, adjustFnOf(this.s, this.mm as Mm));
+    return this.found === undefined;
+  }
+
+  /** The node to evict, or NULL (after the branch that needed the walk). */
+  get node(): string | null {
+    return this.found as string | null;
+  }
+
+  readonly [fact: string]: unknown;
 }
 
-function query(world: World, s: DrmMmState, name: string, f: (mm: Mm) => Outcome): ApplyResult {
+const NOT_WALKED: unique symbol = Symbol('not walked');
+
+function colorEvict(world: World, s: DrmMmState, scanName: string, trace: BranchTrace | undefined): ApplyResult {
+  const sc = s.scans.get(scanName);
+  const event = new ColorEvictCall(s, sc, sc === undefined ? undefined : s.mms.get(sc.mm));
+  const v = verdict(SCAN_TABLE, scanState(sc), event, { scan: scanName, mm: sc?.mm }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
+  return result(world, s, ok({ node: event.node }));
+}
+
+function query(world: World, s: DrmMmState, type: string, name: string, f: (mm: Mm) => Outcome, trace: BranchTrace | undefined): ApplyResult {
   const mm = getMm(s, name);
-  if (!mm.live) return result(world, s, deadMm(name));
+  const v = verdict(MM_TABLE, mmState(mm), { type }, { mm: name }, trace);
+  if (!v.ok) return result(world, s, v.outcome);
   return result(world, s, f(mm));
 }
 
 /**
- * Applies one decoded drm_mm event: the kernel's answer and the next world.
+ * Applies one decoded drm_mm event: the kernel's answer and the next world. `trace`, when given,
+ * is told every machine branch the call takes.
  *
- * @throws {DrmstateError} `UNKNOWN_OBJECT` for an allocator, node or scan never created.
+ * A node or scan named for the first time is the zeroed struct a caller embeds in C, in its
+ * machine's initial state.
+ *
+ * @throws {DrmstateError} `UNKNOWN_OBJECT` for an allocator never initialised, or a colour-adjust
+ *   function the world does not know.
  */
-export function applyDrmMm(world: World, e: DrmMmEvent): ApplyResult {
+export function applyDrmMm(world: World, e: DrmMmEvent, trace?: BranchTrace): ApplyResult {
   const s = world.drmMm;
   switch (e.type) {
     case 'drm_mm_init':
-      return init(world, s, e);
+      return init(world, s, e, trace);
     case 'drm_mm_insert_node_in_range':
     case 'drm_mm_insert_node_generic':
     case 'drm_mm_insert_node':
-      return insert(world, s, inRangeCall(e));
+      return insert(world, s, inRangeCall(e), trace);
     case 'drm_mm_reserve_node':
-      return reserve(world, s, e);
+      return reserve(world, s, e, trace);
     case 'drm_mm_remove_node':
-      return remove(world, s, e.node);
+      return remove(world, s, e.node, trace);
     case 'drm_mm_holes':
-      return query(world, s, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ holes: mm.holes().map((h) => [h.addr, u64(h.addr + h.size)]) }), trace);
     case 'drm_mm_nodes':
-      return query(world, s, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }));
+      return query(world, s, e.type, e.mm, (mm) => ok({ nodes: mm.nodes().map((n) => [n.name, n.start, n.size, n.color]) }), trace);
     case 'drm_mm_clean':
-      return query(world, s, e.mm, (mm) => ok({ clean: mm.count === 0 }));
-    case 'drm_mm_node_allocated': {
-      const rec = getNode(s, e.node);
-      return result(world, s, ok({ allocated: rec.state === 'inserted' || rec.state === 'scanned' || rec.state === 'orphaned' }));
-    }
+      return query(world, s, e.type, e.mm, (mm) => ok({ clean: mm.count === 0 }), trace);
+    case 'drm_mm_node_allocated':
+      return allocated(world, s, e.node, trace);
     case 'drm_mm_scan_init_with_range':
-      return scanInit(world, s, e);
+      return scanInit(world, s, e, trace);
     case 'drm_mm_scan_add_block':
-      return scanAdd(world, s, e.scan, e.node);
+      return scanAdd(world, s, e.scan, e.node, trace);
     case 'drm_mm_scan_remove_block':
-      return scanRemove(world, s, e.scan, e.node);
+      return scanRemove(world, s, e.scan, e.node, trace);
     case 'drm_mm_scan_color_evict':
-      return colorEvict(world, s, e.scan);
+      return colorEvict(world, s, e.scan, trace);
     case 'drm_mm_takedown':
-      return takedown(world, s, e.mm);
+      return takedown(world, s, e.mm, trace);
   }
 }

@@ -1,53 +1,16 @@
+/**
+ * The drm_mm events: one per kernel function, each named after it with fields named after its C
+ * parameters, and the schema {@link DRM_MM_EVENTS} that reads them. The TypeScript types are
+ * inferred from the schema ({@link DrmMmEvent}), so the two cannot drift.
+ *
+ * Models drivers/gpu/drm/drm_mm.c and include/drm/drm_mm.h (v6.17).
+ */
+
 import type { EventDef } from '../world/Protocol.js';
-import { readU64 } from '../world/fields.js';
-import type { InsertMode } from './allocator.js';
+import { type DecodedEvents, readU64 } from '../world/fields.js';
 import { INSERT_MODES } from './state.js';
 
-/** The `color_adjust` of drm_mm_init: `{ gap }`, the kernel selftest's callback generalised, or `{ fn }`, a registered function. */
-export interface ColorAdjust {
-  readonly gap: bigint;
-}
-
-/** The drm_mm events, decoded: u64 fields are bigints. */
-export type DrmMmEvent =
-  | { type: 'drm_mm_init'; mm: string; start: bigint; size: bigint; color_adjust?: { gap: unknown } | { fn: string } }
-  | {
-      type: 'drm_mm_insert_node_in_range';
-      mm: string;
-      node: string;
-      size: bigint;
-      alignment: bigint;
-      color: bigint;
-      range_start: bigint;
-      range_end: bigint;
-      mode: InsertMode;
-      once?: boolean;
-    }
-  | { type: 'drm_mm_insert_node_generic'; mm: string; node: string; size: bigint; alignment: bigint; color: bigint; mode: InsertMode; once?: boolean }
-  | { type: 'drm_mm_insert_node'; mm: string; node: string; size: bigint }
-  | { type: 'drm_mm_reserve_node'; mm: string; node: string; start: bigint; size: bigint; color: bigint }
-  | { type: 'drm_mm_remove_node'; node: string }
-  | { type: 'drm_mm_holes'; mm: string }
-  | { type: 'drm_mm_nodes'; mm: string }
-  | { type: 'drm_mm_node_allocated'; node: string }
-  | { type: 'drm_mm_clean'; mm: string }
-  | {
-      type: 'drm_mm_scan_init_with_range';
-      scan: string;
-      mm: string;
-      size: bigint;
-      alignment: bigint;
-      color: bigint;
-      range_start: bigint;
-      range_end: bigint;
-      mode: InsertMode;
-      once?: boolean;
-    }
-  | { type: 'drm_mm_scan_add_block'; scan: string; node: string }
-  | { type: 'drm_mm_scan_remove_block'; scan: string; node: string }
-  | { type: 'drm_mm_scan_color_evict'; scan: string }
-  | { type: 'drm_mm_takedown'; mm: string };
-
+/** Checks drm_mm_init's `color_adjust`: the sentence saying what is wrong, or undefined. */
 function checkColorAdjust(v: unknown): string | undefined {
   const shape = 'expected { "gap": "<u64>" } or { "fn": "<registered function name>" }';
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return shape;
@@ -65,12 +28,13 @@ function checkColorAdjust(v: unknown): string | undefined {
   return undefined;
 }
 
+/** `enum drm_mm_insert_mode` without the ONCE flag. */
 const mode = { kind: 'enum', values: INSERT_MODES, doc: 'best | low | high | evict (enum drm_mm_insert_mode)' } as const;
+/** DRM_MM_INSERT_ONCE, a flag of the mode in C. */
 const once = { kind: 'bool', optional: true, doc: 'ors in DRM_MM_INSERT_ONCE: examine only the first hole' } as const;
 const KERNEL = 'drivers/gpu/drm/drm_mm.c';
-const BUGS = ['bug_on', 'use_after_free'];
+const BUGS = ['bug_on', 'use_after_free'] as const;
 
-/** Every drm_mm event: its kernel function, fields (in C parameter order), answers and findings. */
 /** What a search asks for: a hole of `size`, aligned, of `color`, inside [range_start, range_end). */
 const SEARCH = {
   size: { kind: 'u64' },
@@ -80,7 +44,8 @@ const SEARCH = {
   range_end: { kind: 'u64' },
 } as const;
 
-export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
+/** Every drm_mm event: its kernel function, fields (in C parameter order), answers and findings. */
+export const DRM_MM_EVENTS = {
   drm_mm_init: {
     kernel: `drm_mm_init() (${KERNEL})`,
     summary: 'Initialises an allocator over [start, start + size) with one hole; optionally installs a colour-adjust callback.',
@@ -212,4 +177,10 @@ export const DRM_MM_EVENTS: { readonly [type: string]: EventDef } = {
     errnos: [],
     violations: BUGS,
   },
-};
+} as const satisfies { readonly [type: string]: EventDef };
+
+/**
+ * The drm_mm events, decoded: u64 fields are bigints; `color_adjust` is checked JSON
+ * (`{ gap }` or `{ fn }`, see drm_mm_init).
+ */
+export type DrmMmEvent = DecodedEvents<typeof DRM_MM_EVENTS>;

@@ -1,7 +1,7 @@
 import type { Invariant } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { INSERT_MODES } from './state.js';
-import { ADDR_KIND, HEAD, type Hole, type Mm, SIZE_KIND, STACK_KIND, u64 } from './mm.js';
+import { ADDR_KIND, HEAD, type Hole, type Mm, SIZE_KIND, STACK_KIND } from './mm.js';
 import { rbCheck, rbItems } from './rbtree.js';
 
 /**
@@ -30,16 +30,11 @@ function liveMms(w: World): Mm[] {
   return [...w.drmMm.mms.entries()].map(([, m]) => m).filter((m) => m.live);
 }
 
-/** Holes of a live allocator keyed by owner, with each node list item's successor end. */
-function layout(mm: Mm): { start: bigint; end: bigint; owner: string }[] {
-  const out: { start: bigint; end: bigint; owner: string }[] = [];
-  for (const n of mm.nodes()) out.push({ start: n.start, end: u64(n.start + n.size), owner: n.name });
-  return out;
-}
 
 /**
  * For every allocator, node and scan, every field has its type: u64 values are u64, states and
- * modes are known names, and every allocated node names an existing allocator.
+ * modes are known names, every allocated node names an existing allocator, every block a scan
+ * holds is a scanned node of that scan, and each live allocator's `scan_active` counts them.
  *
  * Kernel: the C types of `struct drm_mm`, `struct drm_mm_node` and `struct drm_mm_scan` (drm_mm.h).
  */
@@ -56,10 +51,18 @@ export const drmMmTypeOk: Invariant = {
       if (!states.includes(n.state) || !isU64(n.start) || !isU64(n.size) || !isU64(n.color)) return false;
       if ((n.state === 'inserted' || n.state === 'scanned') && !s.mms.get(n.mm)?.live) return false;
     }
-    for (const [, sc] of s.scans.entries()) {
+    // INVARIANT: a scan's roster and its blocks name each other, and scan_active counts them.
+    const held = new Map<string, number>();
+    for (const [name, sc] of s.scans.entries()) {
       if (!INSERT_MODES.includes(sc.mode) || !isU64(sc.size) || !isU64(sc.hitStart) || !isU64(sc.hitEnd)) return false;
       if (!s.mms.has(sc.mm)) return false;
+      for (let h = sc.held; h !== null; h = h.below) {
+        const n = s.nodes.get(h.node);
+        if (n === undefined || n.state !== 'scanned' || n.scan !== name || n.mm !== sc.mm) return false;
+        held.set(sc.mm, (held.get(sc.mm) ?? 0) + 1);
+      }
     }
+    for (const [name, m] of s.mms.entries()) if (m.live && m.scanActive !== (held.get(name) ?? 0)) return false;
     return true;
   }),
 };
@@ -99,17 +102,23 @@ export const nodesAndHolesPartitionTheRange: Invariant = {
   holds: safe((w) => {
     for (const mm of liveMms(w)) {
       if (mm.scanActive > 0) continue;
-      const pieces: { start: bigint; end: bigint; hole: boolean }[] = [
-        ...layout(mm).map((p) => ({ start: p.start, end: p.start + (p.end - p.start), hole: false })),
-        ...mm.holes().map((h) => ({ start: h.addr, end: h.addr + h.size, hole: true })),
-      ].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      // Both node_list and holes_addr are in address order: merge them, walking the range once.
+      const nodes = rbItems(mm.list);
+      const holes = rbItems(mm.byAddr);
+      let n = nodes.next();
+      let h = holes.next();
       let at = mm.start;
       let lastHole = false;
-      for (const p of pieces) {
-        if (p.start !== at || p.end <= p.start) return false;
-        if (p.hole && lastHole) return false;
-        lastHole = p.hole;
-        at = p.end;
+      while (!n.done || !h.done) {
+        const takeHole = n.done || (!h.done && h.value.addr <= n.value.start);
+        const start = takeHole ? (h.value as Hole).addr : (n.value as { start: bigint }).start;
+        const end = takeHole ? start + (h.value as Hole).size : start + (n.value as { size: bigint }).size;
+        if (start !== at || end <= start) return false;
+        if (takeHole && lastHole) return false;
+        lastHole = takeHole;
+        at = end;
+        if (takeHole) h = holes.next();
+        else n = nodes.next();
       }
       if (at !== mm.start + mm.size) return false;
     }
@@ -166,24 +175,37 @@ export const holeIndexesAgreeWithTheNodeList: Invariant = {
     for (const mm of liveMms(w)) {
       if (mm.scanActive > 0) continue;
       if (rbCheck(ADDR_KIND, mm.byAddr) < 0 || rbCheck(SIZE_KIND, mm.bySize) < 0 || rbCheck(STACK_KIND, mm.stack) < 0) return false;
-      const key = (h: Hole): string => `${h.owner}|${h.addr}|${h.size}`;
-      const a = [...rbItems(mm.byAddr)].map(key).sort();
-      const b = [...rbItems(mm.bySize)].map(key).sort();
-      const c = [...rbItems(mm.stack)].map(key).sort();
-      const expected: string[] = [];
-      const ns = mm.nodes();
+      // holes_addr, in address order, must be exactly the holes the node list implies.
+      const byAddr = rbItems(mm.byAddr);
+      const expect = (owner: string, addr: bigint, size: bigint): boolean => {
+        const h = byAddr.next();
+        return !h.done && h.value.owner === owner && h.value.addr === addr && h.value.size === size;
+      };
       const end = mm.start + mm.size;
-      const firstStart = ns[0]?.start ?? end;
-      if (firstStart > mm.start) expected.push(`${HEAD}|${mm.start}|${firstStart - mm.start}`);
-      for (let i = 0; i < ns.length; i++) {
-        const n = ns[i] as (typeof ns)[number];
-        const hs = n.start + n.size;
-        const he = ns[i + 1]?.start ?? end;
-        if (he > hs) expected.push(`${n.name}|${hs}|${he - hs}`);
+      let count = 0;
+      let prev: { name: string; end: bigint } = { name: HEAD, end: mm.start };
+      for (const n of rbItems(mm.list)) {
+        if (n.start > prev.end) {
+          if (!expect(prev.name, prev.end, n.start - prev.end)) return false;
+          count++;
+        }
+        prev = { name: n.name, end: n.start + n.size };
       }
-      expected.sort();
-      const same = (x: string[]): boolean => x.length === expected.length && x.every((v, i) => v === expected[i]);
-      if (!same(a) || !same(b) || !same(c)) return false;
+      if (end > prev.end) {
+        if (!expect(prev.name, prev.end, end - prev.end)) return false;
+        count++;
+      }
+      if (!byAddr.next().done) return false;
+      // holes_size and hole_stack hold the very same hole objects (add_hole() pushes one onto all three).
+      const known = new Set(rbItems(mm.byAddr));
+      for (const tree of [mm.bySize, mm.stack]) {
+        let k = 0;
+        for (const h of rbItems(tree)) {
+          if (!known.has(h)) return false;
+          k++;
+        }
+        if (k !== count) return false;
+      }
     }
     return true;
   }),

@@ -15,7 +15,7 @@
 import { DrmstateError } from '../errors.js';
 import { HashedMap } from '../world/HashedMap.js';
 import type { Event } from '../world/Event.js';
-import type { Protocol } from '../world/Protocol.js';
+import type { EventDef, Protocol } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { decodeFields } from '../world/fields.js';
 import { applyDrmMm } from './apply.js';
@@ -26,6 +26,7 @@ import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KI
 import { type RbShape, rbCount, rbFromShape, rbToShape } from './rbtree.js';
 import {
   type DrmMmState,
+  type HeldBlock,
   type NodeRecord,
   type NodeState,
   type ScanRecord,
@@ -34,7 +35,9 @@ import {
   encodeMm,
   encodeNode,
   encodeScan,
+  heldBlocks,
 } from './state.js';
+import { EMPTY_COLOR_ADJUST } from './colorAdjust.js';
 import type { InsertMode } from './allocator.js';
 
 export type { DrmMmEvent } from './events.js';
@@ -233,9 +236,10 @@ type NodeSnap = {
   color: string;
   prev?: string;
   next?: string;
+  scan?: string;
   rule?: [string, string, string];
 };
-type ScanSnap = { mm: string; gen: number; size: string; alignment: string; color: string; rangeStart: string; rangeEnd: string; mode: InsertMode; hitStart: string; hitEnd: string };
+type ScanSnap = { mm: string; gen: number; size: string; alignment: string; color: string; rangeStart: string; rangeEnd: string; mode: InsertMode; hitStart: string; hitEnd: string; held?: string[] };
 
 function toSnapshot(s: DrmMmState): unknown {
   return {
@@ -251,6 +255,7 @@ function toSnapshot(s: DrmMmState): unknown {
         color: String(n.color),
         ...(n.prev !== undefined ? { prev: n.prev } : {}),
         ...(n.next !== undefined ? { next: n.next } : {}),
+        ...(n.scan !== undefined ? { scan: n.scan } : {}),
         ...(n.rule !== undefined ? { rule: [String(n.rule.alignment), String(n.rule.rangeStart), String(n.rule.rangeEnd)] as [string, string, string] } : {}),
       },
     ]),
@@ -267,6 +272,7 @@ function toSnapshot(s: DrmMmState): unknown {
         mode: c.mode,
         hitStart: String(c.hitStart),
         hitEnd: String(c.hitEnd),
+        ...(c.held !== null ? { held: heldBlocks(c) } : {}),
       },
     ]),
   };
@@ -290,6 +296,7 @@ function fromSnapshot(data: unknown): DrmMmState {
           color: big(n.color),
           ...(n.prev !== undefined ? { prev: n.prev } : {}),
           ...(n.next !== undefined ? { next: n.next } : {}),
+          ...(n.scan !== undefined ? { scan: n.scan } : {}),
           ...(n.rule !== undefined ? { rule: { alignment: big(n.rule[0]), rangeStart: big(n.rule[1]), rangeEnd: big(n.rule[2]) } } : {}),
         };
         return [k, rec] as const;
@@ -310,11 +317,13 @@ function fromSnapshot(data: unknown): DrmMmState {
           mode: c.mode,
           hitStart: big(c.hitStart),
           hitEnd: big(c.hitEnd),
+          held: (c.held ?? []).reduceRight<HeldBlock | null>((below, node) => ({ node, below }), null),
         };
         return [k, rec] as const;
       }),
     );
-    return { mms, nodes, scans };
+    // Functions are code, not state: a restored world knows none until they are registered again.
+    return { mms, nodes, scans, colorAdjust: EMPTY_COLOR_ADJUST };
   } catch (e) {
     if (e instanceof DrmstateError) throw e;
     throw badSnapshot((e as Error).message);
@@ -332,7 +341,7 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   events: DRM_MM_EVENTS,
   initial: emptyDrmMm,
   decode(event: Event): DrmMmEvent {
-    const def = DRM_MM_EVENTS[event.type];
+    const def = (DRM_MM_EVENTS as { readonly [type: string]: EventDef | undefined })[event.type];
     if (def === undefined) throw new DrmstateError('MALFORMED_EVENT', `unknown drm_mm event type "${event.type}"`, { field: 'type' });
     return decodeFields<DrmMmEvent>(event, def.fields);
   },

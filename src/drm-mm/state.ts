@@ -1,6 +1,7 @@
 import { HashedMap } from '../world/HashedMap.js';
 import { type Hash64, addHash, hashToHex } from '../world/hash.js';
 import type { InsertMode, ScanParams } from './allocator.js';
+import { type ColorAdjustTable, EMPTY_COLOR_ADJUST } from './colorAdjust.js';
 import type { Mm } from './mm.js';
 
 /** The drm_mm_node machine's states (machines/drmMmNode.machine.ts). */
@@ -25,6 +26,11 @@ export interface NodeRecord {
   readonly prev?: string;
   readonly next?: string;
   /**
+   * While scanned: the scan it was added to. ABSTRACTION: the kernel keeps no such record (it
+   * cannot tell which scan a block joined); the model keeps it to find the misuse.
+   */
+  readonly scan?: string;
+  /**
    * The placement rule of the insertion that placed the node (absent for reservations), for the
    * invariants. ABSTRACTION: not part of the kernel's node and not hashed: it never changes an answer.
    */
@@ -38,11 +44,32 @@ export interface PlacementRule {
   readonly rangeEnd: bigint;
 }
 
-/** One `struct drm_mm_scan`. */
+/** The drm_mm_scan machine's states (machines/drmMmScan.machine.ts); a scan never named is `zeroed`. */
+export type ScanState = 'zeroed' | 'idle' | 'scanning';
+
+/** The blocks a scan holds, most recently added first: a persistent list. */
+export interface HeldBlock {
+  readonly node: string;
+  readonly below: HeldBlock | null;
+}
+
+/** One `struct drm_mm_scan` that has been initialised. */
 export interface ScanRecord extends ScanParams {
   /** `scan->mm`. */
   readonly mm: string;
   readonly gen: number;
+  /**
+   * The blocks added and not yet removed, most recent first (null: the scan holds none).
+   * ABSTRACTION: the kernel keeps only the count `mm->scan_active`, per allocator.
+   */
+  readonly held: HeldBlock | null;
+}
+
+/** The blocks a scan holds, most recently added first. */
+export function heldBlocks(s: ScanRecord): string[] {
+  const out: string[] = [];
+  for (let h = s.held; h !== null; h = h.below) out.push(h.node);
+  return out;
 }
 
 /**
@@ -54,6 +81,11 @@ export interface DrmMmState {
   readonly mms: HashedMap<Mm>;
   readonly nodes: HashedMap<NodeRecord>;
   readonly scans: HashedMap<ScanRecord>;
+  /**
+   * The colour-adjust functions `drm_mm_init` may name (`{ fn }`): an immutable table every
+   * derived world shares. Not hashed and not in snapshots: it is code, not state.
+   */
+  readonly colorAdjust: ColorAdjustTable;
 }
 
 declare module '../world/World.js' {
@@ -69,12 +101,16 @@ export function encodeMm(mm: Mm): string {
 
 /** Canonical encoding of a node. */
 export function encodeNode(n: NodeRecord): string {
-  return `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
+  // The scan a block joined is appended only while it is scanned, so that other worlds hash as before.
+  const base = `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
+  return n.scan === undefined ? base : `${base}|${n.scan}`;
 }
 
 /** Canonical encoding of a scan. */
 export function encodeScan(s: ScanRecord): string {
-  return `${s.mm}|${s.gen}|${s.size}|${s.alignment}|${s.color}|${s.rangeStart}|${s.rangeEnd}|${s.mode}|${s.hitStart}|${s.hitEnd}`;
+  // The roster is appended only while the scan holds blocks, so that other worlds hash as before.
+  const base = `${s.mm}|${s.gen}|${s.size}|${s.alignment}|${s.color}|${s.rangeStart}|${s.rangeEnd}|${s.mode}|${s.hitStart}|${s.hitEnd}`;
+  return s.held === null ? base : `${base}|${JSON.stringify(heldBlocks(s))}`;
 }
 
 /** The slice of an empty world. */
@@ -83,6 +119,7 @@ export function emptyDrmMm(): DrmMmState {
     mms: HashedMap.empty<Mm>('drm_mm', encodeMm),
     nodes: HashedMap.empty<NodeRecord>('drm_mm_node', encodeNode),
     scans: HashedMap.empty<ScanRecord>('drm_mm_scan', encodeScan),
+    colorAdjust: EMPTY_COLOR_ADJUST,
   };
 }
 

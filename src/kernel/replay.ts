@@ -27,6 +27,8 @@ export type ReplayResult =
  *
  * @param from Start from this snapshot instead of the initial world; entries up to its `seq` are
  *   skipped.
+ * @param world Start from this world instead of the initial one (one that registered the
+ *   functions the log names, such as colour-adjust functions); ignored with `from`.
  * @param verify `false` rebuilds without checking (for time travel over a trusted log).
  * @throws {DrmstateError} when a logged event is itself malformed (`MALFORMED_EVENT`,
  *   `UNKNOWN_OBJECT`), located at its seq.
@@ -36,7 +38,7 @@ export type ReplayResult =
  */
 export function replay(
   entries: Iterable<LogEntry>,
-  options: { from?: Snapshot; verify?: boolean; upTo?: number } = {},
+  options: { from?: Snapshot; world?: World; verify?: boolean; upTo?: number } = {},
 ): ReplayResult {
   // Intermediate worlds are never seen by anyone: rebuild with transient (in-place) edits, as
   // immutable.js's withMutations does, and keep only the last world.
@@ -48,9 +50,9 @@ export function replay(
 
 function replayPersistent(
   entries: Iterable<LogEntry>,
-  options: { from?: Snapshot; verify?: boolean; upTo?: number },
+  options: { from?: Snapshot; world?: World; verify?: boolean; upTo?: number },
 ): ReplayResult {
-  let world = options.from ? readSnapshot(options.from) : initialWorld();
+  let world = options.from ? readSnapshot(options.from) : (options.world ?? initialWorld());
   const start = options.from ? options.from.seq : 0;
   const upTo = options.upTo ?? Infinity;
   const verify = options.verify !== false;
@@ -105,7 +107,7 @@ export type LogReplayResult = ReplayResult & {
  *   const r = replayLog(readFileSync('run.ndjson', 'utf8'), { repair: true });
  *   if (r.ok) console.log(`${r.entries} calls, fingerprint ${fingerprint(r.world)}`);
  */
-export function replayLog(text: string, options: { repair?: boolean; file?: string; from?: Snapshot } = {}): LogReplayResult {
+export function replayLog(text: string, options: { repair?: boolean; file?: string; from?: Snapshot; world?: World } = {}): LogReplayResult {
   let r: LogReplayResult;
   try {
     r = withTransientEdits(() => replayLines(new LogLines(text, options), options));
@@ -113,7 +115,7 @@ export function replayLog(text: string, options: { repair?: boolean; file?: stri
     if (err !== REREAD) throw err;
     // A line the fast path misread: answer as the full read does, whatever it is.
     const parsed = parseLog(text, options);
-    const full = replay(parsed.entries, { from: options.from });
+    const full = replay(parsed.entries, { from: options.from, world: options.world });
     const entries = full.ok ? parsed.entries.length : full.mismatch.seq;
     return parsed.torn ? { ...full, entries, torn: parsed.torn } : { ...full, entries };
   }
@@ -123,9 +125,9 @@ export function replayLog(text: string, options: { repair?: boolean; file?: stri
 
 function replayLines(
   lines: LogLines,
-  options: { file?: string; from?: Snapshot; verify?: boolean; upTo?: number },
+  options: { file?: string; from?: Snapshot; world?: World; verify?: boolean; upTo?: number },
 ): LogReplayResult {
-  let world = options.from ? readSnapshot(options.from) : initialWorld();
+  let world = options.from ? readSnapshot(options.from) : (options.world ?? initialWorld());
   const start = options.from ? options.from.seq : 0;
   const upTo = options.upTo ?? Infinity;
   const verify = options.verify !== false;

@@ -252,10 +252,12 @@ describe('drm_mm_remove_node', () => {
     expect(d.call(ranged('m', 'n', '16', { mode: 'high' }))).toEqual({ ok: true, start: '4080' });
   });
 
-  it('throws UNKNOWN_OBJECT for a node never named', () => {
+  it('refuses with bug_on a node never named: a cleared struct, not allocated; nothing changes', () => {
     const d = new Driver();
     init(d);
-    expect(() => d.call({ type: 'drm_mm_remove_node', node: 'ghost' })).toThrow(DrmstateError);
+    const before = d.world;
+    expect(d.call({ type: 'drm_mm_remove_node', node: 'ghost' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
+    expect(d.world).toBe(before);
   });
 });
 
@@ -411,5 +413,131 @@ describe('drm_mm_scan_color_evict', () => {
     expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'a' })).toEqual({ ok: true, found: true });
     expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'a' })).toEqual({ ok: true, evict: true });
     expect(d.call({ type: 'drm_mm_scan_color_evict', scan: 's' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
+  });
+});
+
+/** Applies one raw event and returns the full outcome (messages and objects included). */
+function full(d: Driver, event: Record<string, unknown> & { type: string }) {
+  const r = drmMmProtocol.apply(d.world, drmMmProtocol.decode(event));
+  d.world = r.world;
+  return r.outcome;
+}
+
+const SCAN = { alignment: '0', color: '0', range_start: '0', range_end: '100', mode: 'best' } as const;
+
+describe('zeroed structs: a node or scan named for the first time', () => {
+  it('answers drm_mm_node_allocated with false for a node never named, and records nothing', () => {
+    const d = new Driver();
+    const before = d.world;
+    expect(d.call({ type: 'drm_mm_node_allocated', node: 'fresh' })).toEqual({ ok: true, allocated: false });
+    expect(d.world).toBe(before);
+  });
+
+  it('refuses scan calls on a scan never initialised with bug_on (scan->mm is NULL), changing nothing', () => {
+    const d = new Driver();
+    init(d, 'm', '0', '100');
+    d.call(ranged('m', 'a', '10'));
+    const before = d.world;
+    const bug = { ok: false, violations: [{ kind: 'bug_on' }] };
+    expect(d.call({ type: 'drm_mm_scan_add_block', scan: 'zero', node: 'a' })).toEqual(bug);
+    expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 'zero', node: 'a' })).toEqual(bug);
+    expect(d.call({ type: 'drm_mm_scan_color_evict', scan: 'zero' })).toEqual(bug);
+    expect(d.world).toBe(before);
+  });
+
+  it('refuses to scan a node never named with bug_on (not allocated)', () => {
+    const d = new Driver();
+    init(d, 'm', '0', '100');
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '10', ...SCAN });
+    const before = d.world;
+    expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'fresh' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
+    expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'fresh' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
+    expect(d.world).toBe(before);
+  });
+
+  it('still throws UNKNOWN_OBJECT for an allocator never initialised', () => {
+    const d = new Driver();
+    expect(() => d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'nope', size: '1', ...SCAN })).toThrow(DrmstateError);
+    expect(() => d.call({ type: 'drm_mm_holes', mm: 'nope' })).toThrow(/"nope"/);
+  });
+});
+
+describe('eviction-scan misuse the kernel cannot see', () => {
+  function twoAllocators(): Driver {
+    const d = new Driver();
+    init(d, 'm', '0', '100');
+    init(d, 'o', '0', '100');
+    for (const n of ['a', 'b', 'c']) d.call(ranged('m', n, '20'));
+    return d;
+  }
+
+  it('refuses to initialise a scan that still holds blocks, for another allocator too, changing nothing', () => {
+    const d = twoAllocators();
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '30', ...SCAN });
+    expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'b' })).toEqual({ ok: true, found: false });
+    const before = d.world;
+    const o = full(d, { type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'o', size: '10', ...SCAN });
+    expect(o.ok).toBe(false);
+    expect(o.violations.map((v) => v.kind)).toEqual(['bug_on']);
+    expect(o.violations[0]?.message).toMatch(/scan "s"/);
+    expect(o.violations[0]?.objects).toEqual(['s', 'o']);
+    expect(d.world).toBe(before);
+    // Once the block is back, the scan may be initialised again.
+    expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'b' })).toEqual({ ok: true, evict: false });
+    expect(d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'o', size: '10', ...SCAN })).toEqual({ ok: true });
+  });
+
+  it('refuses to take a block back through a scan it was not added to', () => {
+    const d = twoAllocators();
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '30', ...SCAN });
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 't', mm: 'm', size: '30', ...SCAN });
+    expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'b' })).toEqual({ ok: true, found: false });
+    const before = d.world;
+    const o = full(d, { type: 'drm_mm_scan_remove_block', scan: 't', node: 'b' });
+    expect(o.ok).toBe(false);
+    expect(o.violations.map((v) => v.kind)).toEqual(['bug_on']);
+    expect(o.violations[0]?.objects).toEqual(['t', 'b', 'm']);
+    expect(d.world).toBe(before);
+    expect(d.call({ type: 'drm_mm_scan_remove_block', scan: 's', node: 'b' })).toEqual({ ok: true, evict: false });
+  });
+
+  it('refuses drm_mm_scan_color_evict while the scan still holds blocks', () => {
+    const d = new Driver();
+    init(d, 'm', '0', '100', { color_adjust: { gap: '1' } });
+    d.call({ type: 'drm_mm_reserve_node', mm: 'm', node: 'a', start: '0', size: '50', color: '0' });
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '60', ...SCAN });
+    expect(d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'a' })).toEqual({ ok: true, found: true });
+    const before = d.world;
+    expect(d.call({ type: 'drm_mm_scan_color_evict', scan: 's' })).toEqual({ ok: false, violations: [{ kind: 'bug_on' }] });
+    expect(d.world).toBe(before);
+  });
+});
+
+describe('violation messages', () => {
+  it('name the node and the allocator, and list them in objects', () => {
+    const d = new Driver();
+    init(d, 'm', '0', '100');
+    d.call(ranged('m', 'a', '10'));
+    const again = full(d, ranged('m', 'a', '10'));
+    expect(again.violations[0]?.message).toMatch(/^drm_mm_insert_node_in_range: node "a", drm_mm "m": /);
+    expect(again.violations[0]?.objects).toEqual(['a', 'm']);
+    const ghost = full(d, { type: 'drm_mm_remove_node', node: 'ghost' });
+    expect(ghost.violations[0]?.message).toMatch(/^drm_mm_remove_node: node "ghost": /);
+    expect(ghost.violations[0]?.objects).toEqual(['ghost']);
+    d.call({ type: 'drm_mm_takedown', mm: 'm' });
+    const orphan = full(d, { type: 'drm_mm_remove_node', node: 'a' });
+    expect(orphan.violations[0]).toMatchObject({ kind: 'use_after_free', objects: ['a', 'm'] });
+    expect(orphan.violations[0]?.message).toMatch(/node "a", drm_mm "m"/);
+  });
+
+  it('name the scanned block that refuses a takedown during a scan', () => {
+    const d = new Driver();
+    init(d, 'm', '0', '100');
+    d.call(ranged('m', 'a', '10'));
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '10', ...SCAN });
+    d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: 'a' });
+    const o = full(d, { type: 'drm_mm_takedown', mm: 'm' });
+    expect(o.violations[0]).toMatchObject({ kind: 'bug_on', objects: ['a', 'm'] });
+    expect(o.violations[0]?.message).toMatch(/^drm_mm_takedown: node "a", drm_mm "m": /);
   });
 });

@@ -22,6 +22,8 @@ export interface NodeSut {
   companion: Node;
   /** The scan holding `n` while it is scanned. */
   scan: Scan | undefined;
+  /** A second scan of the same allocator, initialised beside `scan` before `n` joined it. */
+  sibling: Scan | undefined;
 }
 
 const PAGE = 4096n;
@@ -83,10 +85,10 @@ function insertCall(node: Node, type: InsertType, size: bigint, inverted = false
 }
 
 /** Runs `f` while a scan on `alloc` holds the companion, then takes the companion back. */
-function whileScanning<T>(sut: NodeSut, f: () => T): T {
+function whileScanning<T>(sut: NodeSut, f: (scan: Scan) => T): T {
   const scan = unwrapScan(sut.alloc);
   unwrap(scan.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion');
-  const r = f();
+  const r = f(scan);
   unwrap(scan.removeBlock(sut.companion), 'drm_mm_scan_remove_block of the companion');
   return r;
 }
@@ -149,6 +151,7 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
     { type: 'drm_mm_scan_add_block', otherAllocator: true },
     { type: 'drm_mm_scan_add_block' },
     { type: 'drm_mm_scan_remove_block' },
+    { type: 'drm_mm_takedown', otherAllocator: true },
     { type: 'drm_mm_takedown' },
     { type: 'drm_mm_node_allocated' },
   ],
@@ -157,8 +160,10 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
     { type: 'drm_mm_remove_node' },
     { type: 'drm_mm_scan_add_block' },
     { type: 'drm_mm_scan_remove_block', otherAllocator: true },
+    { type: 'drm_mm_scan_remove_block', otherScan: true },
     { type: 'drm_mm_scan_remove_block', outOfOrder: true },
     { type: 'drm_mm_scan_remove_block' },
+    { type: 'drm_mm_takedown', otherAllocator: true },
     { type: 'drm_mm_takedown' },
     { type: 'drm_mm_node_allocated' },
   ],
@@ -172,11 +177,21 @@ const EVENTS: { readonly [state: string]: readonly MachineEvent[] } = {
   ],
 };
 
-/** Performs a scan call on `n` through a scan of another allocator, then takes that allocator down. */
+/**
+ * Performs a scan call on `n` through a scan of another allocator, then takes that allocator down.
+ * A removal goes through a scan that holds a block of its own: a scan holding none refuses any
+ * removal before the node is looked at.
+ */
 function onOtherAllocatorsScan(sut: NodeSut, add: boolean): Answer {
   const other = otherAllocator(sut.kernel);
+  const own = add ? undefined : unwrap(other.insertNode(PAGE), 'a block of the other allocator');
   const scan = unwrapScan(other);
+  if (own !== undefined) unwrap(scan.addBlock(own), 'drm_mm_scan_add_block of the other block');
   const r = add ? scan.addBlock(sut.node) : scan.removeBlock(sut.node);
+  if (own !== undefined) {
+    unwrap(scan.removeBlock(own), 'drm_mm_scan_remove_block of the other block');
+    unwrap(own.drop(), 'dropping the other block');
+  }
   unwrap(other.drop(), 'dropping the other allocator');
   return r;
 }
@@ -214,7 +229,7 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
     // The node comes into being unlinked: an insertion that nothing can hold.
     const r = node.insert(TOO_BIG);
     expectThat(!r.ok && r.errno === 'ENOSPC', 'the first insertion answers ENOSPC');
-    return { kernel, alloc, companion, node, scan: undefined };
+    return { kernel, alloc, companion, node, scan: undefined, sibling: undefined };
   },
   exec(sut, event, branch, snapshot) {
     const state = leafOf(snapshot);
@@ -231,9 +246,12 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         if (event.otherAllocator === true || state === 'orphaned') return onOtherAllocatorsScan(sut, true);
         if (state === 'inserted') {
           const scan = unwrapScan(sut.alloc);
+          // A sibling scan can only be initialised while no block is scanned: now.
+          const sibling = unwrapScan(sut.alloc);
           const r = scan.addBlock(sut.node);
           expectThat(r.ok && r.value === true, 'unlinking n leaves room for a page: found');
           sut.scan = scan;
+          sut.sibling = sibling;
           return r;
         }
         // Unlinked, removed or scanned: the node's own allocator's current scan, or a new one.
@@ -243,6 +261,14 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
         if (event.otherAllocator === true || state === 'orphaned') return onOtherAllocatorsScan(sut, false);
         if (state === 'scanned') {
           const scan = sut.scan as NonNullable<NodeSut['scan']>;
+          if (event.otherScan === true) {
+            // The sibling holds the companion, so that it is a scan holding blocks, just not n.
+            const sibling = sut.sibling as NonNullable<NodeSut['sibling']>;
+            unwrap(sibling.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion to the sibling');
+            const r = sibling.removeBlock(sut.node);
+            unwrap(sibling.removeBlock(sut.companion), 'drm_mm_scan_remove_block of the companion from the sibling');
+            return r;
+          }
           if (event.outOfOrder === true) {
             unwrap(scan.addBlock(sut.companion), 'drm_mm_scan_add_block of the companion');
             const r = scan.removeBlock(sut.node);
@@ -254,15 +280,17 @@ export const drmMmNodeAdapter: MachineAdapter<NodeSut> = {
           sut.scan = undefined;
           return r;
         }
-        return (live(sut) ? unwrapScan(sut.alloc) : unwrapScan(otherAllocator(sut.kernel))).removeBlock(sut.node);
+        // Not scanned: through a scan that holds a block (one holding none refuses first).
+        if (live(sut) && mmInfo(sut.kernel.world, sut.alloc.name)?.scanActive === 0) return whileScanning(sut, (scan) => scan.removeBlock(sut.node));
+        return onOtherAllocatorsScan(sut, false);
       }
       case 'drm_mm_takedown': {
-        if (state === 'inserted' || state === 'scanned') {
+        if ((state === 'inserted' || state === 'scanned') && event.otherAllocator !== true) {
           const r = sut.kernel.call({ type: 'drm_mm_takedown', mm: sut.alloc.name });
           if (state === 'inserted') expectThat(r.ok && r.clean === false, 'n is still on the allocator: not clean');
           return r;
         }
-        return takedownTouchingNothing(sut, state !== 'orphaned');
+        return takedownTouchingNothing(sut, state !== 'orphaned' && state !== 'inserted' && state !== 'scanned');
       }
       case 'drm_mm_node_allocated':
         return expectAllocated(sut, state !== 'unlinked' && state !== 'removed');
