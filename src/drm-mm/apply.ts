@@ -2,6 +2,7 @@ import { colorAdjustFn } from './colorAdjust.js';
 import { compileMachine, decide } from '../../machines/machineTable.js';
 import { type DrmMmNodeFacts, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { DrmstateError } from '../errors.js';
+import { type Misuse, unknownObject } from '../world/Misuse.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
 import { ZERO_HASH } from '../world/hash.js';
@@ -46,8 +47,8 @@ function result(world: World, slice: DrmMmState, outcome: Outcome): ApplyResult 
   return { world: slice === world.drmMm ? world : { ...world, drmMm: slice }, outcome };
 }
 
-function unknown(kind: string, name: string, field: string): DrmstateError {
-  return new DrmstateError('UNKNOWN_OBJECT', `no ${kind} named "${name}" (create it first)`, { field });
+function unknown(kind: string, name: string, field: string): Misuse {
+  return unknownObject(`no ${kind} named "${name}" (create it first)`, field, name);
 }
 
 function getMm(s: DrmMmState, name: string): Mm {

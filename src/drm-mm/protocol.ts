@@ -12,6 +12,7 @@
  * - `isClean(world, mm): boolean` — drm_mm_clean();
  * - `drmMmInvariants` (from ./invariants.js) — the invariants for the checker.
  */
+import { drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { DrmstateError } from '../errors.js';
 import { HashedMap } from '../world/HashedMap.js';
 import type { Event } from '../world/Event.js';
@@ -340,4 +341,7 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   toSnapshot,
   fromSnapshot,
   invariants: drmMmInvariants,
+  machines: [drmMmNodeMachine],
+  docs: 'docs/drm-mm.md',
+  fixtures: 'drm_mm',
 };

@@ -38,7 +38,7 @@ export class Kernel {
   static resume(path: string, options: { repair?: boolean } = {}): Kernel {
     const text = readFileSync(path, 'utf8');
     const parsed = parseLog(text, { repair: options.repair, file: path });
-    const r = replay(parsed.entries);
+    const r = replay(parsed.entries, { fingerprintVersion: parsed.header.version });
     if (!r.ok)
       throw new DrmstateError('BAD_LOG_LINE', `replay disagrees with the log: ${r.mismatch.field} of seq ${r.mismatch.seq}`, {
         file: path,

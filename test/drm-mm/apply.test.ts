@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import { DrmstateError } from '../../src/errors.js';
+import { Misuse } from '../../src/world/Misuse.js';
 import { Driver, U64_MAX_S } from './helpers.js';
 
 function ranged(mm: string, node: string, size: string, o: Record<string, unknown> = {}) {
@@ -255,7 +256,7 @@ describe('drm_mm_remove_node', () => {
   it('throws UNKNOWN_OBJECT for a node never named', () => {
     const d = new Driver();
     init(d);
-    expect(() => d.call({ type: 'drm_mm_remove_node', node: 'ghost' })).toThrow(DrmstateError);
+    expect(() => d.call({ type: 'drm_mm_remove_node', node: 'ghost' })).toThrow(Misuse);
   });
 });
 
