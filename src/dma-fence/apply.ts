@@ -325,8 +325,12 @@ export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace
   const b = sectionBranch(t, { type: 'task_exit' }, trace);
   const vs: Violation[] = [];
   if (b.meta.violation === 'lockdep') {
-    const what = t.signalling ? 'holding dma_fence_map (a signalling section never ended)' : `with ${t.nested} nested dma_fence_begin_signalling never ended`;
-    vs.push(violation('lockdep', `task ${JSON.stringify(task)} returns to user space ${what}: lock held when returning to user space`, [task]));
+    // KERNEL: lockdep_sys_exit sees only held locks; a nested begin (cookie true) never ended holds
+    // none, so that half is the model's own finding, in lockdep's vocabulary.
+    const msg = t.signalling
+      ? `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`
+      : `task ${JSON.stringify(task)} returns to user space with ${t.nested} nested dma_fence_begin_signalling whose cookie no end took: unbalanced signalling annotation`;
+    vs.push(violation('lockdep', msg, [task]));
   }
   return { world: withTask(world, task, sectionAfter(t, b)), violations: vs };
 }
