@@ -23,6 +23,8 @@ export class Kernel {
   private current: World;
   private readonly log: LogEntry[] = [];
   private writer: LogWriter | undefined;
+  /** The fingerprint version of the log being appended to (a resumed version-1 log keeps its own). */
+  private fingerprintVersion: 1 | 2 = 2;
 
   constructor(options: { world?: World; logFile?: string } = {}) {
     this.current = options.world ?? initialWorld();
@@ -46,6 +48,7 @@ export class Kernel {
         field: r.mismatch.field,
       });
     const k = new Kernel({ world: r.world });
+    k.fingerprintVersion = parsed.header.version;
     k.log.push(...parsed.entries);
     const keep = parsed.torn ? Buffer.byteLength(text.split('\n').slice(0, parsed.torn.line - 1).join('\n') + '\n') : undefined;
     k.writer = new LogWriter(path, { append: true, truncateTo: keep });
@@ -69,7 +72,7 @@ export class Kernel {
 
   /** The fingerprint of the current world. */
   get fingerprint(): string {
-    return fingerprint(this.current);
+    return fingerprint(this.current, { version: this.fingerprintVersion });
   }
 
   /**
@@ -83,7 +86,7 @@ export class Kernel {
       seq: this.log.length + 1,
       event: eventToJson(event),
       outcome: outcomeToJson(r.outcome),
-      fingerprint: fingerprint(r.world),
+      fingerprint: fingerprint(r.world, { version: this.fingerprintVersion }),
     };
     this.current = r.world;
     this.log.push(entry);

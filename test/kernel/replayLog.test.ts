@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -419,6 +419,18 @@ describe('replayLog on version-1 logs', () => {
 
   it('has the version-1 fixtures', () => {
     expect(logs.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('keeps writing version-1 fingerprints when a version-1 log is resumed, so it still replays', () => {
+    const path = join(dir, 'resumed-v1.log.ndjson');
+    writeFileSync(path, readFileSync(join(fixtures, 'v1-dma-fence-findings.log.ndjson'), 'utf8'));
+    const k = Kernel.resume(path);
+    k.call({ type: 'dma_fence_begin_signalling', task: 'nest' });
+    k.call({ type: 'dma_fence_begin_signalling', task: 'nest' });
+    k.close();
+    const r = replayLog(readFileSync(path, 'utf8'));
+    expect(r.ok).toBe(true);
+    expect(r.ok && fingerprint(r.world, { version: 1 })).toBe(k.fingerprint);
   });
 
   for (const name of logs) {
