@@ -1,17 +1,28 @@
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
 /**
  * One task's dma-fence signalling critical section: its read hold on the global `dma_fence_map`
- * lockdep map.
+ * lockdep map, and the nested begins whose cookie (true) has not been passed to an end yet.
  *
  * Kernel: [drivers/dma-buf/dma-fence.c](https://github.com/torvalds/linux/blob/v6.17/drivers/dma-buf/dma-fence.c)
- * (dma_fence_begin_signalling, dma_fence_end_signalling, __dma_fence_might_wait).
+ * (dma_fence_begin_signalling, dma_fence_end_signalling, __dma_fence_might_wait);
+ * [kernel/locking/lockdep.c](https://github.com/torvalds/linux/blob/v6.17/kernel/locking/lockdep.c)
+ * (lockdep_sys_exit, for `task_exit`).
  * Rust: `DmaFence::begin_signalling` in the 2025 RFC.
  *
  * Modelled:
- * - begin outside a section: a read acquisition, cookie false; begin inside: cookie true, nothing;
- * - end with cookie true: nothing; end with cookie false: releases the hold;
- * - end with cookie false while holding nothing: lockdep's "bad unlock balance", refused.
+ * - begin outside a section: a read acquisition, cookie false; begin inside: cookie true, and one
+ *   more nested begin outstanding;
+ * - end with cookie true: ends one outstanding nested begin (the kernel does nothing);
+ * - end with cookie false: releases the hold;
+ * - end with cookie false while holding nothing: lockdep's "bad unlock balance", refused;
+ * - end with cookie true when no nested begin is outstanding: misuse the kernel cannot see (its
+ *   `end(true)` returns at once); recorded as `lockdep`, nothing changes;
+ * - `task_exit` with the hold, or with a nested begin never ended: lockdep's "lock held when
+ *   returning to user space", recorded; the task's section state is cleared.
+ *
+ * Ends need not come in the reverse order of the begins: `begin → false, begin → true,
+ * end(false), end(true)` is clean.
  *
  * Abstracted away:
  * - `in_atomic()` (begin returns true there): simulated tasks run in process context;
@@ -22,48 +33,111 @@ import { setup } from 'xstate';
  * Docs: docs/dma-fence.md.
  */
 
-/** A section has no data beyond its state. */
-export type SignallingSectionContext = Record<string, never>;
+/** The guard inputs beside the state: kept in the world's task table, not in the machine. */
+export interface SignallingSectionContext {
+  /**
+   * Begins of this task that returned cookie true and whose cookie no end has taken yet (no C
+   * field: the kernel keeps no such count, which is why it cannot see the imbalance).
+   */
+  readonly nested: number;
+}
 
 /** Calls on a task's section. */
 export type SignallingSectionEvent =
   /** `bool dma_fence_begin_signalling(void)`: returns the cookie. */
   | { type: 'dma_fence_begin_signalling' }
   /** `void dma_fence_end_signalling(bool cookie)`. */
-  | { type: 'dma_fence_end_signalling'; cookie: boolean };
+  | { type: 'dma_fence_end_signalling'; cookie: boolean }
+  /** The task returns to user space (`lockdep_sys_exit`). */
+  | { type: 'task_exit' };
 
 export const signallingSectionMachine = setup({
   types: { context: {} as SignallingSectionContext, events: {} as SignallingSectionEvent },
   guards: {
+    /** `if (cookie) return;` in dma_fence_end_signalling (dma-fence.c), with a nested begin outstanding. */
+    isMatchedNestedCookie: ({ context, event }) => event.type === 'dma_fence_end_signalling' && event.cookie && context.nested > 0,
     /** `if (cookie) return;` in dma_fence_end_signalling (dma-fence.c). */
     isNestedCookie: ({ event }) => event.type === 'dma_fence_end_signalling' && event.cookie,
+    /** A begin that returned true was never ended. */
+    hasNestedBegin: ({ context }) => context.nested > 0,
+  },
+  actions: {
+    /** A begin inside a section returns true: one more cookie true outstanding (the model's count). */
+    pushNested: assign({ nested: ({ context }) => context.nested + 1 }),
+    /** An end(true) takes one outstanding cookie true. */
+    popNested: assign({ nested: ({ context }) => context.nested - 1 }),
+    /** `task_exit` clears the task's section state. */
+    clearNested: assign({ nested: 0 }),
   },
 }).createMachine({
   id: 'dma_fence_signalling',
   initial: 'outside',
-  context: {},
+  context: { nested: 0 },
   states: {
     outside: {
       description: 'The task does not hold dma_fence_map.',
       on: {
-        dma_fence_begin_signalling: { target: 'inside', description: 'Read-acquires dma_fence_map; returns false.' },
+        dma_fence_begin_signalling: {
+          target: 'inside',
+          description: 'Read-acquires dma_fence_map; returns false.',
+          meta: { cookie: false },
+        },
         dma_fence_end_signalling: [
-          { guard: 'isNestedCookie', description: 'Cookie true: nothing to release.' },
+          {
+            guard: 'isMatchedNestedCookie',
+            actions: 'popNested',
+            description: 'Cookie true of a nested begin whose outer section already ended: nothing in the kernel; the nested begin is ended.',
+            meta: { nested: -1 },
+          },
+          {
+            guard: 'isNestedCookie',
+            description: 'Cookie true with no nested begin outstanding: the kernel returns at once, so the imbalance goes unseen; recorded as lockdep.',
+            meta: { violation: 'lockdep' },
+          },
           {
             description: 'Releases dma_fence_map that the task does not hold: lockdep bad unlock balance; refused.',
             meta: { violation: 'lockdep', refused: true },
           },
+        ],
+        task_exit: [
+          {
+            guard: 'hasNestedBegin',
+            actions: 'clearNested',
+            description: 'A begin that returned true was never ended: recorded as lockdep; the section state is cleared.',
+            meta: { violation: 'lockdep', clear: true },
+          },
+          { description: 'Nothing held: a clean return to user space.' },
         ],
       },
     },
     inside: {
       description: 'The task holds dma_fence_map for read: code that signals fences runs here.',
       on: {
-        dma_fence_begin_signalling: { description: 'Already inside: returns true, nothing else (sections nest).' },
+        dma_fence_begin_signalling: {
+          actions: 'pushNested',
+          description: 'Already inside: returns true, one more nested begin outstanding (sections nest).',
+          meta: { cookie: true, nested: 1 },
+        },
         dma_fence_end_signalling: [
-          { guard: 'isNestedCookie', description: 'Cookie true (a nested begin): nothing.' },
+          {
+            guard: 'isMatchedNestedCookie',
+            actions: 'popNested',
+            description: 'Cookie true of a nested begin: nothing in the kernel; the nested begin is ended.',
+            meta: { nested: -1 },
+          },
+          {
+            guard: 'isNestedCookie',
+            description: 'Cookie true with no nested begin outstanding: the kernel returns at once, so the imbalance goes unseen; recorded as lockdep.',
+            meta: { violation: 'lockdep' },
+          },
           { target: 'outside', description: 'Releases dma_fence_map.' },
         ],
+        task_exit: {
+          target: 'outside',
+          actions: 'clearNested',
+          description: 'Returns to user space holding dma_fence_map: lockdep "lock held when returning to user space"; recorded, the section state is cleared.',
+          meta: { violation: 'lockdep', clear: true },
+        },
       },
     },
   },

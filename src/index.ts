@@ -18,8 +18,9 @@ export { ERRNO_VALUES, MAX_ERRNO, isErrno, negErrno, type Errno } from './errno.
 export type { Event } from './world/Event.js';
 export type { FailOutcome, OkOutcome, Outcome, OutcomeValue } from './world/Outcome.js';
 export { VIOLATION_KINDS, type Violation, type ViolationKind } from './world/Violation.js';
-export type { TaskState, World, WorldSlices } from './world/World.js';
-export type { ApplyResult, EventDef, Invariant, Protocol } from './world/Protocol.js';
+export type { World, WorldSlices } from './world/World.js';
+export type { ApplyResult, EventDef, Invariant, Protocol, TaskPart } from './world/Protocol.js';
+export { Misuse, type MisuseCode } from './world/Misuse.js';
 export type {
   DecodedEvent,
   DecodedEvents,
@@ -47,11 +48,21 @@ export {
 } from './world/logFormat.js';
 
 // The composed kernel: apply, replay, snapshots, the Kernel handle.
-export { apply, checkEvent, initialWorld } from './kernel/apply.js';
-export { fingerprint } from './kernel/fingerprint.js';
+export {
+  EMPTY_WORLD_FINGERPRINT,
+  composeKernel,
+  type AnyProtocol,
+  type ApplyOptions,
+  type ComposedKernel,
+  type FingerprintOptions,
+  type TryApplyResult,
+} from './kernel/composeKernel.js';
+export { apply, checkEvent, initialWorld, tryApply } from './kernel/apply.js';
+export { fingerprint, fingerprintHash } from './kernel/fingerprint.js';
+export { TASK_EXIT, TASK_EXIT_EVENT } from './kernel/taskExit.js';
 export { Kernel, leaks, type DmaFenceEventInput, type DrmMmEventInput, type KernelEvent } from './kernel/Kernel.js';
 export { LogWriter } from './kernel/LogWriter.js';
-export { PROTOCOLS, eventTypes } from './kernel/protocols.js';
+export { KERNEL, PROTOCOLS, eventTypes } from './kernel/protocols.js';
 export { replay, replayLog, worldAt, type LogReplayResult, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
 export { SNAPSHOT_FORMAT, readSnapshot, takeSnapshot, type Snapshot } from './kernel/snapshot.js';
 
@@ -63,18 +74,18 @@ export { dmaFenceInvariants } from './dma-fence/invariants.js';
 export { dmaFenceProtocol } from './dma-fence/protocol.js';
 // The event union and the world slice (its WorldSlices entry comes with the type).
 export type { DmaFenceEvent, DmaFenceEventType } from './dma-fence/events.js';
-export type { CbRecord, CbState, ContextRecord, DmaFenceState, FenceRecord, FenceState } from './dma-fence/state.js';
+export type { CbRecord, CbState, ContextRecord, DmaFenceState, DmaFenceTask, FenceRecord, FenceState } from './dma-fence/state.js';
 export { dmaFenceLeaks } from './dma-fence/leaks.js';
 
 // drm_mm: the Rust-style API, reads, invariants.
-export { Allocator, Node, Scan, Shared, type AllocInner, type AllocatorOptions, type InsertOptions, type ScanOptions } from './api/drmMm.js';
+export { Allocator, Node, Scan, type AllocInner, type AllocatorOptions, type InsertOptions, type ScanOptions } from './api/drmMm.js';
 export { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo, type MmInfo, type NodeInfo } from './drm-mm/protocol.js';
 export type { DrmMmEvent } from './drm-mm/events.js';
 export type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './drm-mm/state.js';
 export { drmMmLeaks } from './drm-mm/leaks.js';
 
 // Statecharts.
-export { MACHINES } from '../machines/index.js';
+export { MACHINES } from './kernel/machines.js';
 export { dmaFenceMachine } from '../machines/dmaFence.machine.js';
 export { dmaFenceCbMachine } from '../machines/dmaFenceCb.machine.js';
 export { signallingSectionMachine } from '../machines/signallingSection.machine.js';

@@ -7,6 +7,14 @@ describe('drmstate (the public entry)', () => {
       expect(drmstate, name).toHaveProperty(name);
   });
 
+  it('exports the composed kernel, the non-throwing apply and task_exit, and not the API internals', () => {
+    for (const name of ['composeKernel', 'KERNEL', 'PROTOCOLS', 'tryApply', 'Misuse', 'fingerprintHash', 'EMPTY_WORLD_FINGERPRINT', 'TASK_EXIT_EVENT'])
+      expect(drmstate, name).toHaveProperty(name);
+    expect(drmstate).not.toHaveProperty('Shared');
+    const r = drmstate.tryApply(drmstate.initialWorld(), { type: 'dma_fence_put', fence: 'nobody' });
+    expect(r.misuse).toMatchObject({ code: 'UNKNOWN_OBJECT', object: 'nobody' });
+  });
+
   it('runs the README example', () => {
     const k = new drmstate.Kernel();
     const fence = drmstate.DmaFenceCtx.new(k).newFence();

@@ -1,7 +1,6 @@
 import { DrmstateError } from '../errors.js';
-import { apply, checkEvent, initialWorld } from '../kernel/apply.js';
-import { fingerprintHash } from '../kernel/fingerprint.js';
-import { PROTOCOLS, protocolOf } from '../kernel/protocols.js';
+import type { ComposedKernel } from '../kernel/composeKernel.js';
+import { KERNEL } from '../kernel/protocols.js';
 import { takeSnapshot } from '../kernel/snapshot.js';
 import type { Event } from '../world/Event.js';
 import type { Hash64 } from '../world/hash.js';
@@ -66,8 +65,8 @@ export interface CheckKernel {
  * every drm_mm call shares one object; calls with global effects (dma_fence_context_alloc's
  * counter, the stub fence) share one object per effect; a templated (`$v`) name touches anything.
  */
-export function schemaFootprint(event: Event): readonly string[] | null {
-  const p = protocolOf(event.type);
+export function schemaFootprint(event: Event, kernel: ComposedKernel = KERNEL): readonly string[] | null {
+  const p = kernel.protocolOf(event.type);
   const schema = p?.events[event.type]?.fields;
   if (p === undefined || schema === undefined) return null;
   if (p.key === 'drmMm') return ['drm_mm'];
@@ -109,47 +108,56 @@ export function plainView(v: unknown): unknown {
   return v;
 }
 
-/** The drmstate kernel for the checker: every registered protocol. */
-export const DEFAULT_CHECK_KERNEL: CheckKernel = {
-  initialWorld,
-  tryApply(world: World, event: Event): TryResult {
-    try {
-      const r = apply(world, event);
+/**
+ * The checker's view of a composed kernel: its step function answering misuse as data, its
+ * fingerprints, invariants (only those of the slices a step changed), schemas and snapshots.
+ *
+ * @example
+ *   check(model, { kernel: checkKernelOf(composeKernel([...PROTOCOLS, myProtocol])) });
+ */
+export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
+  const schemaOf = (type: string) => kernel.events.get(type)?.fields;
+  return {
+    initialWorld: () => kernel.initialWorld(),
+    tryApply(world: World, event: Event): TryResult {
+      const r = kernel.tryApply(world, event);
+      if (r.misuse !== undefined) return { ok: false, misuse: { code: r.misuse.code, message: r.misuse.message, ...(r.misuse.field !== undefined ? { field: r.misuse.field } : {}) } };
       return { ok: true, world: r.world, outcome: r.outcome };
-    } catch (e) {
-      if (e instanceof DrmstateError) return { ok: false, misuse: { code: e.code, message: e.detail, ...(e.field !== undefined ? { field: e.field } : {}) } };
-      throw e;
-    }
-  },
-  fingerprintHash,
-  invariants: PROTOCOLS.flatMap((p) => p.invariants),
-  invariantsToCheck(before: World | undefined, after: World): readonly Invariant[] {
-    if (before === undefined) return this.invariants;
-    const out: Invariant[] = [];
-    for (const p of PROTOCOLS) if (before[p.key] !== after[p.key] || before.tasks !== after.tasks) out.push(...p.invariants);
-    return out;
-  },
-  knows: (type) => protocolOf(type) !== undefined,
-  takesTask: (type) => protocolOf(type)?.events[type]?.fields.task !== undefined,
-  check(event: Event): FieldProblem | undefined {
-    try {
-      const p = protocolOf(checkEvent(event).type);
-      p?.decode(event);
+    },
+    fingerprintHash: (world) => kernel.fingerprintHash(world),
+    invariants: kernel.invariants,
+    invariantsToCheck(before: World | undefined, after: World): readonly Invariant[] {
+      if (before === undefined) return kernel.invariants;
+      const out: Invariant[] = [];
+      for (const p of kernel.protocols) if (before[p.key] !== after[p.key]) out.push(...p.invariants);
+      return out;
+    },
+    knows: (type) => kernel.protocolOf(type) !== undefined,
+    takesTask: (type) => schemaOf(type)?.task !== undefined,
+    check(event: Event): FieldProblem | undefined {
+      try {
+        const ev = kernel.checkEvent(event);
+        kernel.protocolOf(ev.type)?.decode(ev);
+        return undefined;
+      } catch (e) {
+        return problemOf(e);
+      }
+    },
+    checkFields(event: Event): FieldProblem | undefined {
+      const schema = schemaOf(event.type);
+      if (schema === undefined) return { message: `unknown event type "${event.type}"`, field: 'type' };
+      for (const k of Object.keys(event))
+        if (k !== 'type' && !(k in schema)) return { message: `unknown field (${event.type} takes: ${Object.keys(schema).join(', ')})`, field: k };
       return undefined;
-    } catch (e) {
-      return problemOf(e);
-    }
-  },
-  checkFields(event: Event): FieldProblem | undefined {
-    const schema = protocolOf(event.type)?.events[event.type]?.fields;
-    if (schema === undefined) return { message: `unknown event type "${event.type}"`, field: 'type' };
-    for (const k of Object.keys(event))
-      if (k !== 'type' && !(k in schema)) return { message: `unknown field (${event.type} takes: ${Object.keys(schema).join(', ')})`, field: k };
-    return undefined;
-  },
-  view(world: World): unknown {
-    const s = takeSnapshot(world, 0);
-    return plainView({ tasks: s.tasks, ...s.slices });
-  },
-  footprint: schemaFootprint,
-};
+    },
+    view(world: World): unknown {
+      return plainView(takeSnapshot(world, 0, kernel).slices);
+    },
+    footprint(event: Event): readonly string[] | null {
+      return schemaFootprint(event, kernel);
+    },
+  };
+}
+
+/** The drmstate kernel for the checker: every registered protocol. */
+export const DEFAULT_CHECK_KERNEL: CheckKernel = checkKernelOf(KERNEL);

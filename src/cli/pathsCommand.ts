@@ -1,4 +1,4 @@
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../kernel/machines.js';
 import { ADAPTERS } from '../testgen/adapters/index.js';
 import type { AnyMachineAdapter } from '../testgen/MachineAdapter.js';
 import { generatePaths } from '../testgen/generatePaths.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileError } from '../errors.js';
 import type { AnyStateMachine } from 'xstate';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../kernel/machines.js';
 import { toDot } from '../viz/toDot.js';
 import { toMermaid } from '../viz/toMermaid.js';
 import { toScxml } from '../viz/toScxml.js';

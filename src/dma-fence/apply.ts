@@ -1,16 +1,17 @@
-import { type Branch, compileMachine, decide } from '../../machines/machineTable.js';
+import { type Branch, type BranchTrace, compileMachine, decide } from '../../machines/machineTable.js';
 import { dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { DrmstateError } from '../errors.js';
+import { type Misuse, unknownObject } from '../world/Misuse.js';
 import { MAX_ERRNO, negErrno } from '../errno.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import { type Violation, violation } from '../world/Violation.js';
-import { type TaskState, type World, taskState, withSlice } from '../world/World.js';
+import { type World, withSlice } from '../world/World.js';
 import type { DmaFenceEvent } from './events.js';
-import type { CbRecord, CbState, DmaFenceState, FenceRecord, FenceState } from './state.js';
+import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, type FenceRecord, type FenceState, IDLE_TASK } from './state.js';
 
 /** The compiled `dma_fence` machine. */
 export const FENCE_TABLE = compileMachine(dmaFenceMachine);
@@ -30,8 +31,8 @@ interface Found {
 
 const ERRNO_EDEADLK = negErrno('EDEADLK');
 
-function unknown(what: string, name: string, field: string): DrmstateError {
-  return new DrmstateError('UNKNOWN_OBJECT', `no ${what} named ${JSON.stringify(name)} was ever created`, { field });
+function unknown(what: string, name: string, field: string): Misuse {
+  return unknownObject(`no ${what} named ${JSON.stringify(name)} was ever created`, field, name);
 }
 
 function find(s: DmaFenceState, name: string, field = 'fence'): Found {
@@ -43,7 +44,7 @@ function find(s: DmaFenceState, name: string, field = 'fence'): Found {
 
 /**
  * The slice with some fields replaced; the slice itself when none differs. In a replay's edit
- * session the maps change in place (see `withTransientEdits`), so most calls keep the slice and the
+ * session the maps change in place (see `EditSession`), so most calls keep the slice and the
  * world objects as they are (the replay hot path).
  */
 function patch(s: DmaFenceState, p: Partial<DmaFenceState>): DmaFenceState {
@@ -59,8 +60,11 @@ function withFences(world: World, slice: DmaFenceState): World {
   return withSlice(world, 'dmaFence', slice);
 }
 
-function withTask(world: World, task: string, t: TaskState | undefined): World {
-  return withSlice(world, 'tasks', t === undefined ? world.tasks.delete(task) : world.tasks.set(task, Object.freeze(t)));
+/** The world with one task's section state replaced (an idle one is not stored). */
+function withTask(world: World, task: string, t: DmaFenceTask): World {
+  const s = world.dmaFence;
+  const idle = !t.signalling && t.nested === 0;
+  return withFences(world, patch(s, { tasks: idle ? s.tasks.delete(task) : s.tasks.set(task, Object.freeze(t)) }));
 }
 
 function useAfterFree(call: string, name: string): Outcome {
@@ -262,23 +266,73 @@ function waitTimeout(world: World, s: DmaFenceState, name: string, f: Found, tim
   return { world: next, outcome: ok({ ret: 0 }) };
 }
 
-function beginSignalling(world: World, task: string): ApplyResult {
-  const t = taskState(world, task);
-  const b = decide(SECTION_TABLE, t.signalling ? 'inside' : 'outside', 'dma_fence_begin_signalling', {});
-  if (b?.target === 'inside' && !t.signalling) return { world: withTask(world, task, { ...t, signalling: true }), outcome: ok({ cookie: false }) };
-  return { world, outcome: ok({ cookie: true }) };
+/** What a signalling-section branch names beside errno and violation. */
+interface SectionMeta {
+  /** The cookie begin returns. */
+  readonly cookie?: boolean;
+  /** How the count of outstanding nested begins moves. */
+  readonly nested?: 1 | -1;
+  /** Whether the task's section state is cleared (task_exit). */
+  readonly clear?: boolean;
 }
 
-function endSignalling(world: World, task: string, cookie: boolean): ApplyResult {
-  const t = taskState(world, task);
-  const b = decide(SECTION_TABLE, t.signalling ? 'inside' : 'outside', 'dma_fence_end_signalling', {}, { type: 'dma_fence_end_signalling', cookie });
-  if (b?.meta.refused)
+/** The branch of the signalling-section machine a task's call takes. */
+function sectionBranch(t: DmaFenceTask, event: { type: string; cookie?: boolean }, trace?: BranchTrace): Branch {
+  const b = decide(SECTION_TABLE, t.signalling ? 'inside' : 'outside', event.type, { nested: t.nested }, event, trace);
+  // INVARIANT: every state answers every event of the machine with an unguarded last branch (a test checks it).
+  if (b === undefined) throw new Error(`signalling-section machine has no branch for ${event.type}`);
+  return b;
+}
+
+/** The task's section state after a branch: the hold from the target, the nested count from the meta. */
+function sectionAfter(t: DmaFenceTask, b: Branch): DmaFenceTask {
+  const m = b.meta as SectionMeta;
+  if (m.clear) return IDLE_TASK;
+  return { signalling: b.target === 'inside', nested: t.nested + (m.nested ?? 0) };
+}
+
+function beginSignalling(world: World, task: string, trace?: BranchTrace): ApplyResult {
+  const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
+  const b = sectionBranch(t, { type: 'dma_fence_begin_signalling' }, trace);
+  return { world: withTask(world, task, sectionAfter(t, b)), outcome: ok({ cookie: (b.meta as SectionMeta).cookie === true }) };
+}
+
+function endSignalling(world: World, task: string, cookie: boolean, trace?: BranchTrace): ApplyResult {
+  const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
+  const b = sectionBranch(t, { type: 'dma_fence_end_signalling', cookie }, trace);
+  if (b.meta.refused)
     return {
       world,
       outcome: refused(violation('lockdep', `dma_fence_end_signalling(false) in task ${JSON.stringify(task)}, which holds no dma_fence_map: bad unlock balance`, [task])),
     };
-  if (b?.target === 'outside' && t.signalling) return { world: withTask(world, task, undefined), outcome: ok() };
-  return { world, outcome: ok() };
+  const vs =
+    b.meta.violation === 'lockdep'
+      ? [violation('lockdep', `dma_fence_end_signalling(true) in task ${JSON.stringify(task)}, which has no nested dma_fence_begin_signalling outstanding: unbalanced cookie`, [task])]
+      : [];
+  return { world: withTask(world, task, sectionAfter(t, b)), outcome: ok({}, vs) };
+}
+
+/**
+ * `task_exit` for dma_fence: a task that returns to user space inside a signalling section (or with
+ * a nested begin never ended) is lockdep's "lock held when returning to user space"; recorded, and
+ * the task's section state is cleared. Pure.
+ *
+ * Models lockdep_sys_exit() (kernel/locking/lockdep.c) for the `dma_fence_map` of
+ * drivers/dma-buf/dma-fence.c.
+ */
+export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace): { world: World; violations: Violation[] } {
+  const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
+  const b = sectionBranch(t, { type: 'task_exit' }, trace);
+  const vs: Violation[] = [];
+  if (b.meta.violation === 'lockdep') {
+    // KERNEL: lockdep_sys_exit sees only held locks; a nested begin (cookie true) never ended holds
+    // none, so that half is the model's own finding, in lockdep's vocabulary.
+    const msg = t.signalling
+      ? `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`
+      : `task ${JSON.stringify(task)} returns to user space with ${t.nested} nested dma_fence_begin_signalling whose cookie no end took: unbalanced signalling annotation`;
+    vs.push(violation('lockdep', msg, [task]));
+  }
+  return { world: withTask(world, task, sectionAfter(t, b)), violations: vs };
 }
 
 /**
@@ -288,7 +342,7 @@ function endSignalling(world: World, task: string, cookie: boolean): ApplyResult
  *
  * @throws {DrmstateError} `UNKNOWN_OBJECT` for a fence, context or callback name never created.
  */
-export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
+export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrace): ApplyResult {
   const s = world.dmaFence;
   switch (e.type) {
     case 'dma_fence_context_alloc':
@@ -301,9 +355,9 @@ export function applyDmaFence(world: World, e: DmaFenceEvent): ApplyResult {
     case 'dma_fence_is_later':
       return isLater(world, s, e);
     case 'dma_fence_begin_signalling':
-      return beginSignalling(world, e.task);
+      return beginSignalling(world, e.task, trace);
     case 'dma_fence_end_signalling':
-      return endSignalling(world, e.task, e.cookie);
+      return endSignalling(world, e.task, e.cookie, trace);
     default:
       break;
   }

@@ -152,11 +152,12 @@ export const DMA_FENCE_EVENTS = {
   },
   dma_fence_end_signalling: {
     kernel: 'dma_fence_end_signalling() (drivers/dma-buf/dma-fence.c)',
-    summary: 'Closes the section opened with the matching cookie (true: nothing to do).',
+    summary:
+      'Closes the section opened with the matching cookie (true: ends one nested begin, nothing in the kernel); a cookie no unended begin of the task returned is a lockdep finding (refused for false).',
     fields: { task, cookie: { kind: 'bool', doc: 'the cookie begin returned' } },
     returns: [],
     errnos: [],
-    violations: ['lockdep (ending a section never begun; refused)'],
+    violations: ['lockdep'],
   },
 } as const satisfies { readonly [type: string]: EventDef };
 

@@ -71,9 +71,11 @@ export const everyQueuedCallbackIsOnItsFence: Invariant = {
  */
 export const sectionsAreHeldByTasks: Invariant = {
   name: 'sectionsAreHeldByTasks',
-  statement: 'For every task in the task table, it holds the dma_fence_map read hold (idle tasks are not stored).',
+  statement:
+    'For every task in the dma_fence task table, it holds the dma_fence_map read hold or has a nested begin outstanding, and its nested count is a non-negative integer (idle tasks are not stored).',
   holds: (w) => {
-    for (const [, t] of w.tasks.entries()) if (t.signalling !== true) return false;
+    for (const [, t] of w.dmaFence.tasks.entries())
+      if (typeof t.signalling !== 'boolean' || !Number.isInteger(t.nested) || t.nested < 0 || (!t.signalling && t.nested === 0)) return false;
     return true;
   },
 };

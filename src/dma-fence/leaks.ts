@@ -31,7 +31,7 @@ export function dmaFenceLeaks(world: World): readonly Violation[] {
       ),
     );
   }
-  for (const [task, t] of world.tasks.sortedEntries()) {
+  for (const [task, t] of world.dmaFence.tasks.sortedEntries()) {
     if (!t.signalling) continue;
     out.push(
       violation(

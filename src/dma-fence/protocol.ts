@@ -2,11 +2,14 @@ import { DrmstateError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import { decodeFields } from '../world/fields.js';
 import type { Protocol } from '../world/Protocol.js';
-import { applyDmaFence } from './apply.js';
+import { dmaFenceMachine } from '../../machines/dmaFence.machine.js';
+import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
+import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
+import { applyDmaFence, dmaFenceTaskExit } from './apply.js';
 import { DMA_FENCE_EVENTS, type DmaFenceEvent } from './events.js';
 import { dmaFenceInvariants } from './invariants.js';
 import { dmaFenceLeaks } from './leaks.js';
-import { type DmaFenceState, emptyMaps, hashDmaFenceState, initialDmaFenceState } from './state.js';
+import { type DmaFenceState, type DmaFenceTask, emptyMaps, hashDmaFenceState, initialDmaFenceState, v1TasksHash } from './state.js';
 import { HashedMap } from '../world/HashedMap.js';
 
 // A Map, not a property lookup: event types read from a log are fresh strings (a replay hot path).
@@ -41,6 +44,7 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
       cbs: s.cbs.sortedEntries(),
       stub: s.stub,
       stubNames: [...s.stubNames.keys()].sort(),
+      tasks: s.tasks.sortedEntries(),
     };
   },
   fromSnapshot(data: unknown): DmaFenceState {
@@ -63,8 +67,17 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
       cbs: from(e.cbs(), d.cbs),
       stub: (d.stub ?? null) as DmaFenceState['stub'],
       stubNames,
+      // A snapshot from before tasks moved into this slice has none: no task has a section open.
+      tasks: from(
+        e.tasks(),
+        ((d.tasks as [string, Partial<DmaFenceTask>][] | undefined) ?? []).map(([k, t]) => [k, { signalling: t.signalling === true, nested: t.nested ?? 0 }]),
+      ),
     });
   },
   invariants: dmaFenceInvariants,
   leaks: dmaFenceLeaks,
+  machines: [dmaFenceMachine, dmaFenceCbMachine, signallingSectionMachine],
+  docs: 'docs/dma-fence.md',
+  fixtures: 'dma_fence',
+  tasks: { table: (s) => s.tasks, v1Hash: v1TasksHash, exit: dmaFenceTaskExit },
 };

@@ -1,4 +1,4 @@
-import { type Hash64, type StreamHash, addHash, hashString } from '../world/hash.js';
+import { type Hash64, StreamHash, ZERO_HASH, addHash, entryHash, feedText } from '../world/hash.js';
 import { HashedMap } from '../world/HashedMap.js';
 
 /** A leaf state of the `dma_fence` machine (machines/dmaFence.machine.ts). */
@@ -41,6 +41,28 @@ export interface CbRecord {
   readonly fence: string;
 }
 
+/**
+ * One task's part in dma_fence: its signalling section (machines/signallingSection.machine.ts).
+ * Only tasks with something outstanding are stored; a task never named is idle.
+ */
+export interface DmaFenceTask {
+  /** Whether the task holds the `dma_fence_map` lockdep map for read (lockdep's `held_locks`). */
+  readonly signalling: boolean;
+  /** Begins that returned cookie true and that no end has taken yet (the model's count). */
+  readonly nested: number;
+}
+
+/** A task with no section and no nested begin. */
+export const IDLE_TASK: DmaFenceTask = Object.freeze({ signalling: false, nested: 0 });
+
+/**
+ * Canonical encoding of a task's part, for hashing: `s` for a plain read hold (what log format
+ * version 1 wrote for every stored task), else the hold and the nested count.
+ */
+export function encodeTask(t: DmaFenceTask): string {
+  return t.signalling && t.nested === 0 ? 's' : `${t.signalling ? 's' : '-'}${t.nested}`;
+}
+
 /** The dma_fence part of the world. */
 export interface DmaFenceState {
   /** `dma_fence_context_counter`: the next context id, decimal. */
@@ -53,6 +75,8 @@ export interface DmaFenceState {
   readonly stub: FenceRecord | null;
   /** Names that refer to the stub. */
   readonly stubNames: HashedMap<true>;
+  /** Each task's section state (tasks with nothing outstanding are not stored). */
+  readonly tasks: HashedMap<DmaFenceTask>;
 }
 
 declare module '../world/World.js' {
@@ -102,6 +126,8 @@ export const emptyMaps = {
   fences: (): HashedMap<FenceRecord> => HashedMap.empty('dma_fence.fence', { feed: feedFence }),
   cbs: (): HashedMap<CbRecord> => HashedMap.empty('dma_fence.cb', { feed: feedCb }),
   stubNames: (): HashedMap<true> => HashedMap.empty('dma_fence.stub', encodeTrue),
+  // The tag log format version 1 used for the world's task table, so old fingerprints stay.
+  tasks: (): HashedMap<DmaFenceTask> => HashedMap.empty('task', encodeTask),
 };
 
 /** The dma_fence slice of an empty world: the context counter starts at 1. */
@@ -113,21 +139,33 @@ export function initialDmaFenceState(): DmaFenceState {
     cbs: emptyMaps.cbs(),
     stub: null,
     stubNames: emptyMaps.stubNames(),
+    tasks: emptyMaps.tasks(),
   });
 }
 
-let lastScalars: { counter: string; stub: FenceRecord | null; hash: Hash64 } = { counter: '', stub: null, hash: { lo: 0, hi: 0 } };
-
-/** The incremental hash of the slice. */
+/**
+ * The incremental hash of the slice, its task table left out (the kernel hashes that apart, see
+ * `Protocol.tasks`).
+ */
 export function hashDmaFenceState(s: DmaFenceState): Hash64 {
-  // The counter and the stub change rarely: remember the hash of the last pair seen (a pure cache).
-  if (s.counter !== lastScalars.counter || s.stub !== lastScalars.stub) {
-    lastScalars = { counter: s.counter, stub: s.stub, hash: hashString(`${s.counter}|${s.stub ? encodeFence(s.stub) : '-'}`, 0xf3) };
-  }
-  const a = lastScalars.hash;
+  // The counter and the stub, streamed as the string `counter|stub` hashed with seed 0xf3.
+  const h = new StreamHash().reset({ h1: 0xdeadbeef ^ 0xf3, h2: 0x41c6ce57 ^ 0xf3 }).str(s.counter).char(SEP);
+  if (s.stub === null) h.char(45);
+  else feedFence(s.stub, h);
+  const a = h.digest();
   const c = s.contexts.hash;
   const f = s.fences.hash;
   const b = s.cbs.hash;
   const n = s.stubNames.hash;
   return { lo: (a.lo + c.lo + f.lo + b.lo + n.lo) >>> 0, hi: (a.hi + c.hi + f.hi + b.hi + n.hi) >>> 0 };
+}
+
+/**
+ * The task table's hash as log format version 1 computed it: only read holds, each encoded `s`
+ * (version 1 did not count nested begins). O(tasks).
+ */
+export function v1TasksHash(s: DmaFenceState): Hash64 {
+  let h = ZERO_HASH;
+  for (const [name, t] of s.tasks.entries()) if (t.signalling) h = addHash(h, entryHash('task', name, 's', feedText));
+  return h;
 }

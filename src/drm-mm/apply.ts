@@ -3,6 +3,7 @@ import { type DrmMmNodeMeta, drmMmNodeMachine } from '../../machines/drmMmNode.m
 import { drmMmMachine } from '../../machines/drmMm.machine.js';
 import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
+import { unknownObject } from '../world/Misuse.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';
 import { ZERO_HASH } from '../world/hash.js';
@@ -99,7 +100,7 @@ function result(world: World, slice: DrmMmState, outcome: Outcome): ApplyResult 
 
 function getMm(s: DrmMmState, name: string): Mm {
   const mm = s.mms.get(name);
-  if (mm === undefined) throw new DrmstateError('UNKNOWN_OBJECT', `no drm_mm named "${name}" (run drm_mm_init first)`, { field: 'mm' });
+  if (mm === undefined) throw unknownObject(`no drm_mm named "${name}" (run drm_mm_init first)`, 'mm', name);
   return mm;
 }
 

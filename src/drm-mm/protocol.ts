@@ -12,6 +12,9 @@
  * - `isClean(world, mm): boolean` — drm_mm_clean();
  * - `drmMmInvariants` (from ./invariants.js) — the invariants for the checker.
  */
+import { drmMmMachine } from '../../machines/drmMm.machine.js';
+import { drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
+import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
 import { HashedMap } from '../world/HashedMap.js';
 import type { Event } from '../world/Event.js';
@@ -31,6 +34,7 @@ import {
   type NodeState,
   type ScanRecord,
   drmMmHash,
+  drmMmV1Hash,
   emptyDrmMm,
   encodeMm,
   encodeNode,
@@ -347,8 +351,12 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   },
   apply: applyDrmMm,
   hash: drmMmHash,
+  v1Hash: drmMmV1Hash,
   toSnapshot,
   fromSnapshot,
   invariants: drmMmInvariants,
   leaks: drmMmLeaks,
+  machines: [drmMmMachine, drmMmNodeMachine, drmMmScanMachine],
+  docs: 'docs/drm-mm.md',
+  fixtures: 'drm_mm',
 };

@@ -1,5 +1,5 @@
 import { HashedMap } from '../world/HashedMap.js';
-import { type Hash64, addHash, hashToHex } from '../world/hash.js';
+import { type Hash64, addHash, entryHash, feedText, hashToHex } from '../world/hash.js';
 import type { InsertMode, ScanParams } from './allocator.js';
 import { type ColorAdjustTable, EMPTY_COLOR_ADJUST } from './colorAdjust.js';
 import type { Mm } from './mm.js';
@@ -99,18 +99,43 @@ export function encodeMm(mm: Mm): string {
   return `${mm.live ? 'L' : 'T'}|${mm.gen}|${mm.start}|${mm.size}|${mm.gap ?? '-'}|${mm.adjust === null ? '-' : JSON.stringify(mm.adjust)}|${mm.scanActive}|${hashToHex(mm.hash)}`;
 }
 
+/** A node's encoding as log format version 1 hashed it (without the scan it joined). */
+function encodeNodeV1(n: NodeRecord): string {
+  return `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
+}
+
 /** Canonical encoding of a node. */
 export function encodeNode(n: NodeRecord): string {
   // The scan a block joined is appended only while it is scanned, so that other worlds hash as before.
-  const base = `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
+  const base = encodeNodeV1(n);
   return n.scan === undefined ? base : `${base}|${n.scan}`;
+}
+
+/** A scan's encoding as log format version 1 hashed it (without its roster). */
+function encodeScanV1(s: ScanRecord): string {
+  return `${s.mm}|${s.gen}|${s.size}|${s.alignment}|${s.color}|${s.rangeStart}|${s.rangeEnd}|${s.mode}|${s.hitStart}|${s.hitEnd}`;
 }
 
 /** Canonical encoding of a scan. */
 export function encodeScan(s: ScanRecord): string {
   // The roster is appended only while the scan holds blocks, so that other worlds hash as before.
-  const base = `${s.mm}|${s.gen}|${s.size}|${s.alignment}|${s.color}|${s.rangeStart}|${s.rangeEnd}|${s.mode}|${s.hitStart}|${s.hitEnd}`;
+  const base = encodeScanV1(s);
   return s.held === null ? base : `${base}|${JSON.stringify(heldBlocks(s))}`;
+}
+
+/**
+ * The slice hash as log format version 1 computed it: without the scan a block joined and a scan's
+ * roster, which version 1 did not keep. Equal to {@link drmMmHash} unless a scan holds blocks, and
+ * then O(nodes + scans) (only old logs are checked against it).
+ */
+export function drmMmV1Hash(s: DrmMmState): Hash64 {
+  let active = false;
+  for (const [, sc] of s.scans.entries()) if (sc.held !== null) active = true;
+  if (!active) return drmMmHash(s);
+  let h = s.mms.hash;
+  for (const [name, n] of s.nodes.entries()) h = addHash(h, entryHash('drm_mm_node', name, encodeNodeV1(n), feedText));
+  for (const [name, sc] of s.scans.entries()) h = addHash(h, entryHash('drm_mm_scan', name, encodeScanV1(sc), feedText));
+  return h;
 }
 
 /** The slice of an empty world. */

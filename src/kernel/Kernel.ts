@@ -34,7 +34,13 @@ export type DrmMmEventInput = EventInput<DrmMmEvent>;
  * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
  * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
  */
-export type KernelEvent = DmaFenceEventInput | DrmMmEventInput;
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | TaskExitEventInput;
+
+/** The kernel's own `task_exit` event, typed. */
+export interface TaskExitEventInput {
+  readonly type: 'task_exit';
+  readonly task: string;
+}
 
 /**
  * What a world still holds alive, protocol by protocol (fences with references, open signalling
@@ -63,6 +69,8 @@ export class Kernel {
   private readonly log: LogEntry[] = [];
   private writer: LogWriter | undefined;
   private closed = false;
+  /** The fingerprint version of the log being appended to (a resumed version-1 log keeps its own). */
+  private fingerprintVersion: 1 | 2 = 2;
 
   /**
    * A kernel on `world` (default: the empty world), logging to `logFile` when given (the file is
@@ -89,7 +97,7 @@ export class Kernel {
       throw fileError('read the log', path, e);
     }
     const parsed = parseLog(text, { repair: options.repair, file: path });
-    const r = replay(parsed.entries);
+    const r = replay(parsed.entries, { fingerprintVersion: parsed.header.version });
     if (!r.ok)
       throw new DrmstateError('BAD_LOG_LINE', `replay disagrees with the log: ${r.mismatch.field} of seq ${r.mismatch.seq}`, {
         file: path,
@@ -97,6 +105,7 @@ export class Kernel {
         field: r.mismatch.field,
       });
     const k = new Kernel({ world: r.world });
+    k.fingerprintVersion = parsed.header.version;
     k.log.push(...parsed.entries);
     const keep = parsed.torn ? Buffer.byteLength(text.split('\n').slice(0, parsed.torn.line - 1).join('\n') + '\n') : undefined;
     k.writer = openWriter(path, 'append to the log', { append: true, truncateTo: keep });
@@ -125,7 +134,7 @@ export class Kernel {
 
   /** The fingerprint of the current world. */
   get fingerprint(): string {
-    return fingerprint(this.current);
+    return fingerprint(this.current, { version: this.fingerprintVersion });
   }
 
   /**
@@ -154,7 +163,7 @@ export class Kernel {
       seq: this.log.length + 1,
       event: eventToJson(event as Event),
       outcome: outcomeToJson(r.outcome),
-      fingerprint: fingerprint(r.world),
+      fingerprint: fingerprint(r.world, { version: this.fingerprintVersion }),
     };
     this.current = r.world;
     this.log.push(entry);

@@ -1,9 +1,9 @@
 import type { BranchTrace } from '../../machines/machineTable.js';
-import { DrmstateError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { ApplyResult } from '../world/Protocol.js';
-import { type World, emptyTasks } from '../world/World.js';
-import { PROTOCOLS, eventTypes, protocolOf } from './protocols.js';
+import type { World } from '../world/World.js';
+import type { TryApplyResult } from './composeKernel.js';
+import { KERNEL } from './protocols.js';
 
 /**
  * The world before any call: no objects, no tasks.
@@ -12,9 +12,7 @@ import { PROTOCOLS, eventTypes, protocolOf } from './protocols.js';
  *   const w = initialWorld();
  */
 export function initialWorld(): World {
-  const w: Record<string, unknown> = { tasks: emptyTasks() };
-  for (const p of PROTOCOLS) w[p.key] = p.initial();
-  return Object.freeze(w) as unknown as World;
+  return KERNEL.initialWorld();
 }
 
 /**
@@ -23,24 +21,7 @@ export function initialWorld(): World {
  * @throws {DrmstateError} `MALFORMED_EVENT`.
  */
 export function checkEvent(event: unknown): Event {
-  return checked(event).event;
-}
-
-function checked(event: unknown): { event: Event; protocol: (typeof PROTOCOLS)[number] } {
-  if (typeof event !== 'object' || event === null || Array.isArray(event))
-    throw new DrmstateError('MALFORMED_EVENT', `an event must be an object with a "type", got ${JSON.stringify(event)}`);
-  const type = (event as { type?: unknown }).type;
-  if (typeof type !== 'string') throw new DrmstateError('MALFORMED_EVENT', 'an event needs a string "type" (the kernel function)', { field: 'type' });
-  const protocol = protocolOf(type);
-  if (protocol === undefined) {
-    const near = eventTypes().filter((t) => t.startsWith(type.split('_').slice(0, 2).join('_')));
-    throw new DrmstateError(
-      'MALFORMED_EVENT',
-      `unknown event type "${type}"${near.length ? ` (did you mean one of: ${near.slice(0, 6).join(', ')})` : ''}`,
-      { field: 'type' },
-    );
-  }
-  return { event: event as Event, protocol };
+  return KERNEL.checkEvent(event);
 }
 
 /**
@@ -55,6 +36,18 @@ function checked(event: unknown): { event: Event; protocol: (typeof PROTOCOLS)[n
  *   outcome.context; // 1n
  */
 export function apply(world: World, event: unknown, options?: { readonly trace?: BranchTrace }): ApplyResult {
-  const { event: ev, protocol } = checked(event);
-  return protocol.apply(world, protocol.decode(ev), options?.trace);
+  return KERNEL.apply(world, event, options);
+}
+
+/**
+ * {@link apply} for explorers: misuse (a name never created, a malformed event) comes back as data —
+ * `{ misuse: { code, message, field, object } }` — instead of a thrown `DrmstateError`, and a
+ * never-created name builds no `Error` at all.
+ *
+ * @example
+ *   const r = tryApply(initialWorld(), { type: 'dma_fence_signal', fence: 'f' });
+ *   r.misuse?.object; // 'f'
+ */
+export function tryApply(world: World, event: unknown, options?: { readonly trace?: BranchTrace }): TryApplyResult {
+  return KERNEL.tryApply(world, event, options);
 }

@@ -1,25 +1,26 @@
 import { dmaFenceProtocol } from '../dma-fence/protocol.js';
 import { drmMmProtocol } from '../drm-mm/protocol.js';
-import type { Protocol } from '../world/Protocol.js';
+import { type AnyProtocol, composeKernel } from './composeKernel.js';
 
 /**
- * Every protocol the kernel composes, in a fixed order (the order of their slices in snapshots and
- * fingerprints).
+ * Every protocol the kernel composes, in a fixed order (the order of their slices in snapshots).
+ * The one registration point: adding a protocol is its folder and one line here (see
+ * docs/contributing.md).
  */
-export const PROTOCOLS: readonly Protocol<never, unknown>[] = [
-  dmaFenceProtocol as unknown as Protocol<never, unknown>,
-  drmMmProtocol as unknown as Protocol<never, unknown>,
+export const PROTOCOLS: readonly AnyProtocol[] = [
+  dmaFenceProtocol as unknown as AnyProtocol,
+  drmMmProtocol as unknown as AnyProtocol,
 ];
 
-const BY_EVENT = new Map<string, Protocol<never, unknown>>();
-for (const p of PROTOCOLS) for (const type of Object.keys(p.events)) BY_EVENT.set(type, p);
+/** The kernel composed from {@link PROTOCOLS}: what the free functions (`apply`, `fingerprint`, …) use. */
+export const KERNEL = composeKernel(PROTOCOLS);
 
 /** The protocol that answers an event type, or undefined. */
-export function protocolOf(type: string): Protocol<never, unknown> | undefined {
-  return BY_EVENT.get(type);
+export function protocolOf(type: string): AnyProtocol | undefined {
+  return KERNEL.protocolOf(type);
 }
 
 /** Every event type the kernel answers, sorted. */
 export function eventTypes(): string[] {
-  return [...BY_EVENT.keys()].sort();
+  return [...KERNEL.eventTypes];
 }

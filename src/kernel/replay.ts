@@ -1,11 +1,11 @@
 import { DrmstateError } from '../errors.js';
-import { withTransientEdits } from '../world/HashedMap.js';
+import { EditSession } from '../world/HashedMap.js';
 import type { LogEntry, ParsedLog } from '../world/logFormat.js';
 import { LogLines, jsonEqual, outcomeMatches, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { ApplyResult } from '../world/Protocol.js';
-import type { World } from '../world/World.js';
-import { apply, initialWorld } from './apply.js';
-import { fingerprint, fingerprintAt } from './fingerprint.js';
+import { type World, editableWorld } from '../world/World.js';
+import type { ComposedKernel } from './composeKernel.js';
+import { KERNEL } from './protocols.js';
 import { type Snapshot, readSnapshot } from './snapshot.js';
 
 /** Where a replay first disagreed with the log. */
@@ -17,6 +17,25 @@ export interface ReplayMismatch {
   readonly actual: unknown;
 }
 
+/** How a replay runs beside its entries. */
+export interface ReplayOptions {
+  /** Start from this snapshot instead of the initial world; entries up to its `seq` are skipped. */
+  readonly from?: Snapshot;
+  /** `false` rebuilds without checking (for time travel over a trusted log). */
+  readonly verify?: boolean;
+  /** Stop after this seq. */
+  readonly upTo?: number;
+  /** The log format version the entries' fingerprints are of (default: the current one). */
+  readonly fingerprintVersion?: 1 | 2;
+  /** The kernel to replay on (default: the one composed from every registered protocol). */
+  readonly kernel?: ComposedKernel;
+  /**
+   * Start from this world instead of the initial one (one that registered the functions the log
+   * names, such as colour-adjust functions); ignored with `from`.
+   */
+  readonly world?: World;
+}
+
 /** The result of a replay: the rebuilt world, or the first mismatch (with the world before it). */
 export type ReplayResult =
   | { readonly ok: true; readonly world: World; readonly seq: number }
@@ -25,34 +44,36 @@ export type ReplayResult =
 /**
  * Re-applies logged events and checks every recorded outcome and fingerprint.
  *
- * @param from Start from this snapshot instead of the initial world; entries up to its `seq` are
- *   skipped.
- * @param world Start from this world instead of the initial one (one that registered the
- *   functions the log names, such as colour-adjust functions); ignored with `from`.
- * @param verify `false` rebuilds without checking (for time travel over a trusted log).
+ * @param options See {@link ReplayOptions}.
  * @throws {DrmstateError} when a logged event is itself malformed (`MALFORMED_EVENT`,
  *   `UNKNOWN_OBJECT`), located at its seq.
  * @example
  *   const r = replay(parseLog(text).entries);
  *   if (!r.ok) console.log(r.mismatch);
  */
-export function replay(
-  entries: Iterable<LogEntry>,
-  options: { from?: Snapshot; world?: World; verify?: boolean; upTo?: number } = {},
-): ReplayResult {
+export function replay(entries: Iterable<LogEntry>, options: ReplayOptions = {}): ReplayResult {
   // Intermediate worlds are never seen by anyone: rebuild with transient (in-place) edits, as
   // immutable.js's withMutations does, and keep only the last world.
-  const r = withTransientEdits(() => replayPersistent(entries, options));
+  const session = new EditSession();
+  let r: ReplayResult;
+  try {
+    r = replayPersistent(entries, options, session);
+  } finally {
+    session.close();
+  }
   if (r.ok) return r;
   // The failing call may have edited the world before it in place: rebuild that one persistently.
   return { ...r, world: replayPersistent(entries, { ...options, upTo: r.seq, verify: false }).world };
 }
 
-function replayPersistent(
-  entries: Iterable<LogEntry>,
-  options: { from?: Snapshot; world?: World; verify?: boolean; upTo?: number },
-): ReplayResult {
-  let world = options.from ? readSnapshot(options.from) : (options.world ?? initialWorld());
+/**
+ * Replays entries from the initial world (or a snapshot); with `session`, the replay owns its
+ * worlds and edits them in place (only the last one is kept).
+ */
+function replayPersistent(entries: Iterable<LogEntry>, options: ReplayOptions, session?: EditSession): ReplayResult {
+  const kernel = options.kernel ?? KERNEL;
+  const fp = { version: options.fingerprintVersion ?? 2 } as const;
+  let world = startWorld(options, session);
   const start = options.from ? options.from.seq : 0;
   const upTo = options.upTo ?? Infinity;
   const verify = options.verify !== false;
@@ -62,18 +83,25 @@ function replayPersistent(
     if (e.seq > upTo) break;
     let r;
     try {
-      r = apply(world, e.event);
+      r = kernel.apply(world, e.event);
     } catch (err) {
       throw err instanceof DrmstateError ? err.at({ line: e.seq + 1 }) : err;
     }
     if (verify) {
-      const mismatch = mismatchOf(r, e, fingerprint(r.world));
+      const mismatch = mismatchOf(r, e, kernel.fingerprint(r.world, fp));
       if (mismatch !== undefined) return { ok: false, world, seq, mismatch };
     }
     world = r.world;
     seq = e.seq;
   }
   return { ok: true, world, seq };
+}
+
+/** The world a replay starts from; owned by `session` when one is given. */
+function startWorld(options: ReplayOptions, session: EditSession | undefined): World {
+  const kernel = options.kernel ?? KERNEL;
+  const world = options.from ? readSnapshot(options.from, kernel) : (options.world ?? kernel.initialWorld());
+  return session === undefined ? world : editableWorld(world, session);
 }
 
 /** Where a call's result disagrees with its recorded entry, if it does. */
@@ -107,15 +135,23 @@ export type LogReplayResult = ReplayResult & {
  *   const r = replayLog(readFileSync('run.ndjson', 'utf8'), { repair: true });
  *   if (r.ok) console.log(`${r.entries} calls, fingerprint ${fingerprint(r.world)}`);
  */
-export function replayLog(text: string, options: { repair?: boolean; file?: string; from?: Snapshot; world?: World } = {}): LogReplayResult {
+export function replayLog(
+  text: string,
+  options: { repair?: boolean; file?: string; from?: Snapshot; kernel?: ComposedKernel; world?: World } = {},
+): LogReplayResult {
   let r: LogReplayResult;
   try {
-    r = withTransientEdits(() => replayLines(new LogLines(text, options), options));
+    const session = new EditSession();
+    try {
+      r = replayLines(new LogLines(text, options), options, session);
+    } finally {
+      session.close();
+    }
   } catch (err) {
     if (err !== REREAD) throw err;
     // A line the fast path misread: answer as the full read does, whatever it is.
     const parsed = parseLog(text, options);
-    const full = replay(parsed.entries, { from: options.from, world: options.world });
+    const full = replay(parsed.entries, { from: options.from, kernel: options.kernel, world: options.world, fingerprintVersion: parsed.header.version });
     const entries = full.ok ? parsed.entries.length : full.mismatch.seq;
     return parsed.torn ? { ...full, entries, torn: parsed.torn } : { ...full, entries };
   }
@@ -123,11 +159,10 @@ export function replayLog(text: string, options: { repair?: boolean; file?: stri
   return { ...r, world: replayLines(new LogLines(text, options), { ...options, upTo: r.seq, verify: false }).world };
 }
 
-function replayLines(
-  lines: LogLines,
-  options: { file?: string; from?: Snapshot; world?: World; verify?: boolean; upTo?: number },
-): LogReplayResult {
-  let world = options.from ? readSnapshot(options.from) : (options.world ?? initialWorld());
+function replayLines(lines: LogLines, options: ReplayOptions & { file?: string }, session?: EditSession): LogReplayResult {
+  const kernel = options.kernel ?? KERNEL;
+  const fp = { version: lines.header.version } as const;
+  let world = startWorld(options, session);
   const start = options.from ? options.from.seq : 0;
   const upTo = options.upTo ?? Infinity;
   const verify = options.verify !== false;
@@ -146,7 +181,7 @@ function replayLines(
     }
     let r: ApplyResult;
     try {
-      r = apply(world, event);
+      r = kernel.apply(world, event);
     } catch (err) {
       // As with a full read, a bad line — this one or any later one — is reported before a bad event.
       const line = lines.line;
@@ -156,9 +191,9 @@ function replayLines(
     }
     if (verify) {
       const w = r.world;
-      if (entry !== undefined || !lines.tailIs(raw, r.outcome, (text, pos) => fingerprintAt(w, text, pos))) {
+      if (entry !== undefined || !lines.tailIs(raw, r.outcome, (text, pos) => kernel.fingerprintAt(w, text, pos, fp))) {
         entry ??= fullEntry(lines, raw, n, event);
-        const mismatch = mismatchOf(r, entry, fingerprint(w));
+        const mismatch = mismatchOf(r, entry, kernel.fingerprint(w, fp));
         if (mismatch !== undefined) {
           const entries = lines.count;
           readRest(lines);
@@ -200,8 +235,8 @@ function fullEntry(lines: LogLines, raw: string, seq: number, applied: unknown):
  *
  * @throws {DrmstateError} `BAD_ARGUMENT` when `seq` is beyond the log.
  */
-export function worldAt(entries: readonly LogEntry[], seq: number): World {
+export function worldAt(entries: readonly LogEntry[], seq: number, options: { kernel?: ComposedKernel } = {}): World {
   if (!Number.isInteger(seq) || seq < 0 || seq > entries.length)
     throw new DrmstateError('BAD_ARGUMENT', `seq ${seq} is outside the log (0..${entries.length})`);
-  return replay(entries, { upTo: seq, verify: false }).world;
+  return replay(entries, { upTo: seq, verify: false, kernel: options.kernel }).world;
 }

@@ -1,21 +1,23 @@
 import { DrmstateError } from '../errors.js';
-import type { TaskState, World } from '../world/World.js';
-import { HashedMap } from '../world/HashedMap.js';
-import { encodeTask } from '../world/World.js';
-import { fingerprint } from './fingerprint.js';
-import { PROTOCOLS } from './protocols.js';
+import type { World } from '../world/World.js';
+import type { ComposedKernel } from './composeKernel.js';
+import { KERNEL } from './protocols.js';
 
 /** The format name of a snapshot. */
 export const SNAPSHOT_FORMAT = 'drmstate-snapshot';
 
-/** A serialised world: JSON-able, read back by {@link readSnapshot} to the same fingerprint. */
+/**
+ * A serialised world: JSON-able, read back by {@link readSnapshot} to the same fingerprint.
+ *
+ * Version 2 keeps every task's state inside its protocol's slice; version 1 (still read) had a
+ * world-level `tasks` list and a version-1 fingerprint.
+ */
 export interface Snapshot {
   readonly format: typeof SNAPSHOT_FORMAT;
-  readonly version: 1;
+  readonly version: 2;
   /** The sequence number of the last event the world includes (0: the initial world). */
   readonly seq: number;
   readonly fingerprint: string;
-  readonly tasks: readonly (readonly [string, TaskState])[];
   readonly slices: { readonly [protocol: string]: unknown };
 }
 
@@ -26,38 +28,36 @@ export interface Snapshot {
  *   const snap = takeSnapshot(kernel.world, kernel.seq);
  *   fingerprint(readSnapshot(snap)) === snap.fingerprint; // true
  */
-export function takeSnapshot(world: World, seq: number): Snapshot {
+export function takeSnapshot(world: World, seq: number, kernel: ComposedKernel = KERNEL): Snapshot {
   const slices: Record<string, unknown> = {};
-  for (const p of PROTOCOLS) slices[p.key] = p.toSnapshot(world[p.key] as never);
-  return {
-    format: SNAPSHOT_FORMAT,
-    version: 1,
-    seq,
-    fingerprint: fingerprint(world),
-    tasks: world.tasks.sortedEntries(),
-    slices,
-  };
+  for (const p of kernel.protocols) slices[p.key] = p.toSnapshot(world[p.key] as never);
+  return { format: SNAPSHOT_FORMAT, version: 2, seq, fingerprint: kernel.fingerprint(world), slices };
 }
 
 /**
- * Reads a world back from a snapshot and checks its fingerprint.
+ * Reads a world back from a snapshot and checks its fingerprint. A slice the snapshot does not have
+ * (a protocol added since it was taken) reads as that protocol's initial slice.
  *
  * @throws {DrmstateError} `BAD_SNAPSHOT` when the data is not a snapshot or its fingerprint does not
  *   match.
  */
-export function readSnapshot(data: unknown): World {
-  const s = data as Partial<Snapshot> | null;
-  if (typeof s !== 'object' || s === null || s.format !== SNAPSHOT_FORMAT || s.version !== 1)
-    throw new DrmstateError('BAD_SNAPSHOT', `not a drmstate snapshot (expected "format": "${SNAPSHOT_FORMAT}", "version": 1)`);
-  if (!Array.isArray(s.tasks) || typeof s.slices !== 'object' || s.slices === null)
-    throw new DrmstateError('BAD_SNAPSHOT', 'a snapshot needs "tasks" and "slices"');
-  const w: Record<string, unknown> = { tasks: HashedMap.from('task', encodeTask, s.tasks) };
-  for (const p of PROTOCOLS) {
-    if (!(p.key in s.slices)) throw new DrmstateError('BAD_SNAPSHOT', `the snapshot has no slice for ${p.key}`, { field: `slices.${p.key}` });
-    w[p.key] = p.fromSnapshot((s.slices as Record<string, unknown>)[p.key]);
+export function readSnapshot(data: unknown, kernel: ComposedKernel = KERNEL): World {
+  const s = data as { format?: unknown; version?: unknown; slices?: unknown; tasks?: unknown; fingerprint?: unknown } | null;
+  if (typeof s !== 'object' || s === null || s.format !== SNAPSHOT_FORMAT || (s.version !== 1 && s.version !== 2))
+    throw new DrmstateError('BAD_SNAPSHOT', `not a drmstate snapshot (expected "format": "${SNAPSHOT_FORMAT}", "version": 2)`);
+  if (typeof s.slices !== 'object' || s.slices === null) throw new DrmstateError('BAD_SNAPSHOT', 'a snapshot needs "slices"', { field: 'slices' });
+  const v1 = s.version === 1;
+  if (v1 && !Array.isArray(s.tasks)) throw new DrmstateError('BAD_SNAPSHOT', 'a version-1 snapshot needs "tasks"', { field: 'tasks' });
+  const w: Record<string, unknown> = {};
+  for (const p of kernel.protocols) {
+    let slice = (s.slices as Record<string, unknown>)[p.key];
+    // ABSTRACTION: version 1 kept the task table beside the slices; it was the task part of the one
+    // protocol that had one, which now keeps it in its slice as `tasks`.
+    if (v1 && p.tasks !== undefined && typeof slice === 'object' && slice !== null) slice = { ...slice, tasks: s.tasks };
+    w[p.key] = slice === undefined ? p.initial() : p.fromSnapshot(slice);
   }
   const world = Object.freeze(w) as unknown as World;
-  const fp = fingerprint(world);
+  const fp = kernel.fingerprint(world, { version: v1 ? 1 : 2 });
   if (fp !== s.fingerprint)
     throw new DrmstateError('BAD_SNAPSHOT', `the world read back has fingerprint ${fp}, the snapshot says ${String(s.fingerprint)}`, {
       field: 'fingerprint',

@@ -2,39 +2,34 @@ import { Map as IMap } from 'immutable';
 import { type Hash64, type StreamHash, ZERO_HASH, addHash, entryHash, feedString, subHash, tagState } from './hash.js';
 
 /**
- * The edit session in force, if any: see {@link withTransientEdits}.
+ * An edit token: the owner of one transient edit session (immutable.js's `withMutations`, Clojure's
+ * transients). Maps copied into the session with {@link HashedMap.ownedBy} are updated in place
+ * while it is open; once it is closed they behave persistently again. Only code that owns every
+ * intermediate world may open one — replay does, and keeps only the last world.
+ *
+ * There is no ambient session: a map the session does not own (every map of a world made outside
+ * it) is never changed, whoever updates it and when.
+ *
+ * @example
+ *   const session = new EditSession();
+ *   let m = HashedMap.empty<number>('n', String).ownedBy(session);
+ *   m = m.set('a', 1); // in place
+ *   session.close(); // from now on m.set(…) copies
  */
-let currentEdit: object | undefined;
+export class EditSession {
+  private open = true;
 
-/**
- * Runs `fn` as one transient edit session (immutable.js's `withMutations`, Clojure's transients):
- * a map first changed inside the session is copied once into a native Map the session owns, and
- * later changes in the same session update it in place instead of copying a path. Only code that owns every intermediate
- * world may use it — replay does, and keeps only the last world. Maps from before the session are
- * never changed, and once the session ends every map behaves persistently again.
- */
-export function withTransientEdits<T>(fn: () => T): T {
-  const outer = currentEdit;
-  currentEdit = {};
-  try {
-    return fn();
-  } finally {
-    currentEdit = outer;
+  /** Whether maps owned by this session are still edited in place. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Ends the session: its maps are persistent from now on. */
+  close(): void {
+    this.open = false;
   }
 }
 
-/**
- * A persistent string-keyed map that carries the order-independent hash of its entries.
- *
- * Updates share structure with the old version (immutable.js HAMT underneath), so old worlds stay
- * valid and cheap, and the hash is maintained in O(1) per update. immer treats instances as opaque
- * values: a draft holds the new map as a whole, never a drafted copy of it.
- *
- * INVARIANT: `hash` equals the sum of `entryHash(tag, key, value, feed)` over all entries, that is
- * of the hashes of the strings `tag \0 key \0 encode(value)`.
- * Instances are immutable through their API (every field is readonly and private); they are not
- * `Object.freeze`d, which would cost a shape change per update on the replay hot path.
- */
 /**
  * How a map's values are encoded for hashing: a function giving the canonical string, or `feed`,
  * which streams exactly that string's characters into the hash without building it.
@@ -53,6 +48,18 @@ interface Slot<V> {
   readonly h: Hash64;
 }
 
+/**
+ * A persistent string-keyed map that carries the order-independent hash of its entries.
+ *
+ * Updates share structure with the old version (immutable.js HAMT underneath), so old worlds stay
+ * valid and cheap, and the hash is maintained in O(1) per update. immer treats instances as opaque
+ * values: a draft holds the new map as a whole, never a drafted copy of it.
+ *
+ * INVARIANT: `hash` equals the sum of `entryHash(tag, key, value, feed)` over all entries, that is
+ * of the hashes of the strings `tag \0 key \0 encode(value)`.
+ * Instances are immutable through their API (every field is readonly and private); they are not
+ * `Object.freeze`d, which would cost a shape change per update on the replay hot path.
+ */
 export class HashedMap<V> {
   private constructor(
     /**
@@ -63,8 +70,8 @@ export class HashedMap<V> {
     private store: IMap<string, Slot<V>> | Map<string, Slot<V>>,
     private h: Hash64,
     private readonly kind: Kind<V>,
-    /** The edit session that owns this instance (see {@link withTransientEdits}). */
-    private readonly edit: object | undefined = undefined,
+    /** The edit session that owns this instance (see {@link EditSession}). */
+    private readonly edit: EditSession | undefined = undefined,
   ) {}
 
   /** The order-independent hash of all entries. */
@@ -79,23 +86,30 @@ export class HashedMap<V> {
   }
 
   /**
-   * The successor after one change, given the entries before it: inside an edit session, an
-   * instance the session owns, changed in place (the first change copies the entries into a
-   * native Map); outside, a new persistent instance. `slot` undefined deletes `key`.
+   * The successor after one change: this instance changed in place while an open edit session owns
+   * it; otherwise a new persistent instance. `slot` undefined deletes `key`.
    */
   private changed(key: string, slot: Slot<V> | undefined, h: Hash64): HashedMap<V> {
-    if (currentEdit === undefined) {
+    const edit = this.edit;
+    if (edit === undefined || !edit.isOpen) {
       const m = this.persistent();
       return new HashedMap(slot === undefined ? m.delete(key) : m.set(key, slot), h, this.kind);
     }
-    let target: HashedMap<V> = this;
-    if (this.edit !== currentEdit)
-      target = new HashedMap(new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries()), h, this.kind, currentEdit);
-    const m = target.store as Map<string, Slot<V>>;
+    const m = this.store as Map<string, Slot<V>>;
     if (slot === undefined) m.delete(key);
     else m.set(key, slot);
-    target.h = h;
-    return target;
+    this.h = h;
+    return this;
+  }
+
+  /**
+   * This map's entries in a copy that `session` owns and edits in place while it is open (the
+   * entries are copied once, into a native Map); the map itself when the session owns it already.
+   * The map it is called on is never changed.
+   */
+  ownedBy(session: EditSession): HashedMap<V> {
+    if (this.edit === session && session.isOpen) return this;
+    return new HashedMap(new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries()), this.h, this.kind, session);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { AnyStateMachine } from 'xstate';
 import type { BranchTrace } from '../../machines/machineTable.js';
 import type { Event } from './Event.js';
 import type { EventSchema } from './fields.js';
@@ -44,7 +45,34 @@ export interface EventDef {
 }
 
 /**
- * One protocol's semantics, as the kernel layer composes them.
+ * A protocol's part of every task's state (its held locks, its open sections), kept in the
+ * protocol's own slice and composed by the kernel the way slices are.
+ *
+ * Models the protocol's share of `struct task_struct` (lockdep's `held_locks`, …).
+ */
+export interface TaskPart<S> {
+  /**
+   * The protocol's task table in its slice (a `HashedMap`): one entry per task whose part is not idle. The kernel
+   * hashes it apart from the slice ({@link Protocol.hash} leaves it out), under the seed every
+   * protocol's task table shares, so an empty table contributes nothing to the fingerprint.
+   */
+  table(slice: S): { readonly hash: Hash64 };
+  /**
+   * The table's hash as log format version 1 computed it, where it differs (for replaying old
+   * logs); absent when the two agree.
+   */
+  v1Hash?(slice: S): Hash64;
+  /**
+   * `task_exit`: the task returns to user space. Checks the task's part (a section or lock still
+   * held is a finding, recorded, not refused) and clears it. Pure.
+   */
+  exit(world: World, task: string, trace?: BranchTrace): { readonly world: World; readonly violations: readonly Violation[] };
+}
+
+/**
+ * One protocol's semantics, as the kernel layer composes them. It is also the protocol's one
+ * registration: the kernel's protocol list (`src/kernel/protocols.ts`) derives the machine
+ * registry, the conformance suites, the docs list, the events and the task state from it.
  *
  * `apply` is pure: it returns a new world and never mutates its input. It throws only
  * `DrmstateError` for library misuse (an unknown name), before anything changes.
@@ -60,11 +88,17 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   decode(event: Event): E;
   /**
    * Applies a decoded event. `trace`, when given, is told every machine branch the call takes.
-   * @throws {DrmstateError} `UNKNOWN_OBJECT`.
+   * @throws {Misuse} `UNKNOWN_OBJECT` (plain data, not an `Error`: the kernel turns it into a
+   *   `DrmstateError` or returns it from `tryApply`).
    */
   apply(world: World, event: E, trace?: BranchTrace): ApplyResult;
   /** The incremental, order-independent hash of the slice. */
   hash(slice: WorldSlices[K]): Hash64;
+  /**
+   * The slice's hash as log format version 1 computed it, where it differs (for replaying old logs,
+   * whose fingerprints are checked against it); absent when the two agree.
+   */
+  v1Hash?(slice: WorldSlices[K]): Hash64;
   /** Serialises the slice to JSON-able data that {@link Protocol.fromSnapshot} reads back exactly. */
   toSnapshot(slice: WorldSlices[K]): unknown;
   /** Reads a slice back from {@link Protocol.toSnapshot}'s data. @throws {DrmstateError} `BAD_SNAPSHOT`. */
@@ -76,4 +110,12 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
    * teardown. Not a finding unless the caller asks (`drmstate run --leaks`). Pure; never throws.
    */
   readonly leaks?: (world: World) => readonly Violation[];
+  /** The statecharts that decide the protocol's transitions (one per object kind). */
+  readonly machines: readonly AnyStateMachine[];
+  /** The protocol's docs page, relative to the package root (`docs/dma-fence.md`). */
+  readonly docs: string;
+  /** Its folder of kernel-produced conformance samples under `test/conformance/fixtures/`. */
+  readonly fixtures: string;
+  /** Its part of every task's state, if it keeps one. */
+  readonly tasks?: TaskPart<WorldSlices[K]>;
 }

@@ -1,6 +1,5 @@
 import { freeze } from "immer";
-import type { Hash64 } from './hash.js';
-import { HashedMap } from './HashedMap.js';
+import { type EditSession, HashedMap } from './HashedMap.js';
 
 /**
  * Per-protocol parts of the world. Each protocol adds its slice by declaration merging
@@ -11,46 +10,15 @@ import { HashedMap } from './HashedMap.js';
 export interface WorldSlices {}
 
 /**
- * What one simulated thread holds: the signalling-section read hold on `dma_fence_map` and, later,
- * the locks it owns. Models `struct task_struct`'s lockdep `held_locks`.
- */
-export interface TaskState {
-  /** Whether the task holds the `dma_fence_map` lockdep map for read (inside a signalling section). */
-  readonly signalling: boolean;
-}
-
-/**
- * One immutable snapshot of the simulated kernel: the tasks and one slice per protocol.
+ * One immutable snapshot of the simulated kernel: one slice per protocol. Each protocol keeps its
+ * part of every task's state in its own slice (see `Protocol.tasks`).
  *
  * Worlds are never mutated: `apply` returns a new world that shares structure with the old one.
  */
-export type World = { readonly tasks: HashedMap<TaskState> } & { readonly [K in keyof WorldSlices]: WorldSlices[K] };
-
-/** Canonical encoding of a task's state, for hashing. */
-export function encodeTask(t: TaskState): string {
-  return t.signalling ? 's' : '-';
-}
-
-/** The task table of an empty world. */
-export function emptyTasks(): HashedMap<TaskState> {
-  return HashedMap.empty<TaskState>('task', encodeTask);
-}
-
-/** A task that holds nothing; tasks come into being when a call first names them. */
-export const IDLE_TASK: TaskState = Object.freeze({ signalling: false });
-
-/** The state of a task, or {@link IDLE_TASK} when it has not been named yet. */
-export function taskState(world: World, task: string): TaskState {
-  return world.tasks.get(task) ?? IDLE_TASK;
-}
-
-/** The hash of the task table (part of the world fingerprint). */
-export function tasksHash(world: World): Hash64 {
-  return world.tasks.hash;
-}
+export type World = { readonly [K in keyof WorldSlices]: WorldSlices[K] };
 
 /**
- * A new world with one slice (or the task table) replaced: a shallow copy of the small top-level
+ * A new world with one slice replaced: a shallow copy of the small top-level
  * object with the new root, frozen by immer, sharing every other slice.
  *
  * ABSTRACTION: this is what `produce(world, d => { d[key] = slice })` yields, without the draft
@@ -61,4 +29,24 @@ export function withSlice<K extends keyof World>(world: World, key: K, slice: Wo
   const next = { ...world } as Record<string, unknown>;
   next[key as string] = slice;
   return freeze(next) as unknown as World;
+}
+
+/**
+ * A copy of `world` whose maps `session` owns (each slice's top-level {@link HashedMap}s), so that
+ * calls applied to it and to its successors edit those maps in place while the session is open.
+ * `world` itself is never changed. Maps nested deeper, or created later, stay persistent: correct,
+ * only slower.
+ */
+export function editableWorld(world: World, session: EditSession): World {
+  const next: Record<string, unknown> = {};
+  for (const [key, part] of Object.entries(world)) next[key] = editablePart(part, session);
+  return Object.freeze(next) as unknown as World;
+}
+
+function editablePart(part: unknown, session: EditSession): unknown {
+  if (part instanceof HashedMap) return part.ownedBy(session);
+  if (typeof part !== 'object' || part === null || Array.isArray(part) || Object.getPrototypeOf(part) !== Object.prototype) return part;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(part)) copy[k] = v instanceof HashedMap ? v.ownedBy(session) : v;
+  return Object.freeze(copy);
 }

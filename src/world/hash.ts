@@ -21,7 +21,7 @@ export const ZERO_HASH: Hash64 = Object.freeze({ lo: 0, hi: 0 });
  *   hashString('f1').lo; // a uint32
  */
 export function hashString(s: string, seed = 0): Hash64 {
-  return stringStream.reset({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed }).str(s).digest();
+  return new StreamHash().reset({ h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed }).str(s).digest();
 }
 
 /** The final avalanche of both lanes. */
@@ -118,9 +118,6 @@ export function tagState(tag: string): { readonly h1: number; readonly h2: numbe
   return new StreamHash().str(tag).char(0).save();
 }
 
-const entryStream = new StreamHash();
-const stringStream = new StreamHash();
-
 /**
  * The hash of one keyed entry: its tag, key and canonical encoding, hashed as the string
  * `tag \0 key \0 encoded` would be, without building that string (a hot path). `feed` writes the
@@ -132,7 +129,8 @@ export function entryHash<V>(
   value: V,
   feed: (v: V, h: StreamHash) => void,
 ): Hash64 {
-  const h = typeof tag === 'string' ? entryStream.reset().str(tag).char(0) : entryStream.reset(tag);
+  // A stream per call, not a shared scratch one: no module state (V8 keeps it off the heap).
+  const h = typeof tag === 'string' ? new StreamHash().str(tag).char(0) : new StreamHash().reset(tag);
   h.str(key).char(0);
   feed(value, h);
   return h.digest();

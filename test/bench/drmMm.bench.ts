@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import type { Event } from '../../src/world/Event.js';
 import type { Outcome } from '../../src/world/Outcome.js';
-import { type World, emptyTasks } from '../../src/world/World.js';
+import type { World } from '../../src/world/World.js';
 import { ReferenceDrmMm } from '../drm-mm/reference.js';
 
 /** One benchmark's result, as `npm run bench` prints it. */
@@ -34,7 +34,7 @@ interface Driver {
 class CoreDriver implements Driver {
   world: World;
   constructor() {
-    this.world = Object.freeze({ tasks: emptyTasks(), [drmMmProtocol.key]: drmMmProtocol.initial() }) as unknown as World;
+    this.world = Object.freeze({ [drmMmProtocol.key]: drmMmProtocol.initial() }) as unknown as World;
   }
   apply(event: Event): Outcome {
     const r = drmMmProtocol.apply(this.world, drmMmProtocol.decode(event));

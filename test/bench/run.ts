@@ -5,10 +5,13 @@
  */
 import { runDrmMmBench } from './drmMm.bench.js';
 import { runReplayBench } from './replay.bench.js';
+import { runTryApplyBench } from './tryApply.bench.js';
 
 const results = [];
 process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
 results.push(...(await runReplayBench()));
+process.stderr.write('tryApply benchmark…\n');
+results.push(...(await runTryApplyBench()));
 process.stderr.write('drm_mm benchmarks…\n');
 results.push(...(await runDrmMmBench()));
 for (const r of results) console.log(JSON.stringify(r));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { ADAPTERS } from '../../src/testgen/adapters/index.js';
 import type { AnyMachineAdapter } from '../../src/testgen/MachineAdapter.js';
 import { generatePaths } from '../../src/testgen/generatePaths.js';

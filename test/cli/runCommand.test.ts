@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DRMSTATE_VERSION } from '../../src/version.js';
 import { cli, cliWithStdin, tempDir, writeLines } from './helpers.js';
 
 const SCENARIO = [
@@ -67,7 +68,7 @@ describe('drmstate run', () => {
     const log = join(dir, 'out.log.ndjson');
     expect((await cli('run', file, '--log', log)).code).toBe(0);
     const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
-    expect(JSON.parse(lines[0] as string)).toEqual({ format: 'drmstate-log', version: 1 });
+    expect(JSON.parse(lines[0] as string)).toEqual({ format: 'drmstate-log', version: 2, drmstate: DRMSTATE_VERSION });
     expect(lines).toHaveLength(SCENARIO.length + 1);
     const r = await cli('replay', log);
     expect(r.code).toBe(0);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { toDot } from '../../src/viz/toDot.js';
 import { toMermaid } from '../../src/viz/toMermaid.js';
 import { toScxml } from '../../src/viz/toScxml.js';

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROTOCOLS } from '../../src/kernel/protocols.js';
 import { FIXTURES, fixtureFiles, runFixture } from './conformance.js';
 
-// Every protocol folder of kernel-produced outcomes the model must reproduce exactly.
-const SUITES = ['dma_fence', 'drm_mm'];
+// Every registered protocol's folder of kernel-produced outcomes the model must reproduce exactly.
+const SUITES = PROTOCOLS.map((p) => p.fixtures);
 
 for (const suite of SUITES) {
   describe(`conformance: ${suite}`, () => {

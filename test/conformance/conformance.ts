@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { apply, initialWorld } from '../../src/kernel/apply.js';
+import type { ComposedKernel } from '../../src/kernel/composeKernel.js';
+import { KERNEL } from '../../src/kernel/protocols.js';
 import { outcomeToJson } from '../../src/world/logFormat.js';
 import type { World } from '../../src/world/World.js';
 
@@ -28,16 +29,24 @@ export interface ConformanceMismatch {
   readonly actual: unknown;
 }
 
-/** Runs one kernel-produced scenario through the model; returns the first mismatch, if any. */
-export function runFixture(path: string): { lines: number; mismatch?: ConformanceMismatch } {
+/**
+ * Runs one kernel-produced scenario through the model (the default kernel, or `kernel`); returns
+ * the first mismatch, if any. `onWorld` sees the world after every line.
+ */
+export function runFixture(
+  path: string,
+  options: { kernel?: ComposedKernel; onWorld?: (world: World) => void } = {},
+): { lines: number; mismatch?: ConformanceMismatch } {
+  const kernel = options.kernel ?? KERNEL;
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  let world: World = initialWorld();
+  let world: World = kernel.initialWorld();
   for (let i = 0; i < lines.length; i++) {
     const { event, outcome } = JSON.parse(lines[i] as string) as { event: unknown; outcome: Record<string, unknown> };
     let actual: unknown;
     try {
-      const r = apply(world, event);
+      const r = kernel.apply(world, event);
       world = r.world;
+      options.onWorld?.(world);
       actual = normalise(outcomeToJson(r.outcome) as Record<string, unknown>);
     } catch (e) {
       actual = { threw: String(e) };

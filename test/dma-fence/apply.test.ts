@@ -671,12 +671,13 @@ describe('dma_fence_wait_timeout', () => {
 });
 
 describe('dma_fence_begin_signalling', () => {
-  it('returns cookie false outside a section and true when nested', () => {
+  it('returns cookie false outside a section and true when nested, counting the nested begin', () => {
     const k = new Kernel();
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't' })).toEqual({ ok: true, cookie: false });
     const before = k.fingerprint;
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't' })).toEqual({ ok: true, cookie: true });
-    expect(k.fingerprint).toBe(before);
+    expect(k.world.dmaFence.tasks.get('t')).toEqual({ signalling: true, nested: 1 });
+    expect(k.fingerprint).not.toBe(before);
   });
 
   it('keeps one section per task', () => {
@@ -684,20 +685,18 @@ describe('dma_fence_begin_signalling', () => {
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't1' })).toEqual({ ok: true, cookie: false });
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't2' })).toEqual({ ok: true, cookie: false });
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't1' })).toEqual({ ok: true, cookie: true });
-    expect(k.world.tasks.get('t1')?.signalling).toBe(true);
-    expect(k.world.tasks.get('t2')?.signalling).toBe(true);
+    expect(k.world.dmaFence.tasks.get('t1')?.signalling).toBe(true);
+    expect(k.world.dmaFence.tasks.get('t2')?.signalling).toBe(true);
   });
 });
 
 describe('dma_fence_end_signalling', () => {
-  it('does nothing for cookie true and releases the section for cookie false', () => {
+  it('ends the nested begin for cookie true and releases the section for cookie false', () => {
     const k = new Kernel();
     const idle = k.fingerprint;
-    calls(k, [
-      { type: 'dma_fence_begin_signalling', task: 't' },
-      { type: 'dma_fence_begin_signalling', task: 't' },
-    ]);
+    call(k, { type: 'dma_fence_begin_signalling', task: 't' });
     const inside = k.fingerprint;
+    call(k, { type: 'dma_fence_begin_signalling', task: 't' });
     expect(call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: true })).toEqual({ ok: true });
     expect(k.fingerprint).toBe(inside);
     expect(call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: false })).toEqual({ ok: true });
@@ -705,9 +704,38 @@ describe('dma_fence_end_signalling', () => {
     expect(call(k, { type: 'dma_fence_begin_signalling', task: 't' })).toEqual({ ok: true, cookie: false });
   });
 
-  it('accepts cookie true in a task outside any section', () => {
+  it('takes ends in any order: begin → false, begin → true, end(false), end(true) is clean', () => {
     const k = new Kernel();
+    const idle = k.fingerprint;
+    expect(call(k, { type: 'dma_fence_begin_signalling', task: 't' })).toEqual({ ok: true, cookie: false });
+    expect(call(k, { type: 'dma_fence_begin_signalling', task: 't' })).toEqual({ ok: true, cookie: true });
+    expect(call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: false })).toEqual({ ok: true });
+    expect(k.world.dmaFence.tasks.get('t')).toEqual({ signalling: false, nested: 1 });
     expect(call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: true })).toEqual({ ok: true });
+    expect(k.fingerprint).toBe(idle);
+  });
+
+  it('records cookie true with no nested begin outstanding as lockdep, and changes nothing', () => {
+    for (const before of [[], [{ type: 'dma_fence_begin_signalling', task: 't' }]]) {
+      const k = new Kernel();
+      calls(k, before);
+      const fp = k.fingerprint;
+      const o = call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: true });
+      expect(o.ok).toBe(true);
+      expect((o.violations as { kind: string }[]).map((v) => v.kind)).toEqual(['lockdep']);
+      expect(k.fingerprint).toBe(fp);
+    }
+  });
+
+  it('does not let a nested begin of one task match an end(true) of another', () => {
+    const k = new Kernel();
+    calls(k, [
+      { type: 'dma_fence_begin_signalling', task: 't1' },
+      { type: 'dma_fence_begin_signalling', task: 't1' },
+      { type: 'dma_fence_begin_signalling', task: 't2' },
+    ]);
+    expect(call(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: true }).violations).toHaveLength(1);
+    expect(k.world.dmaFence.tasks.get('t1')).toEqual({ signalling: true, nested: 1 });
   });
 
   it('refuses cookie false in a task that holds no section as a lockdep unlock imbalance', () => {
@@ -724,7 +752,7 @@ describe('dma_fence_end_signalling', () => {
     const k = new Kernel();
     call(k, { type: 'dma_fence_begin_signalling', task: 't1' });
     expectRefused(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: false }, 'lockdep');
-    expect(k.world.tasks.get('t1')?.signalling).toBe(true);
+    expect(k.world.dmaFence.tasks.get('t1')?.signalling).toBe(true);
   });
 
   it('rejects a cookie that is not a boolean as MALFORMED_EVENT naming cookie', () => {

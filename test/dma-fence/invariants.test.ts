@@ -117,7 +117,8 @@ describe('sectionsAreHeldByTasks', () => {
     const k = new Kernel();
     k.call({ type: 'dma_fence_begin_signalling', task: 't' });
     expect(sectionsAreHeldByTasks.holds(k.world)).toBe(true);
-    const w = withSlice(k.world, 'tasks', k.world.tasks.set('t', { signalling: false }));
+    const s = k.world.dmaFence;
+    const w = withSlice(k.world, 'dmaFence', { ...s, tasks: s.tasks.set('t', { signalling: false, nested: 0 }) });
     expect(sectionsAreHeldByTasks.holds(w)).toBe(false);
   });
 });

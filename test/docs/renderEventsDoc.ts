@@ -1,4 +1,5 @@
 import { PROTOCOLS } from '../../src/kernel/protocols.js';
+import { TASK_EXIT, TASK_EXIT_EVENT } from '../../src/kernel/taskExit.js';
 import type { FieldSpec } from '../../src/world/fields.js';
 import type { EventDef } from '../../src/world/Protocol.js';
 
@@ -85,11 +86,14 @@ export function renderEventsDoc(): string {
   for (const p of PROTOCOLS) {
     for (const [type, def] of Object.entries(p.events)) out.push(`| [\`${type}\`](#${type}) | \`${String(p.key)}\` | ${cell(def.kernel)} |`);
   }
+  out.push(`| [\`${TASK_EXIT}\`](#${TASK_EXIT}) | (kernel) | ${cell(TASK_EXIT_EVENT.kernel)} |`);
   out.push('');
   for (const p of PROTOCOLS) {
     const events = Object.entries(p.events);
     out.push(`## Protocol \`${String(p.key)}\``, '', `${events.length} events.`, '');
     for (const [type, def] of events) out.push(...renderEvent(type, def));
   }
+  out.push('## Kernel events', '', 'Answered by the kernel itself: each protocol checks its own part of the task.', '');
+  out.push(...renderEvent(TASK_EXIT, TASK_EXIT_EVENT));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

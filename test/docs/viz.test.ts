@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { toMermaid } from '../../src/viz/toMermaid.js';
 
 const VIZ_MD = join(import.meta.dirname, '..', '..', 'docs', 'viz.md');

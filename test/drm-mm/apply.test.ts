@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import { DrmstateError } from '../../src/errors.js';
+import { Misuse } from '../../src/world/Misuse.js';
 import { Driver, U64_MAX_S } from './helpers.js';
 
 function ranged(mm: string, node: string, size: string, o: Record<string, unknown> = {}) {
@@ -455,9 +456,9 @@ describe('zeroed structs: a node or scan named for the first time', () => {
     expect(d.world).toBe(before);
   });
 
-  it('still throws UNKNOWN_OBJECT for an allocator never initialised', () => {
+  it('still answers an allocator never initialised as misuse (UNKNOWN_OBJECT)', () => {
     const d = new Driver();
-    expect(() => d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'nope', size: '1', ...SCAN })).toThrow(DrmstateError);
+    expect(() => d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'nope', size: '1', ...SCAN })).toThrow(Misuse);
     expect(() => d.call({ type: 'drm_mm_holes', mm: 'nope' })).toThrow(/"nope"/);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
-import { DrmstateError } from '../../src/errors.js';
+import { Misuse } from '../../src/world/Misuse.js';
 import { stackHashOf } from '../../src/drm-mm/mm.js';
 import { hashToHex } from '../../src/world/hash.js';
 import type { World } from '../../src/world/World.js';
@@ -85,8 +85,8 @@ describe('drmMmProtocol.apply on random call sequences', () => {
           try {
             r = drmMmProtocol.apply(world, drmMmProtocol.decode(e as never));
           } catch (err) {
-            expect(err).toBeInstanceOf(DrmstateError);
-            expect((err as DrmstateError).code).toBe('UNKNOWN_OBJECT');
+            expect(err).toBeInstanceOf(Misuse);
+            expect((err as Misuse).code).toBe('UNKNOWN_OBJECT');
             continue;
           }
           if (!r.outcome.ok && r.outcome.errno === undefined) {

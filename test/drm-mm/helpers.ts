@@ -1,12 +1,11 @@
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import type { Outcome } from '../../src/world/Outcome.js';
 import type { World } from '../../src/world/World.js';
-import { emptyTasks } from '../../src/world/World.js';
 import { outcomeToJson } from '../../src/world/logFormat.js';
 
 /** A world holding only an empty drm_mm slice. */
 export function emptyWorld(): World {
-  return { tasks: emptyTasks(), drmMm: drmMmProtocol.initial() } as unknown as World;
+  return { drmMm: drmMmProtocol.initial() } as unknown as World;
 }
 
 /** An outcome's JSON form: bigints as decimal strings, violations by kind only, omitted when empty. */

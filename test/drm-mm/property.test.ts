@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drmMmInvariants, drmMmProtocol } from '../../src/drm-mm/protocol.js';
-import { type World, emptyTasks } from '../../src/world/World.js';
+import type { World } from '../../src/world/World.js';
 import { ReferenceDrmMm, type RefOutcome } from './reference.js';
 
 /**
@@ -483,7 +483,7 @@ function toJson(v: unknown): unknown {
 
 /** The core: `drmMmProtocol.decode` then `apply`, threading the immutable world. */
 function CORE_SUBJECT(): Subject {
-  let world = Object.freeze({ tasks: emptyTasks(), [drmMmProtocol.key]: drmMmProtocol.initial() }) as unknown as World;
+  let world = Object.freeze({ [drmMmProtocol.key]: drmMmProtocol.initial() }) as unknown as World;
   return {
     apply(event) {
       const r = drmMmProtocol.apply(world, drmMmProtocol.decode(event));

@@ -2,12 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DrmstateError } from '../../src/errors.js';
-import { apply, initialWorld } from '../../src/kernel/apply.js';
+import { apply, initialWorld, tryApply } from '../../src/kernel/apply.js';
 import { fingerprint } from '../../src/kernel/fingerprint.js';
 import { Kernel } from '../../src/kernel/Kernel.js';
 import { replay, worldAt } from '../../src/kernel/replay.js';
 import { readSnapshot, takeSnapshot } from '../../src/kernel/snapshot.js';
 import { parseLog } from '../../src/world/logFormat.js';
+import { EditSession } from '../../src/world/HashedMap.js';
+import { type World, editableWorld } from '../../src/world/World.js';
 import { tempDir } from '../cli/helpers.js';
 
 function scenario(k: Kernel): void {
@@ -186,5 +188,87 @@ describe('replay (transient edits)', () => {
     const next = apply(r.world, { type: 'dma_fence_signal', fence: 'f1' });
     expect(next.outcome.ok).toBe(true);
     expect(fingerprint(r.world)).toBe(k.entries[5]?.fingerprint);
+  });
+});
+
+describe('replay edit sessions', () => {
+  /** A repeating mix of dma_fence and drm_mm calls on a few objects. */
+  function* events(n: number): Generator<Record<string, unknown>> {
+    for (let i = 0; i < n; i++) {
+      const f = `f${i % 5}`;
+      switch (i % 10) {
+        case 0: yield { type: 'dma_fence_init', fence: f, ctx: 'c' }; break;
+        case 1: yield { type: 'dma_fence_add_callback', fence: f, cb: `cb${i % 7}` }; break;
+        case 2: yield { type: 'dma_fence_begin_signalling', task: `t${i % 3}` }; break;
+        case 3: yield { type: 'dma_fence_signal', fence: f }; break;
+        case 4: yield { type: 'dma_fence_end_signalling', task: `t${i % 3}`, cookie: false }; break;
+        case 5: yield { type: 'drm_mm_insert_node', mm: 'mm', node: `n${i % 4}`, size: '64' }; break;
+        case 6: yield { type: 'drm_mm_remove_node', node: `n${(i + 3) % 4}` }; break;
+        default: yield { type: 'dma_fence_put', fence: f };
+      }
+    }
+  }
+
+  it('never changes a world from outside the session: 10^5 calls applied to it inside an open session', () => {
+    let outside = initialWorld();
+    outside = apply(outside, { type: 'dma_fence_context_alloc', ctx: 'c' }).world;
+    outside = apply(outside, { type: 'drm_mm_init', mm: 'mm', start: '0', size: '4096' }).world;
+    for (let i = 0; i < 5; i++) outside = apply(outside, { type: 'dma_fence_init', fence: `f${i}`, ctx: 'c' }).world;
+    outside = apply(outside, { type: 'dma_fence_begin_signalling', task: 't0' }).world;
+    const fp = fingerprint(outside);
+    const snap = JSON.stringify(takeSnapshot(outside, 4));
+    const session = new EditSession();
+    let inside = editableWorld(outside, session);
+    let fromOutside = outside;
+    let n = 0;
+    let misuse = 0;
+    let midway: { world: World; fp: string } | undefined;
+    for (const e of events(100_000)) {
+      const r = tryApply(inside, e);
+      if (r.misuse !== undefined) misuse++;
+      else inside = r.world;
+      // Chained from the outside world while the session edits its own copy in place.
+      fromOutside = tryApply(fromOutside, e).world ?? fromOutside;
+      // And applied to the outside world itself.
+      tryApply(outside, e);
+      n++;
+      if (n === 50_000) midway = { world: fromOutside, fp: fingerprint(fromOutside) };
+    }
+    expect(misuse).toBeLessThan(n / 2);
+    session.close();
+    expect(n).toBe(100_000);
+    expect(fingerprint(outside)).toBe(fp);
+    expect(JSON.stringify(takeSnapshot(outside, 4))).toBe(snap);
+    expect(outside.dmaFence.fences.hash).toEqual(outside.dmaFence.fences.recomputeHash());
+    expect(fingerprint(inside)).toBe(fingerprint(fromOutside));
+    // A world made during the session, but not by it, stays as it was made.
+    expect(midway && fingerprint(midway.world)).toBe(midway?.fp);
+    expect(midway?.world.dmaFence.cbs.hash).toEqual(midway?.world.dmaFence.cbs.recomputeHash());
+  });
+
+  it('leaves the worlds replay returns persistent: applying to one twice gives the same answer', () => {
+    const k = new Kernel();
+    scenario(k);
+    const r = replay(k.entries);
+    const e = { type: 'dma_fence_init', fence: 'g', ctx: 'c' };
+    const fp = fingerprint(r.world);
+    const a = apply(r.world, e);
+    const b = apply(r.world, e);
+    expect(fingerprint(r.world)).toBe(fp);
+    expect(fingerprint(a.world)).toBe(fingerprint(b.world));
+    expect(a.outcome).toEqual(b.outcome);
+  });
+});
+
+describe('readSnapshot of version 1', () => {
+  it('reads the world-level task table into the protocol that keeps tasks, checking the version-1 fingerprint', () => {
+    const k = new Kernel();
+    k.call({ type: 'dma_fence_context_alloc', ctx: 'c' });
+    k.call({ type: 'dma_fence_begin_signalling', task: 't' });
+    const v2 = takeSnapshot(k.world, k.seq);
+    const { tasks, ...fence } = v2.slices.dmaFence as { tasks: unknown };
+    const v1 = { ...v2, version: 1, tasks: [['t', { signalling: true }]], slices: { ...v2.slices, dmaFence: fence }, fingerprint: fingerprint(k.world, { version: 1 }) };
+    expect(tasks).toEqual([['t', { signalling: true, nested: 0 }]]);
+    expect(fingerprint(readSnapshot(v1))).toBe(k.fingerprint);
   });
 });

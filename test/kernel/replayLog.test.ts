@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -407,6 +407,45 @@ describe('replayLog (problems on two lines)', () => {
       expect(fast).toEqual(full);
       // Each case has a problem to find: neither answer is a clean replay.
       expect('threw' in fast || !fast.ok).toBe(true);
+    });
+  }
+});
+
+describe('replayLog on version-1 logs', () => {
+  // Written by `drmstate run … --log` before issue 7 changed the kernel's composition (the
+  // examples and two conformance samples): every outcome and fingerprint must still match.
+  const fixtures = join(import.meta.dirname, 'fixtures');
+  const logs = readdirSync(fixtures).filter((f) => f.startsWith('v1-') && f.endsWith('.log.ndjson'));
+
+  it('has the version-1 fixtures', () => {
+    expect(logs.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('keeps writing version-1 fingerprints when a version-1 log is resumed, so it still replays', () => {
+    const path = join(dir, 'resumed-v1.log.ndjson');
+    writeFileSync(path, readFileSync(join(fixtures, 'v1-dma-fence-findings.log.ndjson'), 'utf8'));
+    const k = Kernel.resume(path);
+    k.call({ type: 'dma_fence_begin_signalling', task: 'nest' });
+    k.call({ type: 'dma_fence_begin_signalling', task: 'nest' });
+    k.close();
+    const r = replayLog(readFileSync(path, 'utf8'));
+    expect(r.ok).toBe(true);
+    expect(r.ok && fingerprint(r.world, { version: 1 })).toBe(k.fingerprint);
+  });
+
+  for (const name of logs) {
+    it(`replays ${name} with every outcome and fingerprint checked`, () => {
+      const text = readFileSync(join(fixtures, name), 'utf8');
+      const lines = text.trimEnd().split('\n');
+      expect(JSON.parse(lines[0] as string)).toEqual({ format: 'drmstate-log', version: 1 });
+      const fast = replayLog(text);
+      expect(fast.ok).toBe(true);
+      expect(fast.entries).toBe(lines.length - 1);
+      const parsed = parseLog(text);
+      expect(parsed.header.version).toBe(1);
+      const full = replay(parsed.entries, { fingerprintVersion: 1 });
+      expect(full.ok).toBe(true);
+      expect(fingerprint(full.world, { version: 1 })).toBe(JSON.parse(lines[lines.length - 1] as string).fingerprint);
     });
   }
 });

@@ -1,6 +1,6 @@
 import { and, not, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { authoredBranches, compileMachine } from '../../machines/machineTable.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
 

@@ -1,6 +1,6 @@
 import { instance } from '@viz-js/viz';
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
 import { toDot } from '../../src/viz/toDot.js';
 import { transitionLabel } from '../../src/viz/transitionLabel.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
 import { toMermaid } from '../../src/viz/toMermaid.js';
 import { transitionLabel } from '../../src/viz/transitionLabel.js';

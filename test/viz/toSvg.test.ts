@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
 import { toSvg } from '../../src/viz/toSvg.js';
 

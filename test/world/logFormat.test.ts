@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DrmstateError } from '../../src/errors.js';
-import { encodeHeader, jsonEqual, outcomeToJson, parseLog } from '../../src/world/logFormat.js';
+import { DRMSTATE_VERSION } from '../../src/version.js';
+import { LOG_VERSION, encodeHeader, jsonEqual, outcomeToJson, parseLog } from '../../src/world/logFormat.js';
 import { ok, refused } from '../../src/world/Outcome.js';
 import { violation } from '../../src/world/Violation.js';
 
@@ -51,5 +52,20 @@ describe('jsonEqual', () => {
     expect(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 })).toBe(true);
     expect(jsonEqual({ a: 1 }, { a: 1, b: undefined })).toBe(false);
     expect(jsonEqual([1, 2], [2, 1])).toBe(false);
+  });
+});
+
+describe('log header', () => {
+  it('records the format version and the drmstate version that wrote the log', () => {
+    expect(JSON.parse(encodeHeader())).toEqual({ format: 'drmstate-log', version: LOG_VERSION, drmstate: DRMSTATE_VERSION });
+    expect(LOG_VERSION).toBe(2);
+  });
+
+  it('reads version-1 headers, which had no drmstate version', () => {
+    expect(parseLog('{"format":"drmstate-log","version":1}\n').header).toEqual({ format: 'drmstate-log', version: 1 });
+  });
+
+  it('rejects a version it does not read, naming the versions it reads', () => {
+    expect(() => parseLog('{"format":"drmstate-log","version":3}\n')).toThrow(/unsupported log version 3 \(this drmstate reads 1 and 2\)/);
   });
 });

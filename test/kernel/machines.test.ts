@@ -1,6 +1,6 @@
 import { getNextSnapshot, type AnyMachineSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { MACHINES } from '../../machines/index.js';
+import { MACHINES } from '../../src/kernel/machines.js';
 import { compileMachine, decide } from '../../machines/machineTable.js';
 import { ADAPTERS } from '../../src/testgen/adapters/index.js';
 import { generatePaths, leafOf } from '../../src/testgen/generatePaths.js';

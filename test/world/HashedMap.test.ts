@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { EditSession, HashedMap } from '../../src/world/HashedMap.js';
+
+const empty = (): HashedMap<number> => HashedMap.empty<number>('n', String);
+
+describe('HashedMap', () => {
+  it('is persistent outside any edit session: every update leaves the old map as it was', () => {
+    const a = empty().set('x', 1);
+    const b = a.set('x', 2).set('y', 3);
+    expect(a.get('x')).toBe(1);
+    expect(a.has('y')).toBe(false);
+    expect(b.get('x')).toBe(2);
+    expect(a.hash).toEqual(a.recomputeHash());
+    expect(b.hash).toEqual(b.recomputeHash());
+  });
+
+  it('hashes independently of insertion order', () => {
+    expect(empty().set('a', 1).set('b', 2).hash).toEqual(empty().set('b', 2).set('a', 1).hash);
+    expect(empty().set('a', 1).delete('a').hash).toEqual(empty().hash);
+  });
+});
+
+describe('EditSession', () => {
+  it('edits a map it owns in place while open, and copies once it is closed', () => {
+    const session = new EditSession();
+    const owned = empty().set('x', 1).ownedBy(session);
+    expect(owned.set('y', 2)).toBe(owned);
+    expect(owned.get('y')).toBe(2);
+    expect(owned.hash).toEqual(owned.recomputeHash());
+    session.close();
+    const after = owned.set('z', 3);
+    expect(after).not.toBe(owned);
+    expect(owned.has('z')).toBe(false);
+    expect(after.get('y')).toBe(2);
+  });
+
+  it('never changes a map it does not own, even while open', () => {
+    const session = new EditSession();
+    const outside = empty().set('x', 1);
+    const hash = outside.hash;
+    const owned = outside.ownedBy(session);
+    owned.set('x', 9).set('y', 2);
+    const next = outside.set('x', 5);
+    expect(next).not.toBe(outside);
+    expect(outside.get('x')).toBe(1);
+    expect(outside.has('y')).toBe(false);
+    expect(outside.hash).toEqual(hash);
+  });
+
+  it('does not let one session edit the maps of another', () => {
+    const a = new EditSession();
+    const b = new EditSession();
+    const ofA = empty().ownedBy(a);
+    const ofB = ofA.ownedBy(b);
+    expect(ofB).not.toBe(ofA);
+    ofB.set('x', 1);
+    expect(ofA.has('x')).toBe(false);
+  });
+});
