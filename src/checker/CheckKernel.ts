@@ -132,7 +132,7 @@ export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
       for (const p of kernel.protocols) if (before[p.key] !== after[p.key]) out.push(...p.invariants);
       return out;
     },
-    knows: (type) => kernel.protocolOf(type) !== undefined,
+    knows: (type) => kernel.events.has(type),
     takesTask: (type) => schemaOf(type)?.task !== undefined,
     check(event: Event): FieldProblem | undefined {
       try {
