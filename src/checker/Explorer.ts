@@ -357,6 +357,9 @@ export class Explorer {
 
   /** Ends a step: `tasks` and `lines` are the step's own (changed in place by a task_exit). */
   finish(world: World, tasks: TaskRt[], ti: number, lines: Line[] | undefined, finding: RawFinding | undefined): StepResult {
+    // A step whose call found something ends the trace at that call: the task's exit is checked
+    // only when its last step was clean (so a trace's last line carries its finding).
+    if (finding !== undefined) return { world, tasks, lines: lines ?? NO_LINES, finding };
     const e = this.exitIfDone(world, tasks, ti, lines);
     const f = finding ?? e.finding;
     return { world: e.world, tasks, lines: lines ?? NO_LINES, ...(f ? { finding: f } : {}) };

@@ -51,8 +51,11 @@ describe('check', () => {
     expect(f.trace.filter((s) => s.task !== 'setup').map((s) => `${s.task}:${s.event.type}`)).toEqual([
       'irq:dma_fence_signal',
       'irq:dma_fence_put',
+      'irq:task_exit',
       'user:dma_fence_add_callback',
     ]);
+    // The irq task's exit is part of its last step, not a step of its own.
+    expect(f.trace.find((s) => s.event.type === 'task_exit')?.exit).toBe(true);
   });
 
   it('reports an assertion when an outcome lacks an expected field value', () => {
