@@ -10,6 +10,8 @@ export interface FenceSut {
   readonly ctx: DmaFenceCtx;
   readonly fence: DmaFence;
   readonly sibling: DmaFence;
+  /** A fence on another context, for dma_fence_is_later's WARN. */
+  readonly stranger: DmaFence;
   /** Callbacks queued on the fence, in order, as the path added them. */
   readonly queued: string[];
   next: number;
@@ -33,7 +35,8 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
       { type: 'dma_fence_set_error', error: 0 },
       { type: 'dma_fence_get_status' },
       { type: 'dma_fence_is_signaled' },
-      { type: 'dma_fence_is_later' },
+      { type: 'dma_fence_is_later', acrossContexts: false },
+      { type: 'dma_fence_is_later', acrossContexts: true },
       { type: 'dma_fence_wait_timeout', timeout: -1 },
       { type: 'dma_fence_wait_timeout', timeout: 0 },
       { type: 'dma_fence_wait_timeout', timeout: 5 },
@@ -50,7 +53,8 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
     // A callback slot that exists but is on no list, for removals with nothing queued.
     sibling.signal();
     sibling.registerCallback('spare');
-    return { kernel, ctx, fence, sibling, queued: [], next: 0 };
+    const stranger = DmaFenceCtx.new(kernel, 'other').newFence('stranger');
+    return { kernel, ctx, fence, sibling, stranger, queued: [], next: 0 };
   },
   exec(sut, event, branch) {
     const f = sut.fence;
@@ -101,6 +105,11 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
       case 'dma_fence_is_signaled':
         return f.isSignaled();
       case 'dma_fence_is_later': {
+        if (event.acrossContexts === true) {
+          const r = f.isLater(sut.stranger);
+          expectThat(r.ok && r.value === false, 'fences on different contexts are never later');
+          return r;
+        }
         const r = f.isLater(sut.sibling);
         expectThat(r.ok && r.value === false, 'f (seqno 1) is not later than its sibling (seqno 2)');
         return r;
