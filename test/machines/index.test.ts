@@ -1,7 +1,9 @@
 import { getNextSnapshot, type AnyMachineSnapshot, type AnyStateMachine, type AnyTransitionDefinition, type EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { MACHINES } from '../../machines/index.js';
-import { type Branch, type MachineTable, branchId, compileMachine, decide } from '../../machines/machineTable.js';
+import { type Branch, type MachineTable, branchId, branchViolations, compileMachine, decide } from '../../machines/machineTable.js';
+import { isErrno } from '../../src/errno.js';
+import { VIOLATION_KINDS } from '../../src/world/Violation.js';
 import { ADAPTERS } from '../../src/testgen/adapters/index.js';
 import { generatePaths, leafOf } from '../../src/testgen/generatePaths.js';
 
@@ -36,7 +38,10 @@ describe('MACHINES', () => {
         for (const list of byEvent.values())
           for (const b of list) {
             if (b.meta.refused) expect(b.meta.violation).toBeDefined();
-            if (b.meta.errno !== undefined) expect(b.meta.errno).toMatch(/^E[A-Z0-9]+$/);
+            if (b.meta.errno !== undefined) expect(isErrno(b.meta.errno), b.meta.errno).toBe(true);
+            // `violation` is the first of `violations` when both are given, and every kind is kernel vocabulary.
+            if (b.meta.violations !== undefined) expect(b.meta.violation).toBe(b.meta.violations[0]?.kind);
+            for (const v of branchViolations(b.meta)) expect(VIOLATION_KINDS).toContain(v.kind);
           }
     });
 
