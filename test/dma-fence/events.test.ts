@@ -1,0 +1,78 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { MACHINES } from '../../machines/index.js';
+import { authoredBranches, branchViolations, compileMachine } from '../../machines/machineTable.js';
+import { DMA_FENCE_EVENTS, type DmaFenceEvent } from '../../src/dma-fence/events.js';
+import { VIOLATION_KINDS } from '../../src/world/Violation.js';
+
+/** The machines of the dma_fence protocol. */
+const MACHINE_IDS = ['dma_fence', 'dma_fence_cb', 'dma_fence_signalling'];
+
+/**
+ * Violation kinds an event lists that no machine branch records, each decided where no machine
+ * state can answer: a released fence is the `dma_fence` machine's final state; contexts, init and
+ * the static stub have no machine.
+ */
+const OUTSIDE_MACHINES: { readonly [type: string]: readonly string[] } = {
+  dma_fence_context_alloc: ['warn_on'],
+  dma_fence_init: ['bug_on'],
+  dma_fence_init64: ['bug_on'],
+  dma_fence_get: ['use_after_free'],
+  dma_fence_put: ['refcount_underflow', 'bug_on'],
+  dma_fence_is_later: ['use_after_free'],
+  dma_fence_add_callback: ['use_after_free'],
+  dma_fence_remove_callback: ['use_after_free'],
+  dma_fence_enable_sw_signaling: ['use_after_free'],
+  dma_fence_signal: ['use_after_free'],
+  dma_fence_check_and_signal: ['use_after_free'],
+  dma_fence_set_error: ['use_after_free'],
+  dma_fence_get_status: ['use_after_free'],
+  dma_fence_is_signaled: ['use_after_free'],
+  dma_fence_wait_timeout: ['use_after_free'],
+};
+
+/** What the machines' branches for an event type record: violation kinds and errnos. */
+function fromMachines(type: string): { kinds: Set<string>; errnos: Set<string> } {
+  const kinds = new Set<string>();
+  const errnos = new Set<string>();
+  for (const id of MACHINE_IDS) {
+    const machine = MACHINES[id];
+    if (machine === undefined) throw new Error(`no machine ${id}`);
+    for (const b of authoredBranches(compileMachine(machine)).values()) {
+      if (b.event !== type) continue;
+      for (const v of branchViolations(b.meta)) kinds.add(v.kind);
+      if (b.meta.errno !== undefined) errnos.add(b.meta.errno);
+    }
+  }
+  return { kinds, errnos };
+}
+
+describe('DMA_FENCE_EVENTS', () => {
+  for (const [type, def] of Object.entries(DMA_FENCE_EVENTS)) {
+    it(`${type}: lists violation kinds only, each once`, () => {
+      for (const k of def.violations) expect(VIOLATION_KINDS, k).toContain(k);
+      expect(new Set(def.violations).size).toBe(def.violations.length);
+    });
+
+    it(`${type}: lists exactly the kinds its machine branches record, plus those decided outside a machine`, () => {
+      const { kinds } = fromMachines(type);
+      const outside = OUTSIDE_MACHINES[type] ?? [];
+      for (const k of kinds) expect(def.violations, `${type} records ${k} in a machine branch`).toContain(k);
+      expect([...def.violations].sort()).toEqual([...new Set([...kinds, ...outside])].sort());
+    });
+
+    it(`${type}: lists exactly the errnos its machine branches answer`, () => {
+      expect([...def.errnos].sort()).toEqual([...fromMachines(type).errnos].sort());
+    });
+  }
+});
+
+describe('DmaFenceEvent', () => {
+  it('is inferred from the field schemas', () => {
+    type SetError = Extract<DmaFenceEvent, { type: 'dma_fence_set_error' }>;
+    expectTypeOf<SetError['error']>().toEqualTypeOf<number>();
+    expectTypeOf<SetError['fence']>().toEqualTypeOf<string>();
+    expectTypeOf<Extract<DmaFenceEvent, { type: 'dma_fence_end_signalling' }>['cookie']>().toEqualTypeOf<boolean>();
+    expectTypeOf<Extract<DmaFenceEvent, { type: 'dma_fence_init' }>['seqno']>().toEqualTypeOf<bigint | undefined>();
+    expectTypeOf<DmaFenceEvent['type']>().toEqualTypeOf<keyof typeof DMA_FENCE_EVENTS>();
+  });
+});
