@@ -270,10 +270,12 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   const rec0 = f.rec;
   let other: FenceRecord | undefined;
   let event: unknown = e;
-  // KERNEL: the parameter is a C `int`, so a wider error arrives truncated to 32 bits: the WARN
-  // checks the truncated value.
-  if (e.type === 'dma_fence_set_error') event = { ...e, error: int32(e.error) };
-  if (e.type === 'dma_fence_is_later') {
+  if (e.type === 'dma_fence_set_error') {
+    // KERNEL: the parameter is a C `int`, so a wider error arrives truncated to 32 bits (ToInt32 is
+    // exact for every safe integer): the WARN checks the truncated value.
+    const error = e.error | 0;
+    if (error !== e.error) event = { ...e, error };
+  } else if (e.type === 'dma_fence_is_later') {
     other = find(s, e.f2, 'f2').rec;
     event = { ...e, acrossContexts: rec0.context !== other.context };
   }
@@ -288,81 +290,85 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
       outcome: refused(violation('bug_on', 'dma_fence_put drops the last reference of the static stub fence: it would be kfree()d', [name])),
     };
   let slice = s;
-  let rec = rec0;
+  // The fence record as the effects leave it: a copy made on the first write.
+  let d: { -readonly [K in keyof FenceRecord]: FenceRecord[K] } | undefined;
+  const draft = (): NonNullable<typeof d> => (d ??= { ...rec0 });
   let ran: readonly string[] = NO_NAMES;
-  let values: { [k: string]: OutcomeValue } | undefined = m.returns === undefined ? undefined : { ...m.returns };
+  // Values the effects return, besides those the branch fixes.
+  let extra: { [k: string]: OutcomeValue } | undefined;
   let host: string | undefined;
   if (e.type === 'dma_fence_add_callback') {
     const cb = s.cbs.get(e.cb) ?? { state: CB_TABLE.initial as CbState, fence: name };
     host = cb.fence;
     const cbb = decide(CB_TABLE, cb.state, e.type, {}, { ...e, fenceSignaled: rec0.state === 'signaled' }, trace) as Branch;
-    if (cbb.meta.refused) return { world, outcome: refused(...violationsOf(cbb, { call: e.type, name, rec, ran, event: e, host })) };
+    if (cbb.meta.refused) return { world, outcome: refused(...violationsOf(cbb, { call: e.type, name, rec: rec0, ran, event: e, host })) };
     // KERNEL: on a signaled fence the node is initialised as not queued; either way the slot now
     // belongs to this fence.
     slice = patch(slice, { cbs: slice.cbs.set(e.cb, Object.freeze({ state: cbb.target as CbState, fence: name })) });
   }
-  for (const effect of m.effects ?? NO_NAMES) {
-    switch (effect) {
-      case 'krefGet':
-        rec = { ...rec, refcount: rec.refcount + 1 };
-        break;
-      case 'krefPut':
-        rec = { ...rec, refcount: rec.refcount - 1 };
-        break;
-      case 'setErrorDeadlock':
-        // KERNEL: dma_fence_release sets -EDEADLK before it signals, so the callbacks see the error.
-        rec = { ...rec, error: -ERRNO_VALUES.EDEADLK };
-        break;
-      case 'runCallbacks': {
-        const r = runCallbacks(slice.cbs, rec, name, trace);
-        slice = patch(slice, { cbs: r.cbs });
-        ran = r.ran;
-        rec = { ...rec, cbs: NO_NAMES };
-        break;
-      }
-      case 'release':
-        // KERNEL: dma_fence_free; the record stays as the freed state so that later uses are found.
-        break;
-      case 'listAddTail':
-        if (e.type === 'dma_fence_add_callback') rec = { ...rec, cbs: [...rec.cbs, e.cb] };
-        break;
-      case 'listDelInit':
-        if (e.type === 'dma_fence_remove_callback') {
-          const r = removeFromSlot(slice, name, f, rec, e, trace);
-          slice = r.slice;
-          rec = r.rec;
-          if (r.removed !== undefined) values = { ...values, removed: r.removed };
+  const effects = m.effects;
+  if (effects !== undefined) {
+    for (let i = 0; i < effects.length; i++) {
+      switch (effects[i]) {
+        case 'krefGet':
+          draft().refcount++;
+          break;
+        case 'krefPut':
+          draft().refcount--;
+          break;
+        case 'setErrorDeadlock':
+          // KERNEL: dma_fence_release sets -EDEADLK before it signals, so the callbacks see the error.
+          draft().error = -ERRNO_VALUES.EDEADLK;
+          break;
+        case 'runCallbacks': {
+          const r = runCallbacks(slice.cbs, rec0, name, trace);
+          slice = patch(slice, { cbs: r.cbs });
+          ran = r.ran;
+          draft().cbs = NO_NAMES;
+          break;
         }
-        break;
-      case 'storeError':
-        if (e.type === 'dma_fence_set_error') rec = { ...rec, error: int32(e.error) };
-        break;
-      case 'returnErrorOrOne':
-        values = { ...values, status: rec.error || 1 };
-        break;
-      case 'returnTimeout':
-        if (e.type === 'dma_fence_wait_timeout') values = { ...values, ret: e.timeout };
-        break;
-      case 'compareSeqnos':
-        if (other !== undefined) values = { ...values, later: isLater(rec, other) };
-        break;
-      default:
-        break;
+        case 'release':
+          // KERNEL: dma_fence_free; the record stays, in the freed state, so that later uses are found.
+          break;
+        case 'listAddTail':
+          if (e.type === 'dma_fence_add_callback') draft().cbs = [...rec0.cbs, e.cb];
+          break;
+        case 'listDelInit':
+          if (e.type === 'dma_fence_remove_callback') {
+            const r = removeFromSlot(slice, name, f, d ?? rec0, e, trace);
+            slice = r.slice;
+            if (r.rec !== (d ?? rec0)) draft().cbs = r.rec.cbs;
+            if (r.removed !== undefined) (extra ??= {}).removed = r.removed;
+          }
+          break;
+        case 'storeError':
+          if (e.type === 'dma_fence_set_error') draft().error = e.error | 0;
+          break;
+        case 'returnErrorOrOne':
+          (extra ??= {}).status = (d ?? rec0).error || 1;
+          break;
+        case 'returnTimeout':
+          if (e.type === 'dma_fence_wait_timeout') (extra ??= {}).ret = e.timeout;
+          break;
+        case 'compareSeqnos':
+          if (other !== undefined) (extra ??= {}).later = isLater(rec0, other);
+          break;
+        default:
+          break;
+      }
     }
   }
-  if (b.target !== rec.state) rec = { ...rec, state: b.target as FenceState };
-  if (rec !== rec0) slice = put(slice, name, f, Object.freeze(rec));
-  const vs = violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
+  if (b.target !== rec0.state) draft().state = b.target as FenceState;
+  if (d !== undefined) slice = put(slice, name, f, Object.freeze(d));
+  const vs = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
   const next = slice === s ? world : withFences(world, slice);
   if (m.refused) return { world, outcome: refused(...vs) };
   if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
-  if (values === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
-  return { world: next, outcome: ok({ ...values, ...callbacksField(ran) }, vs) };
+  if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
+  return { world: next, outcome: ok(ran.length === 0 && extra === undefined ? (m.returns ?? {}) : { ...m.returns, ...extra, ...callbacksField(ran) }, vs) };
 }
 
-function int32(n: number): number {
-  return Number(BigInt.asIntN(32, BigInt(n)));
-}
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
 
 /**
  * Whether f1 is later than f2 (__dma_fence_is_later, dma-fence.h): 64-bit seqnos only with SEQNO64
