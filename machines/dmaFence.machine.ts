@@ -2,6 +2,7 @@ import { assign, setup } from 'xstate';
 // ABSTRACTION: a type-only import of the protocol's event union (erased at run time), so that machine
 // and protocol share one event type inferred from the schemas.
 import type { DmaFenceEvent } from '../src/dma-fence/events.js';
+import { MAX_ERRNO } from '../src/errno.js';
 
 /**
  * Lifecycle of `struct dma_fence`.
@@ -72,9 +73,6 @@ export type DmaFenceCallType =
 export type DmaFenceMachineEvent =
   | Exclude<Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>, { readonly type: 'dma_fence_is_later' }>
   | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean });
-
-/** `MAX_ERRNO` (include/linux/err.h): machines import no errno table. */
-const MAX_ERRNO = 4095;
 
 /** The `struct dma_fence` statechart. */
 export const dmaFenceMachine = setup({
