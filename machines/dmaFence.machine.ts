@@ -17,7 +17,9 @@ import { MAX_ERRNO } from '../src/errno.js';
  * - the `ENABLE_SIGNAL` bit (substates of `unsignaled`), set by enable_sw_signaling, add_callback and
  *   wait_timeout;
  * - the kref: get, put, release at zero (with the WARN for pending signals);
- * - the WARNs of set_error (after signal, out of range) and of wait_timeout (negative timeout).
+ * - the WARNs of set_error (after signal, out of range) and of wait_timeout (negative timeout);
+ * - calls on a freed fence: the final state answers each with its finding (use-after-free, a put's
+ *   refcount underflow, a negative timeout's `-EINVAL` that never reads the fence).
  *
  * Abstracted away:
  * - `ops->enable_signaling` and `ops->signaled`: the modelled fences use ops without them (as the
@@ -57,7 +59,7 @@ export type DmaFenceCallType =
 /**
  * Calls on one fence: the protocol's own {@link DmaFenceEvent} members (inferred from the field
  * schemas), with the facts the guards read that are not fields. `dma_fence_is_later` is decided on
- * `f1` and carries `acrossContexts`: whether `f1->context != f2->context`.
+ * `f1` and carries `f2Released` (f2 was freed) and `acrossContexts` (`f1->context != f2->context`).
  *
  * - `dma_fence_get`, `dma_fence_put`: take / drop a reference; release at zero.
  * - `int dma_fence_signal(fence)`: 0, or `-EINVAL` when already signaled.
@@ -72,7 +74,7 @@ export type DmaFenceCallType =
  */
 export type DmaFenceMachineEvent =
   | Exclude<Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>, { readonly type: 'dma_fence_is_later' }>
-  | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean });
+  | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean; readonly f2Released: boolean });
 
 /** The `struct dma_fence` statechart. */
 export const dmaFenceMachine = setup({
@@ -94,6 +96,8 @@ export const dmaFenceMachine = setup({
     isPoll: ({ event }) => event.type === 'dma_fence_wait_timeout' && event.timeout === 0,
     /** `WARN_ON(f1->context != f2->context)` in dma_fence_is_later (dma-fence.h). */
     isAcrossContexts: ({ event }) => event.type === 'dma_fence_is_later' && event.acrossContexts,
+    /** `f2` of dma_fence_is_later points at freed memory (the model's use-after-free). */
+    isOtherReleased: ({ event }) => event.type === 'dma_fence_is_later' && event.f2Released,
   },
   actions: {
     /** `kref_get(&fence->refcount)`. */
@@ -175,6 +179,11 @@ export const dmaFenceMachine = setup({
         dma_fence_is_signaled: { description: 'Returns false.', meta: { returns: { signaled: false } } },
         dma_fence_is_later: [
           {
+            guard: 'isOtherReleased',
+            description: 'f2 was released: reading its context is a use-after-free, refused.',
+            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'f2Released' }], refused: true },
+          },
+          {
             guard: 'isAcrossContexts',
             description: 'WARN: the fences are on different contexts; returns false.',
             meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'acrossContexts' }], returns: { later: false } },
@@ -249,6 +258,11 @@ export const dmaFenceMachine = setup({
         dma_fence_is_signaled: { description: 'Returns true.', meta: { returns: { signaled: true } } },
         dma_fence_is_later: [
           {
+            guard: 'isOtherReleased',
+            description: 'f2 was released: reading its context is a use-after-free, refused.',
+            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'f2Released' }], refused: true },
+          },
+          {
             guard: 'isAcrossContexts',
             description: 'WARN: the fences are on different contexts; returns false.',
             meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'acrossContexts' }], returns: { later: false } },
@@ -270,6 +284,65 @@ export const dmaFenceMachine = setup({
       description: 'Released at refcount zero and freed; any further use is a use-after-free.',
       tags: ['released'],
       type: 'final',
+      // ABSTRACTION: the final state still answers calls, with the finding the kernel would hit on
+      // freed memory; every branch is targetless, so the lifecycle stays ended.
+      on: {
+        dma_fence_get: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_put: {
+          description: 'kref_put on a freed fence: refcount_t underflow, refused.',
+          meta: { violation: 'refcount_underflow', violations: [{ kind: 'refcount_underflow', check: 'alreadyReleased' }], refused: true },
+        },
+        dma_fence_signal: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_check_and_signal: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_enable_sw_signaling: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_add_callback: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_remove_callback: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_set_error: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_get_status: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_is_signaled: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_is_later: {
+          description: 'Reads freed memory: use-after-free, refused.',
+          meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+        },
+        dma_fence_wait_timeout: [
+          {
+            guard: 'isNegativeTimeout',
+            description: 'WARN, returns -EINVAL before the fence is read: no use-after-free.',
+            meta: { errno: 'EINVAL', violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'negativeTimeout' }] },
+          },
+          {
+            description: 'Reads freed memory: use-after-free, refused.',
+            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true },
+          },
+        ],
+      },
     },
   },
 });

@@ -62,10 +62,6 @@ function withTask(world: World, task: string, t: TaskState | undefined): World {
   return withSlice(world, 'tasks', t === undefined ? world.tasks.delete(task) : world.tasks.set(task, Object.freeze(t)));
 }
 
-function useAfterFree(call: string, name: string): Outcome {
-  return refused(violation('use_after_free', `${call} on fence ${JSON.stringify(name)} after it was released`, [name]));
-}
-
 function hex(decimal: string): string {
   return BigInt(decimal).toString(16);
 }
@@ -193,6 +189,15 @@ function say(check: string | undefined, fallback: string, w: Said): { message: s
       return e.type === 'dma_fence_is_later'
         ? { message: `dma_fence_is_later across contexts ${w.rec.context} and ${w.other?.context ?? '?'}`, objects: [e.f1, e.f2] }
         : { message: fallback, objects: [w.name] };
+    case 'released':
+      return { message: `${w.call} on fence ${JSON.stringify(w.name)} after it was released`, objects: [w.name] };
+    case 'alreadyReleased':
+      // KERNEL: refcount_t saturates and warns on a put of a freed object.
+      return { message: `dma_fence_put on fence ${JSON.stringify(w.name)}, already released`, objects: [w.name] };
+    case 'f2Released':
+      return e.type === 'dma_fence_is_later'
+        ? { message: `dma_fence_is_later on fence ${JSON.stringify(e.f2)} after it was released`, objects: [e.f2] }
+        : { message: fallback, objects: [w.name] };
     case 'stillQueued':
       return e.type === 'dma_fence_add_callback'
         ? {
@@ -277,11 +282,13 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
     if (error !== e.error) event = { ...e, error };
   } else if (e.type === 'dma_fence_is_later') {
     other = find(s, e.f2, 'f2').rec;
-    event = { ...e, acrossContexts: rec0.context !== other.context };
+    event = { ...e, f2Released: other.state === 'freed', acrossContexts: rec0.context !== other.context };
   }
   const b = decide(FENCE_TABLE, rec0.state, e.type, { refcount: rec0.refcount, pending: rec0.cbs.length }, event, trace) as Branch;
   const m = b.meta;
   if (m.blocked) return { world, outcome: blocked() };
+  // A refusing branch (freed memory, a released f2) changes nothing and names no effect.
+  if (m.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name, rec: rec0, ran: NO_NAMES, event: e, other })) };
   if (f.isStub && hasEffect(m, 'release'))
     // ABSTRACTION: the static stub is never kfree()d; dropping its last reference is refused here, as
     // the dma_fence machine does not know which fence is the stub.
@@ -362,7 +369,6 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   if (d !== undefined) slice = put(slice, name, f, Object.freeze(d));
   const vs = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
   const next = slice === s ? world : withFences(world, slice);
-  if (m.refused) return { world, outcome: refused(...vs) };
   if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
   if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
   return { world: next, outcome: ok(ran.length === 0 && extra === undefined ? (m.returns ?? {}) : { ...m.returns, ...extra, ...callbacksField(ran) }, vs) };
@@ -378,21 +384,6 @@ function isLater(a: FenceRecord, b: FenceRecord): boolean {
   const s1 = BigInt(a.seqno);
   const s2 = BigInt(b.seqno);
   return a.seqno64 ? s1 > s2 : BigInt.asIntN(32, BigInt.asUintN(32, s1) - BigInt.asUintN(32, s2)) > 0n;
-}
-
-/**
- * A call on a released fence. ABSTRACTION: `freed` is the machine's final state and answers no
- * call, so these rules for freed memory live here.
- */
-function callFreed(world: World, e: FenceCall, name: string): ApplyResult {
-  if (e.type === 'dma_fence_wait_timeout' && e.timeout < 0)
-    // KERNEL: dma_fence_wait_timeout returns -EINVAL on WARN_ON(timeout < 0) before it touches the
-    // fence, so even a released fence is not read.
-    return { world, outcome: fail('EINVAL', [violation('warn_on', `dma_fence_wait_timeout(${e.timeout}): WARN_ON(timeout < 0)`, [name])]) };
-  // KERNEL: refcount_t saturates and warns on a put of a freed object; any other access reads freed memory.
-  if (e.type === 'dma_fence_put')
-    return { world, outcome: refused(violation('refcount_underflow', `dma_fence_put on fence ${JSON.stringify(name)}, already released`, [name])) };
-  return { world, outcome: useAfterFree(e.type, name) };
 }
 
 function beginSignalling(world: World, task: string): ApplyResult {
@@ -437,16 +428,13 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
     case 'dma_fence_end_signalling':
       return endSignalling(world, e.task, e.cookie);
     case 'dma_fence_is_later': {
-      const a = find(s, e.f1, 'f1');
-      const b = find(s, e.f2, 'f2');
-      if (a.rec.state === 'freed') return { world, outcome: useAfterFree(e.type, e.f1) };
-      if (b.rec.state === 'freed') return { world, outcome: useAfterFree(e.type, e.f2) };
-      return callFence(world, s, a, e.f1, e, trace);
+      const f1 = find(s, e.f1, 'f1');
+      find(s, e.f2, 'f2');
+      return callFence(world, s, f1, e.f1, e, trace);
     }
     default: {
       const f = find(s, e.fence);
       if (e.type === 'dma_fence_remove_callback' && !s.cbs.has(e.cb)) throw unknown('callback', e.cb, 'cb');
-      if (f.rec.state === 'freed') return callFreed(world, e, e.fence);
       return callFence(world, s, f, e.fence, e, trace);
     }
   }

@@ -973,9 +973,34 @@ describe('applyDmaFence: the dma_fence and dma_fence_cb branches decide', () => 
     k.call({ type: 'dma_fence_context_alloc', ctx: 'd' });
     k.call({ type: 'dma_fence_init', fence: 'g', ctx: 'd' });
     expect(kinds(call(k, { type: 'dma_fence_is_later', f1: 'f', f2: 'g' }))).toEqual(['warn_on']);
-    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_is_later', 0, { returns: { later: false } }, () => {
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_is_later', 1, { returns: { later: false } }, () => {
       expect(call(k.fork(), { type: 'dma_fence_is_later', f1: 'f', f2: 'g' })).toEqual({ ok: true, later: false });
     });
+  });
+
+  it('answers calls on a released fence from the freed state\'s branches', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_put', fence: 'f' });
+    expect(kinds(call(k.fork(), { type: 'dma_fence_get', fence: 'f' }))).toEqual(['use_after_free']);
+    withMeta(FENCE_TABLE, 'freed', 'dma_fence_get', 0, { violation: 'bug_on', refused: true }, () => {
+      expect(kinds(call(k.fork(), { type: 'dma_fence_get', fence: 'f' }))).toEqual(['bug_on']);
+    });
+    withMeta(FENCE_TABLE, 'freed', 'dma_fence_wait_timeout', 0, { errno: 'EINVAL' }, () => {
+      expect(call(k.fork(), { type: 'dma_fence_wait_timeout', fence: 'f', task: 't', timeout: -1 })).toEqual({ ok: false, errno: 'EINVAL' });
+    });
+  });
+
+  it('refuses dma_fence_is_later with a released f2 through the f1 branch', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_init', fence: 'g', ctx: 'c' });
+    k.call({ type: 'dma_fence_put', fence: 'g' });
+    const seen: string[] = [];
+    const r = apply(k.world, { type: 'dma_fence_is_later', f1: 'f', f2: 'g' }, { trace: { reach: (m, b) => seen.push(`${m} ${b}`) } });
+    expect(r.world).toBe(k.world);
+    expect(r.outcome.violations.map((v) => [v.kind, v.message, v.objects])).toEqual([
+      ['use_after_free', 'dma_fence_is_later on fence "g" after it was released', ['g']],
+    ]);
+    expect(seen).toEqual(['dma_fence unsignaled:dma_fence_is_later:0']);
   });
 
   it('reports every dma_fence and dma_fence_cb branch a call takes to the trace', () => {

@@ -60,10 +60,12 @@ describe('decide', () => {
     expect(seen).toEqual(['dma_fence signaled:dma_fence_signal:0 dma_fence_signal']);
   });
 
-  it('answers undefined in a final state and reports nothing', () => {
+  it('answers a final state only with the branches it authors, and undefined otherwise', () => {
     const { trace, seen } = recorder();
-    expect(decide(FENCE, 'freed', 'dma_fence_get', { refcount: 0, pending: 0 }, undefined, trace)).toBeUndefined();
-    expect(seen).toEqual([]);
+    expect(decide(FENCE, 'freed', 'dma_fence_get', { refcount: 0, pending: 0 }, undefined, trace)?.meta.violation).toBe('use_after_free');
+    expect(seen).toEqual(['dma_fence freed:dma_fence_get:0 dma_fence_get']);
+    expect(decide(compileMachine(partial), 'done', 'go', {}, undefined, trace)).toBeUndefined();
+    expect(seen.length).toBe(1);
   });
 
   it('throws for a non-final state that does not answer the event, rather than keeping the state', () => {
