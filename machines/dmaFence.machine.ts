@@ -59,7 +59,8 @@ export type DmaFenceCallType =
 /**
  * Calls on one fence: the protocol's own {@link DmaFenceEvent} members (inferred from the field
  * schemas), with the facts the guards read that are not fields. `dma_fence_is_later` is decided on
- * `f1` and carries `f2Released` (f2 was freed) and `acrossContexts` (`f1->context != f2->context`).
+ * `f1` and carries `f2Released` (f2 was freed) and `acrossContexts` (`f1->context != f2->context`);
+ * `dma_fence_put` carries `stub` when the fence is the static `dma_fence_stub`.
  *
  * - `dma_fence_get`, `dma_fence_put`: take / drop a reference; release at zero.
  * - `int dma_fence_signal(fence)`: 0, or `-EINVAL` when already signaled.
@@ -73,7 +74,8 @@ export type DmaFenceCallType =
  * - `signed long dma_fence_wait_timeout(fence, intr, timeout)`: `-EINVAL` for a negative timeout.
  */
 export type DmaFenceMachineEvent =
-  | Exclude<Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>, { readonly type: 'dma_fence_is_later' }>
+  | Exclude<Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>, { readonly type: 'dma_fence_is_later' | 'dma_fence_put' }>
+  | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_put' }> & { readonly stub?: boolean })
   | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean; readonly f2Released: boolean });
 
 /** The `struct dma_fence` statechart. */
@@ -86,6 +88,8 @@ export const dmaFenceMachine = setup({
   guards: {
     /** `kref_put()` drops the last reference (dma-fence.h: `kref_put(&fence->refcount, dma_fence_release)`). */
     isLastReference: ({ context }) => context.refcount === 1,
+    /** The last reference of the static `dma_fence_stub` (dma-fence.c), which is never kfree()d. */
+    isLastReferenceOfStub: ({ context, event }) => context.refcount === 1 && event.type === 'dma_fence_put' && event.stub === true,
     /** Release finds `!list_empty(&fence->cb_list)` on an unsignaled fence (dma_fence_release, dma-fence.c). */
     isLastReferenceWithPendingCallbacks: ({ context }) => context.refcount === 1 && context.pending > 0,
     /** `WARN_ON(error >= 0 || error < -MAX_ERRNO)` in dma_fence_set_error (dma-fence.h). */
@@ -216,6 +220,11 @@ export const dmaFenceMachine = setup({
       on: {
         dma_fence_get: { actions: 'krefGet', description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
         dma_fence_put: [
+          {
+            guard: 'isLastReferenceOfStub',
+            description: 'The last reference of the static stub: dma_fence_release would kfree() a static object; bug_on, refused.',
+            meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'staticStub' }], refused: true },
+          },
           {
             guard: 'isLastReference',
             target: 'freed',

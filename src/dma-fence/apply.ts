@@ -198,6 +198,8 @@ function say(check: string | undefined, fallback: string, w: Said): { message: s
       return e.type === 'dma_fence_is_later'
         ? { message: `dma_fence_is_later on fence ${JSON.stringify(e.f2)} after it was released`, objects: [e.f2] }
         : { message: fallback, objects: [w.name] };
+    case 'staticStub':
+      return { message: 'dma_fence_put drops the last reference of the static stub fence: it would be kfree()d', objects: [w.name] };
     case 'stillQueued':
       return e.type === 'dma_fence_add_callback'
         ? {
@@ -280,6 +282,8 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
     // exact for every safe integer): the WARN checks the truncated value.
     const error = e.error | 0;
     if (error !== e.error) event = { ...e, error };
+  } else if (e.type === 'dma_fence_put') {
+    if (f.isStub) event = { ...e, stub: true };
   } else if (e.type === 'dma_fence_is_later') {
     other = find(s, e.f2, 'f2').rec;
     event = { ...e, f2Released: other.state === 'freed', acrossContexts: rec0.context !== other.context };
@@ -289,13 +293,6 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   if (m.blocked) return { world, outcome: blocked() };
   // A refusing branch (freed memory, a released f2) changes nothing and names no effect.
   if (m.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name, rec: rec0, ran: NO_NAMES, event: e, other })) };
-  if (f.isStub && hasEffect(m, 'release'))
-    // ABSTRACTION: the static stub is never kfree()d; dropping its last reference is refused here, as
-    // the dma_fence machine does not know which fence is the stub.
-    return {
-      world,
-      outcome: refused(violation('bug_on', 'dma_fence_put drops the last reference of the static stub fence: it would be kfree()d', [name])),
-    };
   let slice = s;
   // The fence record as the effects leave it: a copy made on the first write.
   let d: { -readonly [K in keyof FenceRecord]: FenceRecord[K] } | undefined;

@@ -1003,6 +1003,16 @@ describe('applyDmaFence: the dma_fence and dma_fence_cb branches decide', () => 
     expect(seen).toEqual(['dma_fence unsignaled:dma_fence_is_later:0']);
   });
 
+  it('refuses the last put of the static stub through the signaled state\'s branch', () => {
+    const k = new Kernel();
+    k.call({ type: 'dma_fence_get_stub', fence: 's' });
+    k.call({ type: 'dma_fence_put', fence: 's' });
+    expect(kinds(call(k.fork(), { type: 'dma_fence_put', fence: 's' }))).toEqual(['bug_on']);
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_put', 0, {}, () => {
+      expect(call(k.fork(), { type: 'dma_fence_put', fence: 's' })).toEqual({ ok: true });
+    });
+  });
+
   it('reports every dma_fence and dma_fence_cb branch a call takes to the trace', () => {
     const k = withFence();
     k.call({ type: 'dma_fence_add_callback', fence: 'f', cb: 'a' });
