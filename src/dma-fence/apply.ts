@@ -239,10 +239,6 @@ function runCallbacks(cbs: DmaFenceState['cbs'], rec: FenceRecord, fence: string
   return { cbs: out, ran };
 }
 
-function callbacksField(ran: readonly string[]): { callbacks?: string[] } {
-  return ran.length > 0 ? { callbacks: [...ran] } : {};
-}
-
 /**
  * The dma_fence_cb slot's part of dma_fence_remove_callback: the slot's branch answers whether it
  * was queued, and its `listDelInit` unlinks it from whichever fence holds it.
@@ -296,7 +292,6 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   let slice = s;
   // The fence record as the effects leave it: a copy made on the first write.
   let d: { -readonly [K in keyof FenceRecord]: FenceRecord[K] } | undefined;
-  const draft = (): NonNullable<typeof d> => (d ??= { ...rec0 });
   let ran: readonly string[] = NO_NAMES;
   // Values the effects return, besides those the branch fixes.
   let extra: { [k: string]: OutcomeValue } | undefined;
@@ -315,38 +310,38 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
     for (let i = 0; i < effects.length; i++) {
       switch (effects[i]) {
         case 'krefGet':
-          draft().refcount++;
+          (d ??= { ...rec0 }).refcount++;
           break;
         case 'krefPut':
-          draft().refcount--;
+          (d ??= { ...rec0 }).refcount--;
           break;
         case 'setErrorDeadlock':
           // KERNEL: dma_fence_release sets -EDEADLK before it signals, so the callbacks see the error.
-          draft().error = -ERRNO_VALUES.EDEADLK;
+          (d ??= { ...rec0 }).error = -ERRNO_VALUES.EDEADLK;
           break;
         case 'runCallbacks': {
           const r = runCallbacks(slice.cbs, rec0, name, trace);
           slice = patch(slice, { cbs: r.cbs });
           ran = r.ran;
-          draft().cbs = NO_NAMES;
+          (d ??= { ...rec0 }).cbs = NO_NAMES;
           break;
         }
         case 'release':
           // KERNEL: dma_fence_free; the record stays, in the freed state, so that later uses are found.
           break;
         case 'listAddTail':
-          if (e.type === 'dma_fence_add_callback') draft().cbs = [...rec0.cbs, e.cb];
+          if (e.type === 'dma_fence_add_callback') (d ??= { ...rec0 }).cbs = [...rec0.cbs, e.cb];
           break;
         case 'listDelInit':
           if (e.type === 'dma_fence_remove_callback') {
             const r = removeFromSlot(slice, name, f, d ?? rec0, e, trace);
             slice = r.slice;
-            if (r.rec !== (d ?? rec0)) draft().cbs = r.rec.cbs;
+            if (r.rec !== (d ?? rec0)) (d ??= { ...rec0 }).cbs = r.rec.cbs;
             if (r.removed !== undefined) (extra ??= {}).removed = r.removed;
           }
           break;
         case 'storeError':
-          if (e.type === 'dma_fence_set_error') draft().error = e.error | 0;
+          if (e.type === 'dma_fence_set_error') (d ??= { ...rec0 }).error = e.error | 0;
           break;
         case 'returnErrorOrOne':
           (extra ??= {}).status = (d ?? rec0).error || 1;
@@ -362,16 +357,34 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
       }
     }
   }
-  if (b.target !== rec0.state) draft().state = b.target as FenceState;
-  if (d !== undefined) slice = put(slice, name, f, Object.freeze(d));
+  if (b.target !== rec0.state) (d ??= { ...rec0 }).state = b.target as FenceState;
+  if (d !== undefined) slice = put(slice, name, f, d);
   const vs = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
   const next = slice === s ? world : withFences(world, slice);
   if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
   if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
-  return { world: next, outcome: ok(ran.length === 0 && extra === undefined ? (m.returns ?? {}) : { ...m.returns, ...extra, ...callbacksField(ran) }, vs) };
+  return { world: next, outcome: ok(outcomeValues(m.returns, extra, ran), vs) };
 }
 
 const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+/** The outcome fields: those the branch fixes, those the effects returned, then the callbacks that ran. */
+function outcomeValues(
+  fixed: { readonly [k: string]: OutcomeValue } | undefined,
+  extra: { [k: string]: OutcomeValue } | undefined,
+  ran: readonly string[],
+): { readonly [k: string]: OutcomeValue } {
+  if (ran.length === 0) {
+    if (fixed === undefined) return extra ?? {};
+    if (extra === undefined) return fixed;
+  }
+  const out: { [k: string]: OutcomeValue } = {};
+  for (const k in fixed) out[k] = fixed[k] as OutcomeValue;
+  for (const k in extra) out[k] = extra[k] as OutcomeValue;
+  // The list is this call's own (runCallbacks builds it), so the outcome may keep it.
+  if (ran.length > 0) out.callbacks = ran;
+  return out;
+}
 
 /**
  * Whether f1 is later than f2 (__dma_fence_is_later, dma-fence.h): 64-bit seqnos only with SEQNO64
