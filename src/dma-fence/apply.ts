@@ -5,7 +5,7 @@ import { signallingSectionMachine } from '../../machines/signallingSection.machi
 import { DrmstateError } from '../errors.js';
 import { ERRNO_VALUES, MAX_ERRNO } from '../errno.js';
 import type { Errno } from '../errno.js';
-import { type Outcome, type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
+import { type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type TaskState, type World, taskState, withSlice } from '../world/World.js';
@@ -27,7 +27,6 @@ interface Found {
   readonly rec: FenceRecord;
   readonly isStub: boolean;
 }
-
 
 function unknown(what: string, name: string, field: string): DrmstateError {
   return new DrmstateError('UNKNOWN_OBJECT', `no ${what} named ${JSON.stringify(name)} was ever created`, { field });
@@ -287,7 +286,8 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   const b = decide(FENCE_TABLE, rec0.state, e.type, { refcount: rec0.refcount, pending: rec0.cbs.length }, event, trace) as Branch;
   const m = b.meta;
   if (m.blocked) return { world, outcome: blocked() };
-  // A refusing branch (freed memory, a released f2) changes nothing and names no effect.
+  // A refusing branch (freed memory, a released f2, the stub's last reference) changes nothing and
+  // names no effect.
   if (m.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name, rec: rec0, ran: NO_NAMES, event: e, other })) };
   let slice = s;
   // The fence record as the effects leave it: a copy made on the first write.
