@@ -1,4 +1,7 @@
 import { setup } from 'xstate';
+// ABSTRACTION: a type-only import of the protocol's event union (erased at run time): machine and
+// protocol share one event type.
+import type { DmaFenceEvent } from '../src/dma-fence/events.js';
 
 /**
  * Lifecycle of `struct dma_fence_cb`: one callback slot, owned by its caller.
@@ -16,7 +19,7 @@ import { setup } from 'xstate';
  * - the callback function: a callback's effect is its name in the outcome's `callbacks` list;
  * - the transient "running" step: callbacks run inside the signalling call.
  *
- * Invariants: everyQueuedCallbackIsOnItsFence, everyCallbackRunsOnce.
+ * Invariants: everyQueuedCallbackIsOnItsFence.
  *
  * Docs: docs/dma-fence.md.
  */
@@ -24,17 +27,18 @@ import { setup } from 'xstate';
 /** A callback slot keeps no data of its own beyond its state. */
 export type DmaFenceCbContext = Record<string, never>;
 
-/** Calls that touch a callback slot. */
+/**
+ * Calls that touch a callback slot: the protocol's own {@link DmaFenceEvent} members.
+ *
+ * - `int dma_fence_add_callback(fence, cb, func)`: 0 or `-ENOENT`; it carries `fenceSignaled`,
+ *   whether the fence the call names has SIGNALED set (the fact the guard reads).
+ * - `bool dma_fence_remove_callback(fence, cb)`.
+ * - `dma_fence_signal`: the fence's callback list runs (dma_fence_signal, or release with pending
+ *   callbacks); only the slots on that list see it.
+ */
 export type DmaFenceCbEvent =
-  /**
-   * `int dma_fence_add_callback(fence, cb, func)`: 0 or `-ENOENT`. `fenceSignaled` is whether the
-   * fence the call names has SIGNALED set.
-   */
-  | { type: 'dma_fence_add_callback'; fenceSignaled: boolean }
-  /** `bool dma_fence_remove_callback(fence, cb)`. */
-  | { type: 'dma_fence_remove_callback' }
-  /** The fence's callback list runs (dma_fence_signal, or release with pending callbacks). */
-  | { type: 'dma_fence_signal' };
+  | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_add_callback' }> & { readonly fenceSignaled: boolean })
+  | Extract<DmaFenceEvent, { readonly type: 'dma_fence_remove_callback' | 'dma_fence_signal' }>;
 
 export const dmaFenceCbMachine = setup({
   types: { context: {} as DmaFenceCbContext, events: {} as DmaFenceCbEvent },
@@ -54,7 +58,7 @@ export const dmaFenceCbMachine = setup({
           { guard: 'isFenceSignaled', description: 'Fence already signaled: -ENOENT, not queued, not run.', meta: { errno: 'ENOENT' } },
           { target: 'registered', description: 'Queued at the tail of the fence\'s callback list.' },
         ],
-        dma_fence_remove_callback: { description: 'Not queued: returns false.' },
+        dma_fence_remove_callback: { description: 'Not queued: returns false.', meta: { returns: { removed: false } } },
         dma_fence_signal: { description: 'Not on the list: not run.' },
       },
     },
@@ -63,10 +67,18 @@ export const dmaFenceCbMachine = setup({
       on: {
         dma_fence_add_callback: {
           description: 'Still queued: adding it again would corrupt the list; refused.',
-          meta: { violation: 'bug_on', refused: true },
+          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillQueued' }], refused: true },
         },
-        dma_fence_remove_callback: { target: 'removed', description: 'Unlinked before it ran: returns true.' },
-        dma_fence_signal: { target: 'invoked', description: 'Run once, in registration order, node re-initialised.' },
+        dma_fence_remove_callback: {
+          target: 'removed',
+          description: 'Unlinked before it ran: returns true.',
+          meta: { returns: { removed: true }, effects: ['listDelInit'] },
+        },
+        dma_fence_signal: {
+          target: 'invoked',
+          description: 'Run once, in registration order, node re-initialised.',
+          meta: { effects: ['runCallback'] },
+        },
       },
     },
     invoked: {
@@ -76,7 +88,7 @@ export const dmaFenceCbMachine = setup({
           { guard: 'isFenceSignaled', target: 'unqueued', description: 'Fence already signaled: -ENOENT.', meta: { errno: 'ENOENT' } },
           { target: 'registered', description: 'Queued again, on this or another fence.' },
         ],
-        dma_fence_remove_callback: { description: 'Already ran: returns false.' },
+        dma_fence_remove_callback: { description: 'Already ran: returns false.', meta: { returns: { removed: false } } },
         dma_fence_signal: { description: 'Not on the list: not run again.' },
       },
     },
@@ -87,7 +99,7 @@ export const dmaFenceCbMachine = setup({
           { guard: 'isFenceSignaled', target: 'unqueued', description: 'Fence already signaled: -ENOENT.', meta: { errno: 'ENOENT' } },
           { target: 'registered', description: 'Queued again.' },
         ],
-        dma_fence_remove_callback: { description: 'Not queued: returns false.' },
+        dma_fence_remove_callback: { description: 'Not queued: returns false.', meta: { returns: { removed: false } } },
         dma_fence_signal: { description: 'Not on the list: not run.' },
       },
     },

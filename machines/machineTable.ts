@@ -1,15 +1,55 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 
-/** What a transition branch records about the kernel's answer: the errno or violation kind. */
+/** One violation a branch records: its kind, and which kernel check raised it (for the message). */
+export interface BranchViolation {
+  /** The violation kind, in snake_case kernel vocabulary (`warn_on`, `bug_on`, `use_after_free`). */
+  readonly kind: string;
+  /** Which check of the C function raised it (`signaled`, `outOfRange`): the protocol's message key. */
+  readonly check?: string;
+}
+
+/** A value a branch fixes for the call to return: JSON-able constants only. */
+export type BranchReturn = string | number | boolean | null;
+
+/**
+ * Everything the kernel decides on one transition branch: the errno, the values returned that the
+ * branch fixes, the violations (kind and whether the call is refused), whether the call blocks, and
+ * which named effects the protocol performs. Protocol code reads these and decides nothing more.
+ */
 export interface BranchMeta {
   /** The errno the call answers with on this branch. */
   readonly errno?: string;
-  /** The violation kind this branch records. */
+  /** The kind of the (first) violation this branch records; with `violations`, their first kind. */
   readonly violation?: string;
+  /**
+   * Every violation the branch records, in the order the C function raises them, when the protocol
+   * needs more than the kind (its check) or there is more than one (two WARNs in one call).
+   */
+  readonly violations?: readonly BranchViolation[];
   /** Whether the call is refused (nothing changes) on this branch. */
   readonly refused?: boolean;
   /** Whether the call would sleep: `{ ok: false, blocked: true }`, nothing changes. */
   readonly blocked?: boolean;
+  /** Outcome fields the branch fixes (`{ was_signaled: true }`, `{ status: 0 }`). */
+  readonly returns?: { readonly [field: string]: BranchReturn };
+  /** Named effects the protocol performs on this branch, in order (`['runCallbacks']`). */
+  readonly effects?: readonly string[];
+}
+
+/**
+ * The violations a branch records, whichever way its meta spells them: `violations` when given,
+ * else the single `violation` kind.
+ */
+export function branchViolations(meta: BranchMeta): readonly BranchViolation[] {
+  if (meta.violations !== undefined) return meta.violations;
+  return meta.violation === undefined ? NO_VIOLATIONS : [{ kind: meta.violation }];
+}
+
+const NO_VIOLATIONS: readonly BranchViolation[] = Object.freeze([]);
+
+/** Whether a branch's meta names an effect. */
+export function hasEffect(meta: BranchMeta, effect: string): boolean {
+  return meta.effects !== undefined && meta.effects.includes(effect);
 }
 
 /** One guarded branch of a transition, flattened to leaf states. */
@@ -155,8 +195,15 @@ export interface BranchTrace {
 }
 
 /**
- * Picks the branch a call takes: the first whose guard holds, in the order the C function checks.
- * Returns undefined when the state does not answer the event (only final states may do that).
+ * The one step function: picks the branch a call takes from a state, the first whose guard holds,
+ * in the order the C function checks. The branch's {@link BranchMeta} carries everything the kernel
+ * decides there. `context` and `event` are the guard inputs (the machine's context and the event
+ * with any facts its guards read).
+ *
+ * Returns undefined only in a final state (a released object answers no call: the protocol finds
+ * that before it asks). A non-final state that does not answer the event — a machine that is not
+ * total — throws, in every wrapper alike: it is a bug in the model, which the totality test of
+ * `test/machines/index.test.ts` rules out, never a kernel answer to keep the state silently.
  * When `trace` is given, the branch taken is reported to it.
  */
 export function decide(
@@ -168,15 +215,17 @@ export function decide(
   trace?: BranchTrace,
 ): Branch | undefined {
   const list = table.branches.get(state)?.get(eventType);
-  if (list === undefined) return undefined;
-  for (const b of list) {
-    if (b.guard !== undefined) {
-      const g = table.guards[b.guard];
-      if (g === undefined) throw new Error(`machine ${table.id}: guard ${b.guard} has no implementation`);
-      if (!g({ context, event })) continue;
+  if (list !== undefined) {
+    for (const b of list) {
+      if (b.guard !== undefined) {
+        const g = table.guards[b.guard];
+        if (g === undefined) throw new Error(`machine ${table.id}: guard ${b.guard} has no implementation`);
+        if (!g({ context, event })) continue;
+      }
+      if (trace !== undefined) trace.reach(table.id, branchId(b, eventType), eventType);
+      return b;
     }
-    if (trace !== undefined) trace.reach(table.id, branchId(b, eventType), eventType);
-    return b;
   }
-  return undefined;
+  if (table.finals.has(state)) return undefined;
+  throw new Error(`machine ${table.id}: state ${state} has no branch for ${eventType} (every non-final state must answer every event)`);
 }

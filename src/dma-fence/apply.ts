@@ -1,14 +1,14 @@
-import { type Branch, type BranchTrace, compileMachine, decide } from '../../machines/machineTable.js';
-import { dmaFenceMachine } from '../../machines/dmaFence.machine.js';
+import { type Branch, type BranchTrace, branchViolations, compileMachine, decide, hasEffect } from '../../machines/machineTable.js';
+import { type DmaFenceCallType, dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { DrmstateError } from '../errors.js';
 import { type Misuse, unknownObject } from '../world/Misuse.js';
-import { MAX_ERRNO, negErrno } from '../errno.js';
+import { ERRNO_VALUES, MAX_ERRNO } from '../errno.js';
 import type { Errno } from '../errno.js';
-import { type Outcome, blocked, fail, ok, refused } from '../world/Outcome.js';
+import { type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
-import { type Violation, violation } from '../world/Violation.js';
+import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type World, withSlice } from '../world/World.js';
 import type { DmaFenceEvent } from './events.js';
 import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, type FenceRecord, type FenceState, IDLE_TASK } from './state.js';
@@ -28,8 +28,6 @@ interface Found {
   readonly rec: FenceRecord;
   readonly isStub: boolean;
 }
-
-const ERRNO_EDEADLK = negErrno('EDEADLK');
 
 function unknown(what: string, name: string, field: string): Misuse {
   return unknownObject(`no ${what} named ${JSON.stringify(name)} was ever created`, field, name);
@@ -67,38 +65,8 @@ function withTask(world: World, task: string, t: DmaFenceTask): World {
   return withFences(world, patch(s, { tasks: idle ? s.tasks.delete(task) : s.tasks.set(task, Object.freeze(t)) }));
 }
 
-function useAfterFree(call: string, name: string): Outcome {
-  return refused(violation('use_after_free', `${call} on fence ${JSON.stringify(name)} after it was released`, [name]));
-}
-
-function fenceBranch(rec: FenceRecord, event: DmaFenceEvent): Branch {
-  const b = decide(FENCE_TABLE, rec.state, event.type, { refcount: rec.refcount, pending: rec.cbs.length }, event);
-  // INVARIANT: every non-final state answers every event of the machine (a test checks it).
-  if (b === undefined) throw new Error(`dma_fence machine has no branch for ${event.type} in ${rec.state}`);
-  return b;
-}
-
 function hex(decimal: string): string {
   return BigInt(decimal).toString(16);
-}
-
-/** Runs a fence's queued callbacks (dma_fence_signal_timestamp_locked): each once, in list order. */
-function runCallbacks(s: DmaFenceState, rec: FenceRecord): { cbs: DmaFenceState['cbs']; ran: string[] } {
-  let cbs = s.cbs;
-  for (const name of rec.cbs) {
-    const cb = cbs.get(name) as CbRecord;
-    const b = decide(CB_TABLE, cb.state, 'dma_fence_signal', {});
-    cbs = cbs.set(name, Object.freeze({ state: (b?.target ?? cb.state) as CbState, fence: cb.fence }));
-  }
-  return { cbs, ran: [...rec.cbs] };
-}
-
-function signalled(rec: FenceRecord, error = rec.error): FenceRecord {
-  return { ...rec, state: 'signaled', error, cbs: [] };
-}
-
-function callbacksField(ran: readonly string[]): { callbacks?: string[] } {
-  return ran.length > 0 ? { callbacks: [...ran] } : {};
 }
 
 function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_context_alloc' }>): ApplyResult {
@@ -165,105 +133,271 @@ function getStub(world: World, s: DmaFenceState, name: string): ApplyResult {
   return { world: withFences(world, slice), outcome: ok() };
 }
 
-function putFence(world: World, s: DmaFenceState, name: string, f: Found, b: Branch): ApplyResult {
-  const rec = f.rec;
-  if (b.target !== 'freed') return { world: withFences(world, put(s, name, f, { ...rec, refcount: rec.refcount - 1 })), outcome: ok() };
-  if (f.isStub)
-    return {
-      world,
-      outcome: refused(violation('bug_on', 'dma_fence_put drops the last reference of the static stub fence: it would be kfree()d', [name])),
-    };
-  if (b.meta.violation === 'warn_on') {
-    // KERNEL: dma_fence_release WARNs, sets -EDEADLK and signals under the lock before freeing.
-    const msg = `Fence ${DRIVER_NAME}:${DRIVER_NAME}:${hex(rec.context)}:${hex(rec.seqno)} released with pending signals!`;
-    const { cbs, ran } = runCallbacks(s, rec);
-    const freed: FenceRecord = { ...signalled(rec, ERRNO_EDEADLK), state: 'freed', refcount: 0 };
-    return {
-      world: withFences(world, patch(put(s, name, f, freed), { cbs })),
-      outcome: ok(callbacksField(ran), [violation('warn_on', msg, [name, ...ran])]),
-    };
-  }
-  return { world: withFences(world, put(s, name, f, { ...rec, state: 'freed', refcount: 0 })), outcome: ok() };
+/** A call the `dma_fence` machine decides, on the one fence it names (`f1` for is_later). */
+type FenceCall = Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>;
+
+/**
+ * The named effects of the `dma_fence` and `dma_fence_cb` branches that this file performs. A test
+ * checks that every effect a branch names is here.
+ */
+export const FENCE_EFFECTS: ReadonlySet<string> = new Set([
+  'krefGet',
+  'krefPut',
+  'setErrorDeadlock',
+  'runCallbacks',
+  'release',
+  'listAddTail',
+  'listDelInit',
+  'storeError',
+  'returnErrorOrOne',
+  'returnTimeout',
+  'compareSeqnos',
+]);
+
+/** The named effects of the `dma_fence_cb` branches that this file performs. */
+export const CB_EFFECTS: ReadonlySet<string> = new Set(['listDelInit', 'runCallback']);
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/** What a violation message may mention: the call, the fence and what the call did. */
+interface Said {
+  readonly call: string;
+  readonly name: string;
+  readonly rec: FenceRecord;
+  readonly ran: readonly string[];
+  readonly event: FenceCall;
+  /** For dma_fence_is_later: the second fence. */
+  readonly other?: FenceRecord;
+  /** For dma_fence_add_callback: the fence the slot is still queued on. */
+  readonly host?: string;
 }
 
-function signal(world: World, s: DmaFenceState, name: string, f: Found, b: Branch, check: boolean): ApplyResult {
-  if (b.target !== 'signaled' || f.rec.state === 'signaled') {
-    return { world, outcome: check ? ok({ was_signaled: true }) : fail(b.meta.errno as Errno) };
+/** The message and objects of one violation a branch records, keyed by the check that raised it. */
+function say(check: string | undefined, fallback: string, w: Said): { message: string; objects: readonly string[] } {
+  const e = w.event;
+  switch (check) {
+    case 'releasedWithPendingSignals':
+      // KERNEL: dma_fence_release prints driver:timeline:context:seqno, the numbers in hex.
+      return {
+        message: `Fence ${DRIVER_NAME}:${DRIVER_NAME}:${hex(w.rec.context)}:${hex(w.rec.seqno)} released with pending signals!`,
+        objects: [w.name, ...w.ran],
+      };
+    case 'signaled':
+      return { message: `dma_fence_set_error on signaled fence ${JSON.stringify(w.name)}`, objects: [w.name] };
+    case 'outOfRange':
+      return { message: `dma_fence_set_error(${e.type === 'dma_fence_set_error' ? e.error : '?'}): not in [-${MAX_ERRNO}, -1]`, objects: [w.name] };
+    case 'negativeTimeout':
+      return { message: `dma_fence_wait_timeout(${e.type === 'dma_fence_wait_timeout' ? e.timeout : '?'}): WARN_ON(timeout < 0)`, objects: [w.name] };
+    case 'acrossContexts':
+      return e.type === 'dma_fence_is_later'
+        ? { message: `dma_fence_is_later across contexts ${w.rec.context} and ${w.other?.context ?? '?'}`, objects: [e.f1, e.f2] }
+        : { message: fallback, objects: [w.name] };
+    case 'released':
+      return { message: `${w.call} on fence ${JSON.stringify(w.name)} after it was released`, objects: [w.name] };
+    case 'alreadyReleased':
+      // KERNEL: refcount_t saturates and warns on a put of a freed object.
+      return { message: `dma_fence_put on fence ${JSON.stringify(w.name)}, already released`, objects: [w.name] };
+    case 'f2Released':
+      return e.type === 'dma_fence_is_later'
+        ? { message: `dma_fence_is_later on fence ${JSON.stringify(e.f2)} after it was released`, objects: [e.f2] }
+        : { message: fallback, objects: [w.name] };
+    case 'staticStub':
+      return { message: 'dma_fence_put drops the last reference of the static stub fence: it would be kfree()d', objects: [w.name] };
+    case 'stillQueued':
+      return e.type === 'dma_fence_add_callback'
+        ? {
+            message: `dma_fence_add_callback: callback ${JSON.stringify(e.cb)} is still queued on fence ${JSON.stringify(w.host)} (list_add corruption)`,
+            objects: [e.cb, w.host ?? w.name],
+          }
+        : { message: fallback, objects: [w.name] };
+    default:
+      return { message: `${w.call}: ${fallback}`, objects: [w.name] };
   }
-  const { cbs, ran } = runCallbacks(s, f.rec);
-  const slice = patch(put(s, name, f, signalled(f.rec)), { cbs });
-  return { world: withFences(world, slice), outcome: ok(check ? { was_signaled: false, ...callbacksField(ran) } : callbacksField(ran)) };
 }
 
-function addCallback(world: World, s: DmaFenceState, name: string, f: Found, cbName: string, b: Branch): ApplyResult {
-  const cb = s.cbs.get(cbName) ?? { state: CB_TABLE.initial as CbState, fence: name };
-  const cbb = decide(CB_TABLE, cb.state, 'dma_fence_add_callback', {}, { type: 'dma_fence_add_callback', fenceSignaled: f.rec.state === 'signaled' });
-  if (cbb?.meta.refused)
-    return {
-      world,
-      outcome: refused(
-        violation('bug_on', `dma_fence_add_callback: callback ${JSON.stringify(cbName)} is still queued on fence ${JSON.stringify(cb.fence)} (list_add corruption)`, [
-          cbName,
-          cb.fence,
-        ]),
-      ),
-    };
-  const cbState = (cbb?.target ?? cb.state) as CbState;
-  if (b.meta.errno === 'ENOENT') {
-    // KERNEL: on a signaled fence the node is initialised as not queued and the callback never runs.
-    const slice = patch(s, { cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) });
-    return { world: withFences(world, slice), outcome: fail('ENOENT') };
-  }
-  const rec: FenceRecord = { ...f.rec, state: b.target as FenceState, cbs: [...f.rec.cbs, cbName] };
-  const slice = patch(put(s, name, f, rec), { cbs: s.cbs.set(cbName, Object.freeze({ state: cbState, fence: name })) });
-  return { world: withFences(world, slice), outcome: ok() };
+/** The violations a branch records, with their messages. */
+function violationsOf(b: Branch, w: Said): Violation[] {
+  const list = branchViolations(b.meta);
+  if (list.length === 0) return [];
+  return list.map((v) => {
+    const { message, objects } = say(v.check, b.description, w);
+    return violation(v.kind as ViolationKind, message, objects);
+  });
 }
 
-function removeCallback(world: World, s: DmaFenceState, name: string, cbName: string): ApplyResult {
-  const cb = s.cbs.get(cbName);
-  if (cb === undefined) throw unknown('callback', cbName, 'cb');
-  if (cb.state !== 'registered') return { world, outcome: ok({ removed: false }) };
+/**
+ * Runs a fence's queued callbacks (dma_fence_signal_timestamp_locked): each slot on the list is
+ * asked its `dma_fence_signal` branch; those whose branch runs the callback ran, in list order.
+ */
+function runCallbacks(cbs: DmaFenceState['cbs'], rec: FenceRecord, fence: string, trace: BranchTrace | undefined): { cbs: DmaFenceState['cbs']; ran: string[] } {
+  const ran: string[] = [];
+  const event = { type: 'dma_fence_signal', fence };
+  let out = cbs;
+  for (const name of rec.cbs) {
+    const cb = out.get(name) as CbRecord;
+    const b = decide(CB_TABLE, cb.state, 'dma_fence_signal', {}, event, trace) as Branch;
+    if (hasEffect(b.meta, 'runCallback')) ran.push(name);
+    if (b.target !== cb.state) out = out.set(name, Object.freeze({ state: b.target as CbState, fence: cb.fence }));
+  }
+  return { cbs: out, ran };
+}
+
+/**
+ * The dma_fence_cb slot's part of dma_fence_remove_callback: the slot's branch answers whether it
+ * was queued, and its `listDelInit` unlinks it from whichever fence holds it.
+ */
+function removeFromSlot(
+  s: DmaFenceState,
+  name: string,
+  f: Found,
+  rec: FenceRecord,
+  e: Extract<FenceCall, { readonly type: 'dma_fence_remove_callback' }>,
+  trace: BranchTrace | undefined,
+): { slice: DmaFenceState; rec: FenceRecord; removed: OutcomeValue | undefined } {
+  const cb = s.cbs.get(e.cb) as CbRecord;
+  const cbb = decide(CB_TABLE, cb.state, e.type, {}, e, trace) as Branch;
+  const removed = cbb.meta.returns?.removed;
+  if (!hasEffect(cbb.meta, 'listDelInit')) return { slice: s, rec, removed };
+  let slice = patch(s, { cbs: s.cbs.set(e.cb, Object.freeze({ state: cbb.target as CbState, fence: cb.fence })) });
   // KERNEL: list_del_init unlinks the node from whichever list holds it, so the fence it is queued on
   // loses it even when the call names another fence.
+  if (cb.fence === name && !f.isStub) return { slice, rec: { ...rec, cbs: rec.cbs.filter((c) => c !== e.cb) }, removed };
   const host = s.stubNames.has(cb.fence) ? undefined : s.fences.get(cb.fence);
-  let slice = patch(s, { cbs: s.cbs.set(cbName, Object.freeze({ state: 'removed', fence: cb.fence })) });
-  if (host !== undefined) slice = patch(slice, { fences: slice.fences.set(cb.fence, Object.freeze({ ...host, cbs: host.cbs.filter((c) => c !== cbName) })) });
-  return { world: withFences(world, slice), outcome: ok({ removed: true }) };
+  if (host !== undefined) slice = patch(slice, { fences: slice.fences.set(cb.fence, Object.freeze({ ...host, cbs: host.cbs.filter((c) => c !== e.cb) })) });
+  return { slice, rec, removed };
 }
 
-function isLater(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_is_later' }>): ApplyResult {
-  const a = find(s, e.f1, 'f1');
-  const b = find(s, e.f2, 'f2');
-  if (a.rec.state === 'freed') return { world, outcome: useAfterFree('dma_fence_is_later', e.f1) };
-  if (b.rec.state === 'freed') return { world, outcome: useAfterFree('dma_fence_is_later', e.f2) };
-  if (a.rec.context !== b.rec.context)
-    return {
-      world,
-      outcome: ok({ later: false }, [violation('warn_on', `dma_fence_is_later across contexts ${a.rec.context} and ${b.rec.context}`, [e.f1, e.f2])]),
-    };
-  const s1 = BigInt(a.rec.seqno);
-  const s2 = BigInt(b.rec.seqno);
-  // KERNEL: __dma_fence_is_later compares 64-bit seqnos only with SEQNO64 on f1; otherwise the signed
-  // difference of the low 32 bits.
-  const later = a.rec.seqno64 ? s1 > s2 : BigInt.asIntN(32, BigInt.asUintN(32, s1) - BigInt.asUintN(32, s2)) > 0n;
-  return { world, outcome: ok({ later }) };
+/**
+ * One call on a live fence: the `dma_fence` machine picks the branch, and this performs the effects
+ * the branch names, returns the values it fixes, and records its violations. For add and remove
+ * the callback slot's own machine is asked as well.
+ */
+function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: FenceCall, trace: BranchTrace | undefined): ApplyResult {
+  const rec0 = f.rec;
+  let other: FenceRecord | undefined;
+  let event: unknown = e;
+  if (e.type === 'dma_fence_set_error') {
+    // KERNEL: the parameter is a C `int`, so a wider error arrives truncated to 32 bits (ToInt32 is
+    // exact for every safe integer): the WARN checks the truncated value.
+    const error = e.error | 0;
+    if (error !== e.error) event = { ...e, error };
+  } else if (e.type === 'dma_fence_put') {
+    if (f.isStub) event = { ...e, stub: true };
+  } else if (e.type === 'dma_fence_is_later') {
+    other = find(s, e.f2, 'f2').rec;
+    event = { ...e, f2Released: other.state === 'freed', acrossContexts: rec0.context !== other.context };
+  }
+  const b = decide(FENCE_TABLE, rec0.state, e.type, { refcount: rec0.refcount, pending: rec0.cbs.length }, event, trace) as Branch;
+  const m = b.meta;
+  if (m.blocked) return { world, outcome: blocked() };
+  // A refusing branch (freed memory, a released f2, the stub's last reference) changes nothing and
+  // names no effect.
+  if (m.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name, rec: rec0, ran: NO_NAMES, event: e, other })) };
+  let slice = s;
+  // The fence record as the effects leave it: a copy made on the first write.
+  let d: { -readonly [K in keyof FenceRecord]: FenceRecord[K] } | undefined;
+  let ran: readonly string[] = NO_NAMES;
+  // Values the effects return, besides those the branch fixes.
+  let extra: { [k: string]: OutcomeValue } | undefined;
+  let host: string | undefined;
+  if (e.type === 'dma_fence_add_callback') {
+    const cb = s.cbs.get(e.cb) ?? { state: CB_TABLE.initial as CbState, fence: name };
+    host = cb.fence;
+    const cbb = decide(CB_TABLE, cb.state, e.type, {}, { ...e, fenceSignaled: rec0.state === 'signaled' }, trace) as Branch;
+    if (cbb.meta.refused) return { world, outcome: refused(...violationsOf(cbb, { call: e.type, name, rec: rec0, ran, event: e, host })) };
+    // KERNEL: on a signaled fence the node is initialised as not queued; either way the slot now
+    // belongs to this fence.
+    slice = patch(slice, { cbs: slice.cbs.set(e.cb, Object.freeze({ state: cbb.target as CbState, fence: name })) });
+  }
+  const effects = m.effects;
+  if (effects !== undefined) {
+    for (let i = 0; i < effects.length; i++) {
+      switch (effects[i]) {
+        case 'krefGet':
+          (d ??= { ...rec0 }).refcount++;
+          break;
+        case 'krefPut':
+          (d ??= { ...rec0 }).refcount--;
+          break;
+        case 'setErrorDeadlock':
+          // KERNEL: dma_fence_release sets -EDEADLK before it signals, so the callbacks see the error.
+          (d ??= { ...rec0 }).error = -ERRNO_VALUES.EDEADLK;
+          break;
+        case 'runCallbacks': {
+          const r = runCallbacks(slice.cbs, rec0, name, trace);
+          slice = patch(slice, { cbs: r.cbs });
+          ran = r.ran;
+          (d ??= { ...rec0 }).cbs = NO_NAMES;
+          break;
+        }
+        case 'release':
+          // KERNEL: dma_fence_free; the record stays, in the freed state, so that later uses are found.
+          break;
+        case 'listAddTail':
+          if (e.type === 'dma_fence_add_callback') (d ??= { ...rec0 }).cbs = [...rec0.cbs, e.cb];
+          break;
+        case 'listDelInit':
+          if (e.type === 'dma_fence_remove_callback') {
+            const r = removeFromSlot(slice, name, f, d ?? rec0, e, trace);
+            slice = r.slice;
+            if (r.rec !== (d ?? rec0)) (d ??= { ...rec0 }).cbs = r.rec.cbs;
+            if (r.removed !== undefined) (extra ??= {}).removed = r.removed;
+          }
+          break;
+        case 'storeError':
+          if (e.type === 'dma_fence_set_error') (d ??= { ...rec0 }).error = e.error | 0;
+          break;
+        case 'returnErrorOrOne':
+          (extra ??= {}).status = (d ?? rec0).error || 1;
+          break;
+        case 'returnTimeout':
+          if (e.type === 'dma_fence_wait_timeout') (extra ??= {}).ret = e.timeout;
+          break;
+        case 'compareSeqnos':
+          if (other !== undefined) (extra ??= {}).later = isLater(rec0, other);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (b.target !== rec0.state) (d ??= { ...rec0 }).state = b.target as FenceState;
+  if (d !== undefined) slice = put(slice, name, f, d);
+  const vs = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
+  const next = slice === s ? world : withFences(world, slice);
+  if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
+  if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
+  return { world: next, outcome: ok(outcomeValues(m.returns, extra, ran), vs) };
 }
 
-function setError(world: World, s: DmaFenceState, name: string, f: Found, error: number): ApplyResult {
-  const vs: Violation[] = [];
-  if (f.rec.state === 'signaled') vs.push(violation('warn_on', `dma_fence_set_error on signaled fence ${JSON.stringify(name)}`, [name]));
-  if (error >= 0 || error < -MAX_ERRNO) vs.push(violation('warn_on', `dma_fence_set_error(${error}): not in [-${MAX_ERRNO}, -1]`, [name]));
-  return { world: withFences(world, put(s, name, f, { ...f.rec, error })), outcome: ok({}, vs) };
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+/** The outcome fields: those the branch fixes, those the effects returned, then the callbacks that ran. */
+function outcomeValues(
+  fixed: { readonly [k: string]: OutcomeValue } | undefined,
+  extra: { [k: string]: OutcomeValue } | undefined,
+  ran: readonly string[],
+): { readonly [k: string]: OutcomeValue } {
+  if (ran.length === 0) {
+    if (fixed === undefined) return extra ?? {};
+    if (extra === undefined) return fixed;
+  }
+  const out: { [k: string]: OutcomeValue } = {};
+  for (const k in fixed) out[k] = fixed[k] as OutcomeValue;
+  for (const k in extra) out[k] = extra[k] as OutcomeValue;
+  // The list is this call's own (runCallbacks builds it), so the outcome may keep it.
+  if (ran.length > 0) out.callbacks = ran;
+  return out;
 }
 
-function waitTimeout(world: World, s: DmaFenceState, name: string, f: Found, timeout: number, b: Branch): ApplyResult {
-  if (b.meta.errno === 'EINVAL')
-    return { world, outcome: fail('EINVAL', [violation('warn_on', `dma_fence_wait_timeout(${timeout}): WARN_ON(timeout < 0)`, [name])]) };
-  if (b.meta.blocked) return { world, outcome: blocked() };
-  if (f.rec.state === 'signaled') return { world, outcome: ok({ ret: timeout === 0 ? 1 : timeout }) };
-  // A poll of an unsignaled fence: signaling is now enabled, and the answer is 0.
-  const next = b.target === f.rec.state ? world : withFences(world, put(s, name, f, { ...f.rec, state: b.target as FenceState }));
-  return { world: next, outcome: ok({ ret: 0 }) };
+/**
+ * Whether f1 is later than f2 (__dma_fence_is_later, dma-fence.h): 64-bit seqnos only with SEQNO64
+ * on f1; otherwise the signed difference of the low 32 bits.
+ */
+function isLater(a: FenceRecord, b: FenceRecord): boolean {
+  const s1 = BigInt(a.seqno);
+  const s2 = BigInt(b.seqno);
+  return a.seqno64 ? s1 > s2 : BigInt.asIntN(32, BigInt.asUintN(32, s1) - BigInt.asUintN(32, s2)) > 0n;
 }
 
 /** What a signalling-section branch names beside errno and violation. */
@@ -336,7 +470,8 @@ export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace
 }
 
 /**
- * Applies one decoded dma_fence event. Pure.
+ * Applies one decoded dma_fence event. Pure. `trace`, when given, is told every `dma_fence` and
+ * `dma_fence_cb` branch the call takes.
  *
  * Models the functions of drivers/dma-buf/dma-fence.c and include/linux/dma-fence.h (v6.17).
  *
@@ -352,54 +487,19 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
       return init(world, s, e);
     case 'dma_fence_get_stub':
       return getStub(world, s, e.fence);
-    case 'dma_fence_is_later':
-      return isLater(world, s, e);
     case 'dma_fence_begin_signalling':
       return beginSignalling(world, e.task, trace);
     case 'dma_fence_end_signalling':
       return endSignalling(world, e.task, e.cookie, trace);
-    default:
-      break;
-  }
-  const name = e.fence;
-  const f = find(s, name);
-  if (e.type === 'dma_fence_remove_callback' && !s.cbs.has(e.cb)) throw unknown('callback', e.cb, 'cb');
-  if (e.type === 'dma_fence_wait_timeout' && e.timeout < 0) {
-    // KERNEL: dma_fence_wait_timeout returns -EINVAL on WARN_ON(timeout < 0) before it touches the
-    // fence, so even a released fence is not read.
-    return { world, outcome: fail('EINVAL', [violation('warn_on', `dma_fence_wait_timeout(${e.timeout}): WARN_ON(timeout < 0)`, [name])]) };
-  }
-  if (f.rec.state === 'freed') {
-    // KERNEL: refcount_t saturates and warns on a put of a freed object; any other access reads freed memory.
-    if (e.type === 'dma_fence_put')
-      return { world, outcome: refused(violation('refcount_underflow', `dma_fence_put on fence ${JSON.stringify(name)}, already released`, [name])) };
-    return { world, outcome: useAfterFree(e.type, name) };
-  }
-  const b = fenceBranch(f.rec, e);
-  switch (e.type) {
-    case 'dma_fence_get':
-      return { world: withFences(world, put(s, name, f, { ...f.rec, refcount: f.rec.refcount + 1 })), outcome: ok() };
-    case 'dma_fence_put':
-      return putFence(world, s, name, f, b);
-    case 'dma_fence_signal':
-      return signal(world, s, name, f, b, false);
-    case 'dma_fence_check_and_signal':
-      return signal(world, s, name, f, b, true);
-    case 'dma_fence_enable_sw_signaling':
-      return b.target === f.rec.state ? { world, outcome: ok() } : { world: withFences(world, put(s, name, f, { ...f.rec, state: b.target as FenceState })), outcome: ok() };
-    case 'dma_fence_add_callback':
-      return addCallback(world, s, name, f, e.cb, b);
-    case 'dma_fence_remove_callback':
-      return removeCallback(world, s, name, e.cb);
-    case 'dma_fence_set_error':
-      // KERNEL: the parameter is a C `int`, so a wider value arrives truncated to 32 bits.
-      return setError(world, s, name, f, Number(BigInt.asIntN(32, BigInt(e.error))));
-    case 'dma_fence_get_status':
-      return { world, outcome: ok({ status: f.rec.state === 'signaled' ? f.rec.error || 1 : 0 }) };
-    case 'dma_fence_is_signaled':
-      return { world, outcome: ok({ signaled: f.rec.state === 'signaled' }) };
-    case 'dma_fence_wait_timeout':
-      return waitTimeout(world, s, name, f, e.timeout, b);
+    case 'dma_fence_is_later': {
+      const f1 = find(s, e.f1, 'f1');
+      find(s, e.f2, 'f2');
+      return callFence(world, s, f1, e.f1, e, trace);
+    }
+    default: {
+      const f = find(s, e.fence);
+      if (e.type === 'dma_fence_remove_callback' && !s.cbs.has(e.cb)) throw unknown('callback', e.cb, 'cb');
+      return callFence(world, s, f, e.fence, e, trace);
+    }
   }
 }
-

@@ -1,3 +1,4 @@
+import type { DecodedEvents } from '../world/fields.js';
 import type { EventDef } from '../world/Protocol.js';
 
 const fence = { kind: 'name', doc: 'the fence' } as const;
@@ -9,28 +10,28 @@ export const DMA_FENCE_EVENTS = {
   dma_fence_context_alloc: {
     kernel: 'dma_fence_context_alloc() (drivers/dma-buf/dma-fence.c)',
     rust: 'DmaFenceCtx::new() (RFC)',
-    summary: 'Reserves `num` (default 1) consecutive context ids from the global counter (from 1) and names the first `ctx`.',
+    summary: 'Reserves `num` (default 1) consecutive context ids from the global counter (from 1) and names the first `ctx`; `num` 0 WARNs (`WARN_ON(!num)`).',
     fields: { ctx: { kind: 'name', doc: 'name for the context' }, num: { kind: 'int', optional: true, doc: 'how many ids (default 1)' } },
     returns: ['context'],
     errnos: [],
-    violations: ['warn_on (num == 0)'],
+    violations: ['warn_on'],
   },
   dma_fence_init: {
     kernel: 'dma_fence_init() (drivers/dma-buf/dma-fence.c)',
     rust: 'DmaFenceCtx::new_fence() (RFC)',
-    summary: 'Initialises an unsignaled fence with refcount 1; seqno defaults to the context\'s counter (1, 2, 3, …).',
+    summary: 'Initialises an unsignaled fence with refcount 1; seqno defaults to the context\'s counter (1, 2, 3, …). Initialising a name that is still a live fence is a `bug_on` (refused).',
     fields: { fence, ctx: { kind: 'name', doc: 'the context' }, seqno: { kind: 'u64', optional: true, doc: 'explicit seqno' } },
     returns: ['context', 'seqno'],
     errnos: [],
-    violations: ['bug_on (the name is a live fence; refused)'],
+    violations: ['bug_on'],
   },
   dma_fence_init64: {
     kernel: 'dma_fence_init64() (drivers/dma-buf/dma-fence.c)',
-    summary: 'As dma_fence_init, with 64-bit seqno ordering (DMA_FENCE_FLAG_SEQNO64).',
+    summary: 'As dma_fence_init, with 64-bit seqno ordering (DMA_FENCE_FLAG_SEQNO64); a live name is a `bug_on` (refused).',
     fields: { fence, ctx: { kind: 'name', doc: 'the context' }, seqno: { kind: 'u64', optional: true, doc: 'explicit seqno' } },
     returns: ['context', 'seqno'],
     errnos: [],
-    violations: ['bug_on (the name is a live fence; refused)'],
+    violations: ['bug_on'],
   },
   dma_fence_get: {
     kernel: 'dma_fence_get() (include/linux/dma-fence.h)',
@@ -39,16 +40,16 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: [],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_put: {
     kernel: 'dma_fence_put() / dma_fence_release() (include/linux/dma-fence.h, drivers/dma-buf/dma-fence.c)',
     rust: 'drop(ARef)',
-    summary: 'Drops a reference; at zero the fence is released — with callbacks pending, WARN, error -EDEADLK and signal first.',
+    summary: 'Drops a reference; at zero the fence is released — with callbacks pending, WARN, error -EDEADLK and signal first. A put of a released fence is a `refcount_underflow`, the last put of the static stub a `bug_on` (both refused).',
     fields: { fence },
     returns: ['callbacks (when release ran them)'],
     errnos: [],
-    violations: ['warn_on (released with pending signals)', 'refcount_underflow (refused)', 'bug_on (the static stub freed; refused)'],
+    violations: ['warn_on', 'refcount_underflow', 'bug_on'],
   },
   dma_fence_get_stub: {
     kernel: 'dma_fence_get_stub() (drivers/dma-buf/dma-fence.c)',
@@ -60,20 +61,20 @@ export const DMA_FENCE_EVENTS = {
   },
   dma_fence_is_later: {
     kernel: 'dma_fence_is_later() (include/linux/dma-fence.h)',
-    summary: 'Whether f1 is later than f2 (32-bit wrap-around compare unless f1 has SEQNO64).',
+    summary: 'Whether f1 is later than f2 (32-bit wrap-around compare unless f1 has SEQNO64); fences on different contexts WARN and answer false.',
     fields: { f1: { kind: 'name', doc: 'first fence' }, f2: { kind: 'name', doc: 'second fence' } },
     returns: ['later'],
     errnos: [],
-    violations: ['warn_on (different contexts; later is false)', 'use_after_free (refused)'],
+    violations: ['warn_on', 'use_after_free'],
   },
   dma_fence_add_callback: {
     kernel: 'dma_fence_add_callback() (drivers/dma-buf/dma-fence.c)',
     rust: 'DmaFence::register_callback() (RFC)',
-    summary: 'Queues the callback at the tail; ENOENT (not queued, never run) when the fence is signaled.',
+    summary: 'Queues the callback at the tail; ENOENT (not queued, never run) when the fence is signaled. Adding a callback that is still queued is a `bug_on` (refused).',
     fields: { fence, cb },
     returns: [],
     errnos: ['ENOENT'],
-    violations: ['bug_on (the callback is still queued; refused)', 'use_after_free (refused)'],
+    violations: ['bug_on', 'use_after_free'],
   },
   dma_fence_remove_callback: {
     kernel: 'dma_fence_remove_callback() (drivers/dma-buf/dma-fence.c)',
@@ -81,7 +82,7 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence, cb },
     returns: ['removed'],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_enable_sw_signaling: {
     kernel: 'dma_fence_enable_sw_signaling() (drivers/dma-buf/dma-fence.c)',
@@ -89,7 +90,7 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: [],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_signal: {
     kernel: 'dma_fence_signal() (drivers/dma-buf/dma-fence.c, v6.17 int return)',
@@ -98,7 +99,7 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: ['callbacks (when any ran)'],
     errnos: ['EINVAL'],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_check_and_signal: {
     kernel: 'dma_fence_check_and_signal() (drivers/dma-buf/dma-fence.c, v7.0)',
@@ -106,16 +107,16 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: ['was_signaled', 'callbacks (when any ran)'],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_set_error: {
     kernel: 'dma_fence_set_error() (include/linux/dma-fence.h)',
     rust: 'set_error() (Asahi)',
-    summary: 'Stores the error; WARNs when signaled or not in [-4095, -1] but stores it anyway.',
+    summary: 'Stores the error; WARNs when signaled and WARNs when not in [-4095, -1] (both, once each, when both hold), but stores it anyway.',
     fields: { fence, error: { kind: 'int', doc: 'a negative errno, e.g. -5' } },
     returns: [],
     errnos: [],
-    violations: ['warn_on (already signaled)', 'warn_on (out of range)', 'use_after_free (refused)'],
+    violations: ['warn_on', 'use_after_free'],
   },
   dma_fence_get_status: {
     kernel: 'dma_fence_get_status() (drivers/dma-buf/dma-fence.c)',
@@ -123,7 +124,7 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: ['status'],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_is_signaled: {
     kernel: 'dma_fence_is_signaled() (include/linux/dma-fence.h)',
@@ -131,15 +132,15 @@ export const DMA_FENCE_EVENTS = {
     fields: { fence },
     returns: ['signaled'],
     errnos: [],
-    violations: ['use_after_free (refused)'],
+    violations: ['use_after_free'],
   },
   dma_fence_wait_timeout: {
     kernel: 'dma_fence_wait_timeout() / dma_fence_default_wait() (drivers/dma-buf/dma-fence.c)',
-    summary: 'Enables signaling and waits: signaled → the timeout (1 for 0); a poll (0) of an unsignaled fence → 0; otherwise blocked.',
+    summary: 'Enables signaling and waits: signaled → the timeout (1 for 0); a poll (0) of an unsignaled fence → 0; otherwise blocked. A negative timeout WARNs and answers EINVAL before the fence is read.',
     fields: { fence, task, timeout: { kind: 'int', doc: 'jiffies; 0 polls' } },
     returns: ['ret'],
     errnos: ['EINVAL'],
-    violations: ['warn_on (negative timeout; checked before the fence is read)', 'use_after_free (refused)'],
+    violations: ['warn_on', 'use_after_free'],
   },
   dma_fence_begin_signalling: {
     kernel: 'dma_fence_begin_signalling() (drivers/dma-buf/dma-fence.c)',
@@ -164,25 +165,8 @@ export const DMA_FENCE_EVENTS = {
 /** A dma_fence event type. */
 export type DmaFenceEventType = keyof typeof DMA_FENCE_EVENTS;
 
-/** A decoded dma_fence event: u64 fields as bigints. */
-export type DmaFenceEvent =
-  | { type: 'dma_fence_context_alloc'; ctx: string; num?: number }
-  | { type: 'dma_fence_init' | 'dma_fence_init64'; fence: string; ctx: string; seqno?: bigint }
-  | {
-      type:
-        | 'dma_fence_get'
-        | 'dma_fence_put'
-        | 'dma_fence_get_stub'
-        | 'dma_fence_enable_sw_signaling'
-        | 'dma_fence_signal'
-        | 'dma_fence_check_and_signal'
-        | 'dma_fence_get_status'
-        | 'dma_fence_is_signaled';
-      fence: string;
-    }
-  | { type: 'dma_fence_is_later'; f1: string; f2: string }
-  | { type: 'dma_fence_add_callback' | 'dma_fence_remove_callback'; fence: string; cb: string }
-  | { type: 'dma_fence_set_error'; fence: string; error: number }
-  | { type: 'dma_fence_wait_timeout'; fence: string; task: string; timeout: number }
-  | { type: 'dma_fence_begin_signalling'; task: string }
-  | { type: 'dma_fence_end_signalling'; task: string; cookie: boolean };
+/**
+ * A decoded dma_fence event (u64 fields as bigints), inferred from {@link DMA_FENCE_EVENTS}' field
+ * schemas so that type and schema cannot drift. The machines' events are its members.
+ */
+export type DmaFenceEvent = DecodedEvents<typeof DMA_FENCE_EVENTS>;

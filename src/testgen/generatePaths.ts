@@ -78,11 +78,13 @@ export function generatePaths(adapter: AnyMachineAdapter): GeneratedPath[] {
   for (const p of toState.values()) push(p.steps as never);
   for (const base of toState.values()) {
     const from = base.state as AnyMachineSnapshot;
-    if (from.status !== 'active') continue;
+    if (from.status !== 'active' && from.status !== 'done') continue;
     // xstate/graph leaves out events whose only branches are targetless and action-free (its
     // "own events"), but those are kernel answers too (an errno, a WARN): step each event of the
-    // adapter here with xstate's pure transition, so self-loops are covered as well.
+    // adapter here with xstate's pure transition, so self-loops are covered as well. A final state
+    // is stepped only with the events it answers (a freed fence's use-after-free findings).
     for (const event of adapter.events(from)) {
+      if (from.status === 'done' && adapter.machine.getTransitionData(from as never, event as never).length === 0) continue;
       push([...(base.steps as never[]), { event, state: getNextSnapshot(adapter.machine, from, event) }]);
     }
   }

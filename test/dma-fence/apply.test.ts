@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyDmaFence } from '../../src/dma-fence/apply.js';
+import { type Branch, type BranchMeta, type MachineTable, authoredBranches } from '../../machines/machineTable.js';
+import { CB_EFFECTS, CB_TABLE, FENCE_EFFECTS, FENCE_TABLE, applyDmaFence } from '../../src/dma-fence/apply.js';
 import { apply, initialWorld } from '../../src/kernel/apply.js';
 import { fingerprint } from '../../src/kernel/fingerprint.js';
 import { Kernel } from '../../src/kernel/Kernel.js';
@@ -893,5 +894,167 @@ describe('applyDmaFence', () => {
     expect(w0.dmaFence.fences.get('f')?.state).toBe('unsignaled.signalingDisabled');
     expect(r.world.dmaFence.fences.get('f')?.state).toBe('signaled');
     expect(fingerprint(r.world)).not.toBe(fp);
+  });
+});
+
+/**
+ * Runs `fn` with one branch of a compiled table given other meta, then restores it: what `apply`
+ * answers must follow the branch (a deleted WARN meta deletes the WARN).
+ */
+function withMeta(table: MachineTable, state: string, event: string, index: number, meta: BranchMeta, fn: () => void): void {
+  // The branch authored in `state` appears in the list of every leaf below it.
+  const undo: (() => void)[] = [];
+  for (const byEvent of table.branches.values()) {
+    const list = byEvent.get(event) as Branch[] | undefined;
+    const i = list?.findIndex((b) => b.definedIn === state && b.index === index) ?? -1;
+    if (list === undefined || i < 0) continue;
+    const old = list[i] as Branch;
+    list[i] = { ...old, meta };
+    undo.push(() => (list[i] = old));
+  }
+  if (undo.length === 0) throw new Error(`no branch ${state}:${event}:${index}`);
+  try {
+    fn();
+  } finally {
+    for (const u of undo) u();
+  }
+}
+
+function signaledFence(): Kernel {
+  const k = withFence();
+  k.call({ type: 'dma_fence_signal', fence: 'f' });
+  return k;
+}
+
+describe('applyDmaFence: the dma_fence and dma_fence_cb branches decide', () => {
+  it('dma_fence_set_error WARNs only as the branch meta says (deleting the WARN meta deletes the WARN)', () => {
+    expect(kinds(call(signaledFence(), { type: 'dma_fence_set_error', fence: 'f', error: -5 }))).toEqual(['warn_on']);
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_set_error', 1, { effects: ['storeError'] }, () => {
+      const k = signaledFence();
+      expect(call(k, { type: 'dma_fence_set_error', fence: 'f', error: -5 })).toEqual({ ok: true });
+      expect(call(k, { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: -5 });
+    });
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_set_error', 0, { effects: ['storeError'] }, () => {
+      expect(call(withFence(), { type: 'dma_fence_set_error', fence: 'f', error: 3 })).toEqual({ ok: true });
+    });
+  });
+
+  it('dma_fence_set_error records both WARNs of a signaled fence and an out-of-range error, in the kernel order', () => {
+    const o = call(signaledFence(), { type: 'dma_fence_set_error', fence: 'f', error: 0 });
+    expect((o.violations as { message: string }[]).map((v) => v.message)).toEqual([
+      'dma_fence_set_error on signaled fence "f"',
+      'dma_fence_set_error(0): not in [-4095, -1]',
+    ]);
+  });
+
+  it('dma_fence_signal answers EINVAL on a signaled fence because the branch says so', () => {
+    expect(call(signaledFence(), { type: 'dma_fence_signal', fence: 'f' })).toEqual({ ok: false, errno: 'EINVAL' });
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_signal', 0, {}, () => {
+      expect(call(signaledFence(), { type: 'dma_fence_signal', fence: 'f' })).toEqual({ ok: true });
+    });
+  });
+
+  it('dma_fence_check_and_signal returns the was_signaled the branch fixes', () => {
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_check_and_signal', 0, { returns: { was_signaled: false } }, () => {
+      expect(call(signaledFence(), { type: 'dma_fence_check_and_signal', fence: 'f' })).toEqual({ ok: true, was_signaled: false });
+    });
+  });
+
+  it('dma_fence_wait_timeout asks the machine about a negative timeout on a live fence', () => {
+    const o = call(withFence(), { type: 'dma_fence_wait_timeout', fence: 'f', task: 't', timeout: -1 });
+    expect(o.errno).toBe('EINVAL');
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_wait_timeout', 0, { blocked: true }, () => {
+      expect(call(withFence(), { type: 'dma_fence_wait_timeout', fence: 'f', task: 't', timeout: -1 })).toEqual({ ok: false, blocked: true });
+    });
+  });
+
+  it('dma_fence_get_status and dma_fence_is_signaled return what the branch fixes', () => {
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_get_status', 0, { returns: { status: 7 } }, () => {
+      expect(call(withFence(), { type: 'dma_fence_get_status', fence: 'f' })).toEqual({ ok: true, status: 7 });
+    });
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_is_signaled', 0, { returns: { signaled: false } }, () => {
+      expect(call(signaledFence(), { type: 'dma_fence_is_signaled', fence: 'f' })).toEqual({ ok: true, signaled: false });
+    });
+  });
+
+  it('dma_fence_get takes a reference only through the branch effect', () => {
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_get', 0, {}, () => {
+      const k = withFence();
+      call(k, { type: 'dma_fence_get', fence: 'f' });
+      expect(k.world.dmaFence.fences.get('f')?.refcount).toBe(1);
+    });
+  });
+
+  it('dma_fence_remove_callback answers what the callback slot branch says', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_add_callback', fence: 'f', cb: 'cb' });
+    withMeta(CB_TABLE, 'registered', 'dma_fence_remove_callback', 0, { returns: { removed: false } }, () => {
+      const fork = k.fork();
+      expect(call(fork, { type: 'dma_fence_remove_callback', fence: 'f', cb: 'cb' })).toEqual({ ok: true, removed: false });
+      expect(fork.world.dmaFence.fences.get('f')?.cbs).toEqual(['cb']);
+    });
+    expect(call(k, { type: 'dma_fence_remove_callback', fence: 'f', cb: 'cb' })).toEqual({ ok: true, removed: true });
+  });
+
+  it('dma_fence_is_later WARNs across contexts only as the branch meta says', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_context_alloc', ctx: 'd' });
+    k.call({ type: 'dma_fence_init', fence: 'g', ctx: 'd' });
+    expect(kinds(call(k, { type: 'dma_fence_is_later', f1: 'f', f2: 'g' }))).toEqual(['warn_on']);
+    withMeta(FENCE_TABLE, 'unsignaled', 'dma_fence_is_later', 1, { returns: { later: false } }, () => {
+      expect(call(k.fork(), { type: 'dma_fence_is_later', f1: 'f', f2: 'g' })).toEqual({ ok: true, later: false });
+    });
+  });
+
+  it('answers calls on a released fence from the freed state\'s branches', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_put', fence: 'f' });
+    expect(kinds(call(k.fork(), { type: 'dma_fence_get', fence: 'f' }))).toEqual(['use_after_free']);
+    withMeta(FENCE_TABLE, 'freed', 'dma_fence_get', 0, { violation: 'bug_on', refused: true }, () => {
+      expect(kinds(call(k.fork(), { type: 'dma_fence_get', fence: 'f' }))).toEqual(['bug_on']);
+    });
+    withMeta(FENCE_TABLE, 'freed', 'dma_fence_wait_timeout', 0, { errno: 'EINVAL' }, () => {
+      expect(call(k.fork(), { type: 'dma_fence_wait_timeout', fence: 'f', task: 't', timeout: -1 })).toEqual({ ok: false, errno: 'EINVAL' });
+    });
+  });
+
+  it('refuses dma_fence_is_later with a released f2 through the f1 branch', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_init', fence: 'g', ctx: 'c' });
+    k.call({ type: 'dma_fence_put', fence: 'g' });
+    const seen: string[] = [];
+    const r = apply(k.world, { type: 'dma_fence_is_later', f1: 'f', f2: 'g' }, { trace: { reach: (m, b) => seen.push(`${m} ${b}`) } });
+    expect(r.world).toBe(k.world);
+    expect(r.outcome.violations.map((v) => [v.kind, v.message, v.objects])).toEqual([
+      ['use_after_free', 'dma_fence_is_later on fence "g" after it was released', ['g']],
+    ]);
+    expect(seen).toEqual(['dma_fence unsignaled:dma_fence_is_later:0']);
+  });
+
+  it('refuses the last put of the static stub through the signaled state\'s branch', () => {
+    const k = new Kernel();
+    k.call({ type: 'dma_fence_get_stub', fence: 's' });
+    k.call({ type: 'dma_fence_put', fence: 's' });
+    expect(kinds(call(k.fork(), { type: 'dma_fence_put', fence: 's' }))).toEqual(['bug_on']);
+    withMeta(FENCE_TABLE, 'signaled', 'dma_fence_put', 0, {}, () => {
+      expect(call(k.fork(), { type: 'dma_fence_put', fence: 's' })).toEqual({ ok: true });
+    });
+  });
+
+  it('reports every dma_fence and dma_fence_cb branch a call takes to the trace', () => {
+    const k = withFence();
+    k.call({ type: 'dma_fence_add_callback', fence: 'f', cb: 'a' });
+    const seen: string[] = [];
+    apply(k.world, { type: 'dma_fence_signal', fence: 'f' }, { trace: { reach: (m, b) => seen.push(`${m} ${b}`) } });
+    expect(seen).toEqual(['dma_fence unsignaled:dma_fence_signal:0', 'dma_fence_cb registered:dma_fence_signal:0']);
+  });
+
+  it('performs every effect the two machines name', () => {
+    for (const [table, effects] of [
+      [FENCE_TABLE, FENCE_EFFECTS],
+      [CB_TABLE, CB_EFFECTS],
+    ] as const) {
+      for (const b of authoredBranches(table).values()) for (const e of b.meta.effects ?? []) expect(effects.has(e), `${table.id}: ${e}`).toBe(true);
+    }
   });
 });

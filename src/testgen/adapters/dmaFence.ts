@@ -2,7 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { dmaFenceMachine } from '../../../machines/dmaFence.machine.js';
 import { DmaFence, DmaFenceCtx } from '../../api/dmaFence.js';
 import { Kernel } from '../../kernel/Kernel.js';
-import { type MachineAdapter, type MachineEvent, expectThat } from '../MachineAdapter.js';
+import { type Answer, type MachineAdapter, type MachineEvent, expectThat } from '../MachineAdapter.js';
 
 /** The system a `dma_fence` path runs on: one fence under test, a sibling on its context, a spare callback. */
 export interface FenceSut {
@@ -10,6 +10,10 @@ export interface FenceSut {
   readonly ctx: DmaFenceCtx;
   readonly fence: DmaFence;
   readonly sibling: DmaFence;
+  /** A fence on another context, for dma_fence_is_later's WARN. */
+  readonly stranger: DmaFence;
+  /** A released fence on the same context, for dma_fence_is_later's use-after-free of f2. */
+  readonly ghost: DmaFence;
   /** Callbacks queued on the fence, in order, as the path added them. */
   readonly queued: string[];
   next: number;
@@ -17,6 +21,39 @@ export interface FenceSut {
 
 const MAX_REFS = 2;
 const MAX_PENDING = 2;
+
+/** Performs one event on the released fence: every answer is the finding itself. */
+function execOnFreed(sut: FenceSut, event: MachineEvent): Answer {
+  const f = sut.fence;
+  switch (event.type) {
+    case 'dma_fence_get':
+      return f.get();
+    case 'dma_fence_put':
+      return f.put();
+    case 'dma_fence_signal':
+      return f.signal();
+    case 'dma_fence_check_and_signal':
+      return f.checkAndSignal();
+    case 'dma_fence_enable_sw_signaling':
+      return f.enableSwSignaling();
+    case 'dma_fence_add_callback':
+      return f.registerCallback(`cb${++sut.next}`);
+    case 'dma_fence_remove_callback':
+      return f.removeCallback('spare');
+    case 'dma_fence_set_error':
+      return f.setError(event.error as number);
+    case 'dma_fence_get_status':
+      return f.status();
+    case 'dma_fence_is_signaled':
+      return f.isSignaled();
+    case 'dma_fence_is_later':
+      return f.isLater(sut.sibling);
+    case 'dma_fence_wait_timeout':
+      return f.waitTimeout('t', event.timeout as number);
+    default:
+      throw new Error(`no executor for ${event.type}`);
+  }
+}
 
 /** Runs `dma_fence` paths against {@link DmaFence}. */
 export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
@@ -33,12 +70,16 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
       { type: 'dma_fence_set_error', error: 0 },
       { type: 'dma_fence_get_status' },
       { type: 'dma_fence_is_signaled' },
-      { type: 'dma_fence_is_later' },
+      { type: 'dma_fence_is_later', acrossContexts: false, f2Released: false },
+      { type: 'dma_fence_is_later', acrossContexts: true, f2Released: false },
+      { type: 'dma_fence_is_later', acrossContexts: false, f2Released: true },
       { type: 'dma_fence_wait_timeout', timeout: -1 },
       { type: 'dma_fence_wait_timeout', timeout: 0 },
       { type: 'dma_fence_wait_timeout', timeout: 5 },
     ];
     if (ctx.refcount < MAX_REFS) list.push({ type: 'dma_fence_get' });
+    // The static stub is always signaled: its last reference is offered where the fence's is.
+    if (s.matches('signaled') && ctx.refcount === 1) list.push({ type: 'dma_fence_put', stub: true });
     if (ctx.pending < MAX_PENDING) list.push({ type: 'dma_fence_add_callback' });
     return list;
   },
@@ -50,14 +91,24 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
     // A callback slot that exists but is on no list, for removals with nothing queued.
     sibling.signal();
     sibling.registerCallback('spare');
-    return { kernel, ctx, fence, sibling, queued: [], next: 0 };
+    const stranger = DmaFenceCtx.new(kernel, 'other').newFence('stranger');
+    const ghost = ctx.newFence('ghost');
+    ghost.put();
+    return { kernel, ctx, fence, sibling, stranger, ghost, queued: [], next: 0 };
   },
   exec(sut, event, branch) {
     const f = sut.fence;
+    if (branch.source === 'freed') return execOnFreed(sut, event);
     switch (event.type) {
       case 'dma_fence_get':
         return f.get();
       case 'dma_fence_put': {
+        if (event.stub === true) {
+          // A fresh name for the stub takes a reference; putting it leaves the stub's own last one.
+          const stub = DmaFence.stub(sut.kernel, `stub${++sut.next}`);
+          expectThat(stub.put().ok, 'a put of a stub reference that is not the last succeeds');
+          return stub.put();
+        }
         const r = f.put();
         if (r.ok && branch.target === 'freed') {
           expectThat(JSON.stringify(r.value) === JSON.stringify(sut.queued), `release ran ${JSON.stringify(r.value)}, expected ${JSON.stringify(sut.queued)}`);
@@ -101,6 +152,12 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
       case 'dma_fence_is_signaled':
         return f.isSignaled();
       case 'dma_fence_is_later': {
+        if (event.f2Released === true) return f.isLater(sut.ghost);
+        if (event.acrossContexts === true) {
+          const r = f.isLater(sut.stranger);
+          expectThat(r.ok && r.value === false, 'fences on different contexts are never later');
+          return r;
+        }
         const r = f.isLater(sut.sibling);
         expectThat(r.ok && r.value === false, 'f (seqno 1) is not later than its sibling (seqno 2)');
         return r;
