@@ -3,8 +3,8 @@ import { MACHINES } from '../../src/kernel/machines.js';
 import { authoredBranches, compileMachine } from '../../machines/machineTable.js';
 import { reachedBranches } from './reach.js';
 
-/** The machines whose every branch kernel `apply` must reach. */
-const MACHINE_IDS = ['dma_fence', 'dma_fence_cb'];
+/** Every registered machine: kernel `apply` must reach each of its branches. */
+const MACHINE_IDS = Object.keys(MACHINES).sort();
 
 /**
  * Branches apply cannot reach by construction, each with the reason. A slot that is on no list is
