@@ -122,6 +122,14 @@ export interface ParallelSearch {
   readonly grown: { readonly atLevelEnd: number; readonly midLevel: number };
 }
 
+/**
+ * Whether this module runs compiled, with its worker beside it (from `dist/`, as `drmstate` does),
+ * rather than from the TypeScript sources (vitest), where workers would run whatever `dist/` holds.
+ */
+export function workersBuiltIn(): boolean {
+  return existsSync(fileURLToPath(new URL('./checkWorker.js', import.meta.url)));
+}
+
 /** Where the compiled worker is: next to this module in `dist/`, or in `dist/` when this runs from TypeScript sources (vitest). */
 function workerUrl(): URL {
   const here = new URL('./checkWorker.js', import.meta.url);

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CheckResult, check } from '../../src/checker/check.js';
@@ -11,6 +11,7 @@ import { SharedSeenSet } from '../../src/checker/SharedSeenSet.js';
 import { outcomeToJson } from '../../src/world/logFormat.js';
 import type { Event } from '../../src/world/Event.js';
 import type { World } from '../../src/world/World.js';
+import { cli, tempDir } from '../cli/helpers.js';
 
 // The workers run the compiled checker (worker_threads cannot load the TypeScript sources vitest
 // runs), so build dist/ from the sources under test first.
@@ -144,11 +145,11 @@ function replayTrace(f: Finding): unknown {
 describe('check with workers', () => {
   it.each(models.map((m) => [m.model, m] as const))('%s: the same verdict, states, transitions and depth for 1, 2 and 3 workers', (_, m) => {
     const one = check(m);
-    for (const workers of [2, 3]) expect(verdict(check(m, { workers })), `${workers} workers`).toEqual(verdict(one));
+    for (const workers of [2, 3]) expect(verdict(check(m, { workers, parallelFrom: 0 })), `${workers} workers`).toEqual(verdict(one));
   });
 
   it('finds (k+1)^N states of N independent tasks of k steps with 2 workers', () => {
-    expect(check(independent(4, 5), { workers: 2 })).toMatchObject({ result: 'ok', states: 6 ** 4, depth: 20 });
+    expect(check(independent(4, 5), { workers: 2, parallelFrom: 0 })).toMatchObject({ result: 'ok', states: 6 ** 4, depth: 20 });
   });
 
   const findingCases: [string, Model, string][] = [
@@ -158,7 +159,7 @@ describe('check with workers', () => {
   ];
   it.each(findingCases)('gives a %s whose trace replays to the same last outcome', (_, m, kind) => {
     for (const workers of [2, 3]) {
-      const r = check(m, { workers });
+      const r = check(m, { workers, parallelFrom: 0 });
       expect('finding' in r && r.finding.kind).toBe(kind);
       if (!('finding' in r)) continue;
       const f = r.finding;
@@ -169,18 +170,24 @@ describe('check with workers', () => {
 
   it('keeps the same findings with --keep-going', () => {
     const m = padded(deadlock, 2, 2);
-    expect(verdict(check(m, { workers: 2, keepGoing: true }))).toEqual(verdict(check(m, { keepGoing: true })));
+    expect(verdict(check(m, { workers: 2, keepGoing: true, parallelFrom: 0 }))).toEqual(verdict(check(m, { keepGoing: true })));
   });
 
   it('stops at --max-depth with the same counts', () => {
     const m = independent(4, 4);
     const one = check(m, { maxDepth: 5 });
     expect(one).toMatchObject({ result: 'limit', bound: 'depth', depth: 5 });
-    expect(verdict(check(m, { maxDepth: 5, workers: 2 }))).toEqual(verdict(one));
+    expect(verdict(check(m, { maxDepth: 5, workers: 2, parallelFrom: 0 }))).toEqual(verdict(one));
   });
 
   it('stops at --max-states with a limit', () => {
-    expect(check(independent(4, 4), { maxStates: 100, workers: 2 })).toMatchObject({ result: 'limit', bound: 'states' });
+    expect(check(independent(4, 4), { maxStates: 100, workers: 2, parallelFrom: 0 })).toMatchObject({ result: 'limit', bound: 'states' });
+  });
+
+  it('moves to the workers once the search passes parallelFrom states, with the same answer', () => {
+    const m = independent(4, 4);
+    const one = verdict(check(m));
+    for (const parallelFrom of [100, 10_000]) expect(verdict(check(m, { workers: 2, parallelFrom }))).toEqual(one);
   });
 
   it('searches with one thread for a custom kernel', () => {
@@ -205,7 +212,49 @@ describe('check with workers', () => {
       one = e;
     }
     expect(one).toBeInstanceOf(Error);
-    expect(() => check(m, { workers: 2 })).toThrow((one as Error).message);
+    expect(() => check(m, { workers: 2, parallelFrom: 0 })).toThrow((one as Error).message);
+  });
+});
+
+describe('drmstate check --workers', () => {
+  /** Runs the built CLI (bin/drmstate.js on dist/, as users run it). */
+  function built(...argv: string[]): { code: number | null; out: string; err: string } {
+    const r = spawnSync(process.execPath, ['bin/drmstate.js', ...argv], { encoding: 'utf8' });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  }
+  const counted = (r: { out: string }): unknown => {
+    const j = JSON.parse(r.out) as Record<string, unknown>;
+    return [j.result, j.states, j.transitions, j.depth, j.matchesExpect];
+  };
+
+  it('gives the same JSON line for 1 and 2 workers from the built CLI, past the one-thread start', () => {
+    const dir = tempDir();
+    const file = join(dir, 'independent-4x12.model.json');
+    writeFileSync(file, JSON.stringify({ ...independent(4, 12), expect: { result: 'ok', states: 13 ** 4 } }));
+    const one = built('check', file, '--json', '--workers', '1');
+    const two = built('check', file, '--json', '--workers', '2');
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(counted(two)).toEqual(['ok', 13 ** 4, 4 * 12 * 13 ** 3, 48, true]);
+    expect(counted(two)).toEqual(counted(one));
+  });
+
+  it('checks the bundled models with the default workers', () => {
+    const r = built('check', '--json');
+    expect(r.code).toBe(0);
+  });
+
+  it('takes --workers in the sources too, and refuses a count that is not a positive integer', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'independent-3x3.model.json');
+    writeFileSync(file, JSON.stringify({ ...independent(3, 3), expect: { result: 'ok', states: 64 } }));
+    expect((await cli('check', file, '--workers', '2', '--json')).code).toBe(0);
+    const bad = await cli('check', file, '--workers', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--workers takes a positive integer');
+  });
+
+  it('lists --workers in its help', async () => {
+    expect((await cli('check', '--help')).out).toContain('--workers N');
   });
 });
 
