@@ -40,6 +40,14 @@ export class SharedSeenSet {
 
   /** Adds a fingerprint; returns whether it was new (exactly one of racing adders of a key sees true). */
   add(lo: number, hi: number): boolean {
+    return this.insert(lo, hi) >= 0;
+  }
+
+  /**
+   * Adds a fingerprint; returns its slot when it was new, else `-1 - slot` of the slot that holds it
+   * (for a table of values by slot beside this one, as the parallel search keeps state ids).
+   */
+  insert(lo: number, hi: number): number {
     lo = lo >>> 0 || 1;
     hi = hi >>> 0 || 1;
     const slots = this.slots;
@@ -52,25 +60,30 @@ export class SharedSeenSet {
         a = Atomics.compareExchange(slots, j, 0, lo);
         if (a === 0) {
           Atomics.store(slots, j + 1, hi);
-          return true;
+          return i;
         }
       }
       if (a === lo) {
         let b = Atomics.load(slots, j + 1);
         // The slot is claimed but its hi lane not yet written: the claimer is between its stores.
         while (b === 0) b = Atomics.load(slots, j + 1);
-        if (b === hi) return false;
+        if (b === hi) return -1 - i;
       }
       i = (i + 1) & mask;
     }
   }
 
-  /** Copies every key into `to` (call it while nobody adds to either table). */
-  rehashInto(to: SharedSeenSet): SharedSeenSet {
+  /**
+   * Copies every key into `to` (call it while nobody adds to either table), and with `values` (by
+   * slot of this table) and `toValues` (by slot of `to`), each key's value.
+   */
+  rehashInto(to: SharedSeenSet, values?: Uint32Array<ArrayBufferLike>, toValues?: Uint32Array<ArrayBufferLike>): SharedSeenSet {
     const s = this.slots;
     for (let j = 0; j < s.length; j += 2) {
       const a = s[j] as number;
-      if (a !== 0) to.add(a, s[j + 1] as number);
+      if (a === 0) continue;
+      const at = to.insert(a, s[j + 1] as number);
+      if (values !== undefined && toValues !== undefined && at >= 0) toValues[at] = values[j / 2] as number;
     }
     return to;
   }

@@ -11,7 +11,7 @@ import { DrmstateError } from '../errors.js';
 import { DEFAULT_CHECK_KERNEL } from './CheckKernel.js';
 import { Explorer, type RawFinding, type State, initialState } from './Explorer.js';
 import { type NotedFinding, NO_ACTION, deadlockFinding, findingKey, invariantFinding } from './findings.js';
-import { CONTROL, type FromWorker, STOP_STATES, type SharedTables, type ToWorker, type WorkerInit } from './parallel.js';
+import { CONTROL, type FromWorker, STOLEN, STOP_STATES, type SharedTables, type ToWorker, type WorkerInit } from './parallel.js';
 import { compileModel } from './program.js';
 import { SharedSeenSet } from './SharedSeenSet.js';
 
@@ -25,6 +25,8 @@ const kernel = DEFAULT_CHECK_KERNEL;
 let table!: SharedSeenSet;
 let parents!: Uint32Array<ArrayBufferLike>;
 let actions!: Uint32Array<ArrayBufferLike>;
+let ids!: Uint32Array<ArrayBufferLike>;
+let owners!: Uint8Array<ArrayBufferLike>;
 let pauseAt!: number;
 /** Worker 0 stores the replicated levels in the shared table; the others dedup them in a private one. */
 let local: SharedSeenSet | undefined;
@@ -33,6 +35,8 @@ function adopt(t: SharedTables): void {
   table = new SharedSeenSet(t.table);
   parents = new Uint32Array(t.parents);
   actions = new Uint32Array(t.actions);
+  ids = new Uint32Array(t.ids);
+  owners = new Uint8Array(t.owners);
   pauseAt = t.pauseAt;
   if (local !== undefined) local = local.rehashInto(new SharedSeenSet(SharedSeenSet.bufferFor(table.capacity, false)));
 }
@@ -72,6 +76,9 @@ function pause(): void {
 
 /** Keys this worker has reported (the search keeps the first finding of each key). */
 const kinds = new Set<string>();
+/** Whether the frontier came from a level where states could be taken over: keep only those still ours. */
+let stolenFrom = false;
+const myCount = CONTROL.length + me;
 
 function level(m: Extract<ToWorker, { type: 'level' }>): FromWorker {
   if (initError !== undefined) throw initError;
@@ -80,6 +87,10 @@ function level(m: Extract<ToWorker, { type: 'level' }>): FromWorker {
     frontier = frontier.filter((_, i) => i % n === me);
     local = undefined;
   }
+  // Every worker has finished the level before: nobody takes a state over any more.
+  if (stolenFrom) frontier = frontier.filter((s) => (Atomics.load(owners, s.id) & ~STOLEN) === me);
+  stolenFrom = m.steal;
+  const levelStart = m.nextId;
   const rep = m.replicated;
   // In a replicated level every worker does the same work; worker 0's is the one that counts.
   const record = !rep || me === 0;
@@ -108,8 +119,27 @@ function level(m: Extract<ToWorker, { type: 'level' }>): FromWorker {
         if (r.finding.result === 'unknown_object' || !m.keepGoing) return;
       }
       const h = x.stateHash(r.world, r.tasks);
-      if (!seen.add(h.lo, h.hi)) return;
+      const slot = seen.insert(h.lo, h.hi);
+      if (slot < 0) {
+        if (m.steal) {
+          // A state of the next level that another worker claimed first and holds more of: take it over.
+          const v = Atomics.load(ids, -1 - slot);
+          if (v === 0 || v - 1 < levelStart) return;
+          const owner = Atomics.load(owners, v - 1);
+          if (owner === me || (owner & STOLEN) !== 0 || Atomics.load(ctrl, myCount) >= Atomics.load(ctrl, CONTROL.length + owner)) return;
+          if (Atomics.compareExchange(owners, v - 1, owner, me | STOLEN) !== owner) return;
+          Atomics.sub(ctrl, CONTROL.length + owner, 1);
+          Atomics.add(ctrl, myCount, 1);
+          next.push({ world: r.world, tasks: r.tasks, id: v - 1 });
+        }
+        return;
+      }
       const id = rep ? nextId++ : Atomics.add(ctrl, CONTROL.nextId, 1);
+      if (!rep) {
+        Atomics.store(owners, id, me);
+        Atomics.store(ids, slot, id + 1);
+        Atomics.add(ctrl, myCount, 1);
+      }
       // INVARIANT: a slot stays empty, so that probing ends (the search grows the tables long before).
       if (id >= table.capacity - 1) throw new Error(`internal: state id ${id} fills the shared tables (${table.capacity} slots)`);
       if (record) {

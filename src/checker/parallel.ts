@@ -22,8 +22,12 @@ export const CONTROL = {
   epoch: 5,
   /** Workers that have compiled the model. */
   ready: 6,
+  /** Then one slot per worker: the states it holds for the next level (stealing evens them out). */
   length: 8,
 } as const;
+
+/** `owners[id]`: the worker that holds the state, plus this bit once another took it over. */
+export const STOLEN = 0x80;
 
 /** `CONTROL.stop`: the `maxStates` bound was reached. */
 export const STOP_STATES = 1;
@@ -38,6 +42,10 @@ export interface SharedTables {
   readonly parents: SharedArrayBuffer;
   /** The action that led to each state from its parent (`Uint32Array`, see `Explorer.successors`). */
   readonly actions: SharedArrayBuffer;
+  /** State id + 1 by slot of the seen-set (`Uint32Array`; 0: not known), to find who holds a state seen again. */
+  readonly ids: SharedArrayBuffer;
+  /** The worker holding each state of the next level, by id (`Uint8Array`; {@link STOLEN}). */
+  readonly owners: SharedArrayBuffer;
   /** A worker pauses between two states once this many states are stored, so that the table can grow. */
   readonly pauseAt: number;
 }
@@ -65,8 +73,13 @@ export type ToWorker =
       readonly replicated: boolean;
       /** The first level after the replicated ones: worker `i` keeps every N-th state of the frontier, from the i-th. */
       readonly split: boolean;
-      /** In a replicated level: the first id of the level. */
+      /** The first id of the level. */
       readonly nextId: number;
+      /**
+       * Whether a worker that generates a state another worker claimed in this level, while it holds
+       * fewer states for the next level than that one, takes the state over (it has the world too).
+       */
+      readonly steal: boolean;
       readonly keepGoing: boolean;
       readonly maxStates: number;
     }
@@ -102,6 +115,8 @@ export interface ParallelOptions {
   readonly splitAt?: number;
   /** The seen-set's first size in slots, a power of two of at least 16 (for tests of its growth). */
   readonly tableSlots?: number;
+  /** Whether workers even out their shares of the next level ({@link ToWorker}; default true). */
+  readonly steal?: boolean;
 }
 
 /** What a parallel search found: the counts, the findings as noted, and the parent links. */
@@ -146,6 +161,8 @@ function tablesOf(capacity: number): SharedTables {
     table: SharedSeenSet.bufferFor(c, true) as SharedArrayBuffer,
     parents: new SharedArrayBuffer(4 * c),
     actions: new SharedArrayBuffer(4 * c),
+    ids: new SharedArrayBuffer(4 * c),
+    owners: new SharedArrayBuffer(c),
     pauseAt: (c * 3) / 4,
   };
 }
@@ -180,7 +197,7 @@ function rethrow(e: Extract<FromWorker, { type: 'error' }>): never {
 export function exploreParallel(model: Model, workers: number, options: ParallelOptions, haveFinding: boolean, t0: number): ParallelSearch {
   const n = workers;
   const url = workerUrl();
-  const control = new SharedArrayBuffer(4 * CONTROL.length);
+  const control = new SharedArrayBuffer(4 * (CONTROL.length + n));
   const ctrl = new Int32Array(control);
   const maxStates = options.maxStates ?? Infinity;
   const maxDepth = options.maxDepth ?? Infinity;
@@ -208,9 +225,10 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
     const grow = (): void => {
       const c = new SharedSeenSet(tables.table).capacity * 2;
       const next = tablesOf(c);
-      new SharedSeenSet(tables.table).rehashInto(new SharedSeenSet(next.table));
+      new SharedSeenSet(tables.table).rehashInto(new SharedSeenSet(next.table), new Uint32Array(tables.ids), new Uint32Array(next.ids));
       new Uint32Array(next.parents).set(new Uint32Array(tables.parents));
       new Uint32Array(next.actions).set(new Uint32Array(tables.actions));
+      new Uint8Array(next.owners).set(new Uint8Array(tables.owners));
       tables = next;
       for (const p of ports) p.postMessage({ type: 'grow', ...tables } satisfies ToWorker);
       Atomics.store(ctrl, CONTROL.paused, 0);
@@ -233,7 +251,8 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
       }
       const levelStart = Atomics.load(ctrl, CONTROL.nextId);
       Atomics.store(ctrl, CONTROL.done, 0);
-      const cmd: ToWorker = { type: 'level', depth, replicated, split, nextId: levelStart, keepGoing, maxStates };
+      for (let i = 0; i < n; i++) Atomics.store(ctrl, CONTROL.length + i, 0);
+      const cmd: ToWorker = { type: 'level', depth, replicated, split, nextId: levelStart, steal: options.steal !== false && !replicated, keepGoing, maxStates };
       for (const p of ports) p.postMessage(cmd);
       for (;;) {
         const ev = Atomics.load(ctrl, CONTROL.events);
@@ -256,17 +275,16 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
         }
       }
       const reports = ports.map((p) => receiveMessageOnPort(p)?.message as FromWorker | undefined);
-      let frontier = 0;
       for (let i = 0; i < n; i++) {
         const r = reports[i];
         if (r === undefined) throw new Error(`checker worker ${i} finished level ${depth} without a report`);
         if (r.type === 'error') rethrow(r);
         if (r.type !== 'level' || (replicated && i > 0)) continue;
         transitions += r.transitions;
-        frontier += r.frontier;
         findings.push(...r.findings);
         if (!replicated) expanded[i] = (expanded[i] as number) + r.expanded;
       }
+      const frontier = Atomics.load(ctrl, CONTROL.nextId) - levelStart;
       const stop = Atomics.load(ctrl, CONTROL.stop);
       if (stop !== 0) {
         bound = stop === STOP_STATES ? 'states' : 'seconds';
@@ -293,7 +311,7 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
       findings,
       parents: new Uint32Array(tables.parents).slice(0, states),
       actions: new Uint32Array(tables.actions).slice(0, states),
-      bytes: tables.table.byteLength + tables.parents.byteLength + tables.actions.byteLength,
+      bytes: tables.table.byteLength + tables.parents.byteLength + tables.actions.byteLength + tables.ids.byteLength + tables.owners.byteLength,
       expanded,
       grown,
     };

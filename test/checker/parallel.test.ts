@@ -267,6 +267,18 @@ describe('exploreParallel', () => {
     }
   });
 
+  it('expands every state once whether or not workers take states over from each other', () => {
+    const m = independent(5, 3);
+    const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+    const plain = exploreParallel(m, 3, { steal: false, splitAt: 1 }, false, performance.now());
+    const stealing = exploreParallel(m, 3, { splitAt: 1 }, false, performance.now());
+    expect([stealing.states, stealing.transitions, stealing.depth]).toEqual([1024, 3840, 15]);
+    expect([plain.states, plain.transitions, plain.depth]).toEqual([1024, 3840, 15]);
+    // Every state but s0 (expanded before the split by worker 0) is expanded once, by one worker.
+    expect(sum(stealing.expanded)).toBe(1023);
+    expect(sum(plain.expanded)).toBe(1023);
+  });
+
   it('grows the shared tables at a level end and in the middle of a level', () => {
     const m = independent(10, 1);
     for (const workers of [2, 3]) {
