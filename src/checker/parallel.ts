@@ -195,7 +195,8 @@ function rethrow(e: Extract<FromWorker, { type: 'error' }>): never {
  *   some path); `BAD_ARGUMENT` when the compiled worker is missing.
  */
 export function exploreParallel(model: Model, workers: number, options: ParallelOptions, haveFinding: boolean, t0: number): ParallelSearch {
-  const n = workers;
+  // ABSTRACTION: at most 127 workers, so that an owner and its STOLEN bit fit in a byte.
+  const n = Math.max(1, Math.min(Math.floor(workers), 127));
   const url = workerUrl();
   const control = new SharedArrayBuffer(4 * (CONTROL.length + n));
   const ctrl = new Int32Array(control);
