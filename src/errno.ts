@@ -44,3 +44,14 @@ export const MAX_ERRNO = 4095;
 export function isErrno(name: string): name is Errno {
   return Object.prototype.hasOwnProperty.call(ERRNO_VALUES, name);
 }
+
+/**
+ * The negative value the kernel returns or stores for an errno (`-EDEADLK` is -35): what
+ * `fence->error` or a C function's `int` return holds.
+ *
+ * @example
+ *   negErrno('EDEADLK'); // -35
+ */
+export function negErrno(name: Errno): number {
+  return -ERRNO_VALUES[name];
+}

@@ -7,7 +7,9 @@
  * - `BAD_LOG_LINE`: a log or scenario line is not valid JSON or not of the log format.
  * - `TORN_LOG`: a log's last line is incomplete (no newline or bad JSON) and `repair` was not asked.
  * - `BAD_SNAPSHOT`: a snapshot cannot be read back.
- * - `BAD_ARGUMENT`: a function or command was called with an argument it cannot take.
+ * - `BAD_ARGUMENT`: a function or command was called with an argument it cannot take (a file that
+ *   cannot be read or written, a flag without its value).
+ * - `CLOSED`: a call on a `Kernel` after its `close()`.
  * - `BAD_MODEL`: a model file (`*.model.json`) is not JSON, not of the model format, or names an
  *   unknown event, field or variable.
  */
@@ -18,6 +20,7 @@ export type DrmstateErrorCode =
   | 'TORN_LOG'
   | 'BAD_SNAPSHOT'
   | 'BAD_ARGUMENT'
+  | 'CLOSED'
   | 'BAD_MODEL';
 
 /** Where in a file a problem was found. */
@@ -38,7 +41,7 @@ export interface ErrorLocation {
  *
  * @example
  *   try {
- *     kernel.apply({ type: 'dma_fence_signal' });
+ *     kernel.callJson({ type: 'dma_fence_signal' }); // no "fence": malformed
  *   } catch (e) {
  *     if (e instanceof DrmstateError && e.code === 'MALFORMED_EVENT') console.error(e.message);
  *   }
@@ -76,4 +79,32 @@ export class DrmstateError extends Error {
       field: where.field ?? this.field,
     });
   }
+}
+
+/**
+ * The error for a file that cannot be opened, read or written: `BAD_ARGUMENT`, one sentence naming
+ * the path and why in words (`no such file or directory`, `it is a directory`, `permission denied`).
+ *
+ * @param what What was being done, as a verb phrase (`read`, `create the log file`).
+ * @param cause The Node.js error (its `code` picks the words).
+ * @example
+ *   fileError('read', 'a.ndjson', { code: 'ENOENT' }).message; // 'cannot read a.ndjson: no such file or directory'
+ */
+export function fileError(what: string, path: string, cause: unknown): DrmstateError {
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a directory'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : cause instanceof Error
+                ? cause.message
+                : String(code ?? cause);
+  return new DrmstateError('BAD_ARGUMENT', `cannot ${what} ${path}: ${why}`);
 }

@@ -12,7 +12,7 @@
 
 // Errors and errnos.
 export { DrmstateError, type DrmstateErrorCode, type ErrorLocation } from './errors.js';
-export { ERRNO_VALUES, MAX_ERRNO, isErrno, type Errno } from './errno.js';
+export { ERRNO_VALUES, MAX_ERRNO, isErrno, negErrno, type Errno } from './errno.js';
 
 // The world: events, outcomes, violations, fingerprints, the log format.
 export type { Event } from './world/Event.js';
@@ -20,7 +20,19 @@ export type { FailOutcome, OkOutcome, Outcome, OutcomeValue } from './world/Outc
 export { VIOLATION_KINDS, type Violation, type ViolationKind } from './world/Violation.js';
 export type { TaskState, World, WorldSlices } from './world/World.js';
 export type { ApplyResult, EventDef, Invariant, Protocol } from './world/Protocol.js';
-export type { EventSchema, FieldSpec } from './world/fields.js';
+export type {
+  DecodedEvent,
+  DecodedEvents,
+  EventInput,
+  EventSchema,
+  FieldInput,
+  FieldSpec,
+  FieldValue,
+  InputEvent,
+  InputEvents,
+  U64Input,
+} from './world/fields.js';
+export { expectationFailure, outcomeContains, type Expectation } from './world/expect.js';
 export {
   LOG_FORMAT,
   LOG_VERSION,
@@ -37,7 +49,7 @@ export {
 // The composed kernel: apply, replay, snapshots, the Kernel handle.
 export { apply, checkEvent, initialWorld } from './kernel/apply.js';
 export { fingerprint } from './kernel/fingerprint.js';
-export { Kernel } from './kernel/Kernel.js';
+export { Kernel, leaks, type DmaFenceEventInput, type DrmMmEventInput, type KernelEvent } from './kernel/Kernel.js';
 export { LogWriter } from './kernel/LogWriter.js';
 export { PROTOCOLS, eventTypes } from './kernel/protocols.js';
 export { replay, replayLog, worldAt, type LogReplayResult, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
@@ -49,10 +61,17 @@ export type { Result } from './api/result.js';
 export { fenceInfo, type FenceFlags, type FenceInfo } from './dma-fence/query.js';
 export { dmaFenceInvariants } from './dma-fence/invariants.js';
 export { dmaFenceProtocol } from './dma-fence/protocol.js';
+// The event union and the world slice (its WorldSlices entry comes with the type).
+export type { DmaFenceEvent, DmaFenceEventType } from './dma-fence/events.js';
+export type { CbRecord, CbState, ContextRecord, DmaFenceState, FenceRecord, FenceState } from './dma-fence/state.js';
+export { dmaFenceLeaks } from './dma-fence/leaks.js';
 
 // drm_mm: the Rust-style API, reads, invariants.
 export { Allocator, Node, Scan, Shared, type AllocInner, type AllocatorOptions, type InsertOptions, type ScanOptions } from './api/drmMm.js';
 export { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo, type MmInfo, type NodeInfo } from './drm-mm/protocol.js';
+export type { DrmMmEvent } from './drm-mm/events.js';
+export type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './drm-mm/state.js';
+export { drmMmLeaks } from './drm-mm/leaks.js';
 
 // Statecharts.
 export { MACHINES } from '../machines/index.js';

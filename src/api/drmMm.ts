@@ -18,8 +18,7 @@ import { type ColorAdjustFn, registerColorAdjust } from '../drm-mm/colorAdjust.j
 import type { InsertMode } from '../drm-mm/allocator.js';
 import { type MmInfo, type NodeInfo, listHoles, listNodes, mmInfo, nodeInfo } from '../drm-mm/protocol.js';
 import { DrmstateError } from '../errors.js';
-import type { Kernel } from '../kernel/Kernel.js';
-import type { Event } from '../world/Event.js';
+import type { Kernel, KernelEvent } from '../kernel/Kernel.js';
 import type { Outcome } from '../world/Outcome.js';
 import type { Violation } from '../world/Violation.js';
 import { type Result, freshName, result, unit } from './result.js';
@@ -183,7 +182,7 @@ export class Shared<I extends object> {
     readonly inner: I,
   ) {}
 
-  call(event: Event): Outcome {
+  call(event: KernelEvent): Outcome {
     return this.kernel.call(event);
   }
 

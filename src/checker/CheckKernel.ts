@@ -36,6 +36,12 @@ export interface CheckKernel {
   tryApply(world: World, event: Event): TryResult;
   fingerprintHash(world: World): Hash64;
   readonly invariants: readonly Invariant[];
+  /**
+   * The invariants worth checking in `after`, reached from `before` in one step: those of the
+   * protocols whose slice changed (an unchanged slice keeps the invariants it had). Every
+   * invariant when `before` is undefined.
+   */
+  invariantsToCheck(before: World | undefined, after: World): readonly Invariant[];
   /** Whether an event type exists. */
   knows(type: string): boolean;
   /** Whether an event type takes a `task` field. */
@@ -46,6 +52,37 @@ export interface CheckKernel {
   checkFields(event: Event): FieldProblem | undefined;
   /** A plain JSON view of a world (objects by name), for the trace's diffs. */
   view(world: World): unknown;
+  /**
+   * The objects a call may read or change, as names (namespaced by kind), for partial-order
+   * reduction; `null` when it may touch anything. Per-task state (the `task` field) is not an object:
+   * steps of different tasks never share it.
+   */
+  footprint(event: Event): readonly string[] | null;
+}
+
+/**
+ * The footprint of a call from its schema: every object-name field but `task`, namespaced by field.
+ * drm_mm calls touch the allocator a node belongs to, which the event does not always name, so
+ * every drm_mm call shares one object; calls with global effects (dma_fence_context_alloc's
+ * counter, the stub fence) share one object per effect; a templated (`$v`) name touches anything.
+ */
+export function schemaFootprint(event: Event): readonly string[] | null {
+  const p = protocolOf(event.type);
+  const schema = p?.events[event.type]?.fields;
+  if (p === undefined || schema === undefined) return null;
+  if (p.key === 'drmMm') return ['drm_mm'];
+  const out: string[] = [];
+  if (event.type === 'dma_fence_context_alloc') out.push('dma_fence_context_counter');
+  if (event.type === 'dma_fence_get_stub') out.push('dma_fence_stub');
+  for (const [field, spec] of Object.entries(schema)) {
+    if (spec.kind !== 'name' || field === 'task') continue;
+    const v = event[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.startsWith('$')) return null;
+    // A callback slot and a fence can share a string; kinds keep them apart.
+    out.push(`${field === 'ctx' ? 'ctx' : field === 'cb' ? 'cb' : 'fence'}:${v}`);
+  }
+  return out;
 }
 
 function problemOf(e: unknown): FieldProblem {
@@ -86,6 +123,12 @@ export const DEFAULT_CHECK_KERNEL: CheckKernel = {
   },
   fingerprintHash,
   invariants: PROTOCOLS.flatMap((p) => p.invariants),
+  invariantsToCheck(before: World | undefined, after: World): readonly Invariant[] {
+    if (before === undefined) return this.invariants;
+    const out: Invariant[] = [];
+    for (const p of PROTOCOLS) if (before[p.key] !== after[p.key] || before.tasks !== after.tasks) out.push(...p.invariants);
+    return out;
+  },
   knows: (type) => protocolOf(type) !== undefined,
   takesTask: (type) => protocolOf(type)?.events[type]?.fields.task !== undefined,
   check(event: Event): FieldProblem | undefined {
@@ -108,4 +151,5 @@ export const DEFAULT_CHECK_KERNEL: CheckKernel = {
     const s = takeSnapshot(world, 0);
     return plainView({ tasks: s.tasks, ...s.slices });
   },
+  footprint: schemaFootprint,
 };

@@ -5,6 +5,7 @@ import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import { type ResultKind, badModel, locationText } from './model.js';
 import { outcomeContains } from './outcomeContains.js';
+import { Footprints, disjoint } from './por.js';
 import type { CallInstr, CompiledModel, Program } from './program.js';
 
 /** One step of a trace: the task, the call and what it answered. */
@@ -50,6 +51,9 @@ export interface TaskRt {
   readonly vars: Vars;
   /** Canonical text of pc, waiting and vars: part of the state's fingerprint. */
   readonly key: string;
+  /** The key's hash lanes, computed once. */
+  readonly lo: number;
+  readonly hi: number;
 }
 
 /** A state of the search: the world and every task's place. */
@@ -60,11 +64,17 @@ export interface State {
   readonly id: number;
 }
 
+/** One line of a trace before its depth is known. */
+type Line = Omit<TraceStep, 'depth'>;
+
+const NO_LINES: readonly Line[] = Object.freeze([]);
+
 /** One way a task's step can go from a state. */
 export interface StepResult {
   readonly world: World;
   readonly tasks: readonly TaskRt[];
-  readonly lines: readonly Omit<TraceStep, 'depth'>[];
+  /** The step's trace lines (empty unless the explorer is recording). */
+  readonly lines: readonly Line[];
   readonly finding?: RawFinding | undefined;
 }
 
@@ -76,7 +86,17 @@ interface Blocked {
 export function taskRt(pc: number, waiting: boolean, vars: Vars): TaskRt {
   const names = Object.keys(vars);
   const v = names.length === 0 ? '' : JSON.stringify(names.sort().map((n) => [n, vars[n]]));
-  return { pc, waiting, vars, key: `${pc}${waiting ? 'w' : ''}${v}` };
+  const key = `${pc}${waiting ? 'w' : ''}${v}`;
+  const h = hashString(key, 0x7a5c);
+  return { pc, waiting, vars, key, lo: h.lo, hi: h.hi };
+}
+
+/** A call as `dma_fence_wait_timeout b timeout=100`, for messages. */
+export function renderCallText(e: Event): string {
+  const args = Object.entries(e)
+    .filter(([k]) => k !== 'type' && k !== 'task')
+    .map(([k, v]) => (typeof v === 'string' ? v : `${k}=${JSON.stringify(v)}`));
+  return [e.type, ...args].join(' ');
 }
 
 function substitute(v: unknown, vars: Vars, onMissing: (name: string) => never): unknown {
@@ -104,14 +124,57 @@ export class Explorer {
   readonly file: string | undefined;
   readonly hasTaskExit: boolean;
 
+  /**
+   * Whether steps record their trace lines (the calls and their outcomes in JSON): off while
+   * searching (a hot path), on while a finding's trace is rebuilt.
+   */
+  recording = false;
+
+  /** Footprints for partial-order reduction; undefined when the search explores every interleaving. */
+  readonly footprints: Footprints | undefined;
+
   constructor(
     readonly kernel: CheckKernel,
     readonly compiled: CompiledModel,
+    reduce: 'none' | 'por' = 'none',
   ) {
     this.programs = [...compiled.programs, compiled.finally];
     this.fin = compiled.programs.length;
     this.file = compiled.model.file;
     this.hasTaskExit = kernel.knows('task_exit');
+    this.footprints = reduce === 'por' ? new Footprints(kernel, this.programs) : undefined;
+  }
+
+  /**
+   * The ample task of a state for partial-order reduction: the first task with an enabled step
+   * whose step touches nothing that any other unfinished task may still touch; its steps alone are
+   * the state's successors. Undefined when no task qualifies (the state is expanded in full).
+   *
+   * The conditions of the ample-set method hold: the set is non-empty when anything is enabled;
+   * nothing another task can do is dependent on the ample steps (footprints are disjoint over the
+   * other tasks' whole remaining programs); findings and invariants concern the objects a step
+   * touches, so an independent step is invisible to the others; and the state graph has no cycles
+   * (every step moves a task forward), so no step is postponed for ever.
+   */
+  ampleTask(s: State): { ti: number; steps: StepResult[] } | undefined {
+    const fp = this.footprints;
+    if (fp === undefined) return undefined;
+    for (let ti = 0; ti < this.fin; ti++) {
+      const t = s.tasks[ti] as TaskRt;
+      if (t.waiting || this.isDone(ti, t)) continue;
+      const mine = fp.step(ti, t.pc);
+      let independent = mine !== null;
+      for (let u = 0; u < this.fin && independent; u++) {
+        if (u === ti) continue;
+        const o = s.tasks[u] as TaskRt;
+        if (this.isDone(u, o)) continue;
+        if (!disjoint(mine, fp.rest(u, o.pc))) independent = false;
+      }
+      if (!independent) continue;
+      const rs = this.stepsOf(s, ti);
+      if (Array.isArray(rs) && rs.length > 0) return { ti, steps: rs };
+    }
+    return undefined;
   }
 
   /** Follows jumps and ifs (deterministic given the variables) to a call, a choice or the end. */
@@ -170,7 +233,7 @@ export class Explorer {
     const out: StepResult[] = [];
     let blocked: string | undefined;
     for (const pc of starts) {
-      const r = this.run(s.world, s.tasks, ti, pc, []);
+      const r = this.run(s.world, s.tasks, ti, pc, this.recording ? [] : undefined);
       if ('blocked' in r) blocked ??= r.blocked;
       else out.push(...r);
     }
@@ -179,7 +242,7 @@ export class Explorer {
   }
 
   /** Runs the call at `pc` of task `ti` and, inside an atomic block, the calls after it. */
-  run(world: World, tasks: readonly TaskRt[], ti: number, pc: number, lines: Omit<TraceStep, 'depth'>[]): StepResult[] | Blocked {
+  run(world: World, tasks: readonly TaskRt[], ti: number, pc: number, lines: Line[] | undefined): StepResult[] | Blocked {
     const prog = this.programs[ti] as Program;
     const ins = prog.code[pc] as CallInstr;
     const t = tasks[ti] as TaskRt;
@@ -196,7 +259,7 @@ export class Explorer {
           {
             world,
             tasks,
-            lines: [...lines, { task, event, outcome: { ok: false, misuse: r.misuse.message } }],
+            lines: lines === undefined ? NO_LINES : [...lines, { task, event, outcome: { ok: false, misuse: r.misuse.message } }],
             finding: { result: 'unknown_object', kind: 'unknown_object', message: r.misuse.message, task },
           },
         ];
@@ -206,14 +269,15 @@ export class Explorer {
     const queued = outcome.queued === true;
     if (outcome.ok === false && outcome.blocked === true && !queued) {
       // A call inside an atomic block that would sleep: the whole step is not enabled.
-      return { blocked: `${locationText(this.file, ins.where)}: ${event.type} blocks` };
+      return { blocked: `${renderCallText(event)} (step ${ins.where.step})` };
     }
-    const json = outcomeToJson(outcome);
-    const here = [...lines, { task, event, outcome: json }];
+    // The outcome's JSON form only where something reads it: a trace, an expect, a bind.
+    const json = lines !== undefined || ins.expect !== undefined || ins.bind !== undefined ? outcomeToJson(outcome) : undefined;
+    const here = lines === undefined ? undefined : [...lines, { task, event, outcome: json as OutcomeJson }];
     let finding: RawFinding | undefined;
     const v = outcome.violations[0];
     if (v !== undefined) finding = { result: 'violation', kind: v.kind, message: v.message, task };
-    else if (ins.expect !== undefined && !outcomeContains(json, ins.expect))
+    else if (ins.expect !== undefined && !queued && !outcomeContains(json as OutcomeJson, ins.expect))
       finding = {
         result: 'assertion',
         kind: 'assertion',
@@ -252,7 +316,7 @@ export class Explorer {
       }
     if (queued) {
       next[ti] = taskRt(pc, true, vars);
-      return [{ world: w, tasks: next, lines: here, ...(finding ? { finding } : {}) }];
+      return [{ world: w, tasks: next, lines: here ?? NO_LINES, ...(finding ? { finding } : {}) }];
     }
     const npc = this.normalize(ti, pc + 1, vars);
     next[ti] = taskRt(npc, false, vars);
@@ -271,7 +335,7 @@ export class Explorer {
         } else {
           const nt = next.slice();
           nt[ti] = taskRt(c, false, vars);
-          out.push(this.finish(w, nt, ti, here, undefined));
+          out.push(this.finish(w, nt, ti, here === undefined ? undefined : [...here], undefined));
         }
       }
       if (out.length === 0 && blocked !== undefined) return blocked;
@@ -291,21 +355,21 @@ export class Explorer {
     else out.push(pc);
   }
 
-  finish(world: World, tasks: readonly TaskRt[], ti: number, lines: Omit<TraceStep, 'depth'>[], finding: RawFinding | undefined): StepResult {
-    const next = tasks.slice();
-    const e = this.exitIfDone(world, next, ti, lines);
+  /** Ends a step: `tasks` and `lines` are the step's own (changed in place by a task_exit). */
+  finish(world: World, tasks: TaskRt[], ti: number, lines: Line[] | undefined, finding: RawFinding | undefined): StepResult {
+    const e = this.exitIfDone(world, tasks, ti, lines);
     const f = finding ?? e.finding;
-    return { world: e.world, tasks: next, lines, ...(f ? { finding: f } : {}) };
+    return { world: e.world, tasks, lines: lines ?? NO_LINES, ...(f ? { finding: f } : {}) };
   }
 
   /** When task `ti` has just finished, applies `task_exit` for it (the check that it holds nothing). */
-  exitIfDone(world: World, tasks: TaskRt[], ti: number, lines: Omit<TraceStep, 'depth'>[]): { world: World; finding?: RawFinding | undefined } {
+  exitIfDone(world: World, tasks: TaskRt[], ti: number, lines: Line[] | undefined): { world: World; finding?: RawFinding | undefined } {
     if (ti === this.fin || !this.hasTaskExit || !this.isDone(ti, tasks[ti] as TaskRt)) return { world };
     const task = this.taskName(ti);
     const event = { type: 'task_exit', task };
     const r = this.kernel.tryApply(world, event);
     if (!r.ok) return { world };
-    lines.push({ task, event, outcome: outcomeToJson(r.outcome), exit: true });
+    lines?.push({ task, event, outcome: outcomeToJson(r.outcome), exit: true });
     const v = r.outcome.violations[0];
     return { world: r.world, ...(v !== undefined ? { finding: { result: 'violation', kind: v.kind, message: v.message, task } } : {}) };
   }
@@ -314,18 +378,23 @@ export class Explorer {
   successors(s: State, each: (r: StepResult, action: number) => boolean | void): { enabled: boolean; waiting: string[] } {
     let enabled = false;
     const waiting: string[] = [];
+    const ample = this.ampleTask(s);
+    if (ample !== undefined) {
+      for (let a = 0; a < ample.steps.length; a++) if (each(ample.steps[a] as StepResult, ample.ti * 65536 + a) === false) break;
+      return { enabled: true, waiting };
+    }
     for (let ti = 0; ti < this.programs.length; ti++) {
       const rs = this.stepsOf(s, ti);
       if (rs === undefined) {
         const t = s.tasks[ti] as TaskRt;
         if (t.waiting) {
           const ins = (this.programs[ti] as Program).code[t.pc] as CallInstr;
-          waiting.push(`${this.taskName(ti)} waits in ${ins.event.type} (${locationText(this.file, ins.where)})`);
+          waiting.push(`${this.taskName(ti)} waits in ${renderCallText(ins.event)} (step ${ins.where.step}, queued)`);
         }
         continue;
       }
       if ('blocked' in rs) {
-        waiting.push(`${this.taskName(ti)} is blocked: ${rs.blocked}`);
+        waiting.push(`${this.taskName(ti)} sleeps in ${rs.blocked}`);
         continue;
       }
       for (let a = 0; a < rs.length; a++) {
@@ -336,13 +405,26 @@ export class Explorer {
     return { enabled, waiting };
   }
 
+  /**
+   * The state's 64-bit fingerprint: the world's, plus each task's place mixed with its index (so
+   * that two tasks swapping places is another state). A sum of per-task terms: no allocation.
+   */
   stateHash(world: World, tasks: readonly TaskRt[]): { lo: number; hi: number } {
     const w = this.kernel.fingerprintHash(world);
-    let key = '';
-    for (const t of tasks) key += t.key + '|';
-    const h = hashString(key, 0x7a5c);
-    return { lo: (w.lo ^ Math.imul(h.lo, 0x85ebca6b)) >>> 0, hi: (w.hi + h.hi) >>> 0 };
+    let lo = w.lo;
+    let hi = w.hi;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i] as TaskRt;
+      let a = Math.imul(t.lo ^ Math.imul(i + 1, 0x9e3779b1), 0x85ebca6b);
+      let b = Math.imul(t.hi ^ Math.imul(i + 1, 0xc2b2ae35), 0x27d4eb2f);
+      a ^= b >>> 15;
+      b ^= a >>> 13;
+      lo = (lo + a) >>> 0;
+      hi = (hi + b) >>> 0;
+    }
+    return { lo, hi };
   }
+
 
   allDone(s: State): boolean {
     for (let i = 0; i < this.programs.length; i++) if (!this.isDone(i, s.tasks[i] as TaskRt)) return false;

@@ -20,6 +20,13 @@ export interface CheckOptions {
   readonly maxSeconds?: number;
   /** Collect one shortest finding per distinct kind/invariant instead of stopping at the first. */
   readonly keepGoing?: boolean;
+  /**
+   * `por`: ample-set partial-order reduction over steps of different tasks that touch disjoint
+   * objects, then, when it finds something, a search of every interleaving no deeper than that
+   * finding for the shortest trace (same verdicts and depths as `none`; `states` counts both
+   * searches); `none` (default): every interleaving, so `states` counts are exact.
+   */
+  readonly reduce?: 'none' | 'por';
   /** The kernel to explore (default: drmstate's, every registered protocol). */
   readonly kernel?: CheckKernel;
   /** Called about once a second with the search's progress. */
@@ -93,18 +100,35 @@ function grow(a: Uint32Array<ArrayBuffer>, n: number): Uint32Array<ArrayBuffer> 
  *   if (r.result === 'violation') console.log(r.finding.kind, r.finding.depth);
  */
 export function check(model: Model, options: CheckOptions = {}): CheckResult {
+  const first = search(model, options);
+  if (options.reduce !== 'por' || !('finding' in first)) return first;
+  // Partial-order reduction keeps every finding reachable, but it may postpone the step that finds
+  // it behind independent steps of other tasks, so the reduced trace need not be a shortest one.
+  // The verdict is known now; a search of every interleaving no deeper than it finds the shortest.
+  const deepest = Math.max(...first.findings.map((f) => f.depth));
+  const exact = search(model, { ...options, reduce: 'none', maxDepth: deepest + 1 });
+  return {
+    ...exact,
+    states: first.states + exact.states,
+    transitions: first.transitions + exact.transitions,
+    seconds: first.seconds + exact.seconds,
+    statesPerSecond: Math.round((first.states + exact.states) / Math.max(first.seconds + exact.seconds, 1e-9)),
+  } as CheckResult;
+}
+
+function search(model: Model, options: CheckOptions): CheckResult {
   const workers = options.workers ?? 1;
   const parallel = workers > 1 && options.kernel === undefined && options.seen === undefined;
   const from = options.parallelFrom ?? PARALLEL_FROM;
   if (parallel && from > 0) {
     // The same verdict and counts either way: keep this thread's answer when it came before `from` states.
     const maxStates = options.maxStates ?? Infinity;
-    const first = check(model, { ...options, workers: 1, maxStates: Math.min(from, maxStates) });
+    const first = search(model, { ...options, workers: 1, maxStates: Math.min(from, maxStates) });
     if (first.states < from || maxStates <= from) return first;
   }
   const kernel = options.kernel ?? DEFAULT_CHECK_KERNEL;
   const compiled = compileModel(kernel, model);
-  const ex = new Explorer(kernel, compiled);
+  const ex = new Explorer(kernel, compiled, options.reduce ?? 'none');
   const t0 = performance.now();
   const { state: s0, setupLines } = initialState(ex, kernel, compiled);
   const seen = options.seen ?? new SeenSet(1024);
@@ -131,7 +155,7 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
     findings.push({ finding: f, parent, action, depth: d, key });
   };
 
-  const checkInvariants = (world: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => invariantFinding(kernel, world, '');
+  const checkInvariants = (world: World, before?: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => invariantFinding(kernel, world, '', before);
   const inv0 = checkInvariants(s0.world);
   if (inv0 !== undefined) note({ ...inv0, task: 'setup' }, 0, 0xffffffff, 0);
 
@@ -151,7 +175,7 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
     for (const s of frontier) {
       const { enabled, waiting } = ex.successors(s, (r, action) => {
         transitions++;
-        const task = r.lines[0]?.task ?? '';
+        const task = ex.taskName(Math.floor(action / 65536));
         if (r.finding !== undefined) {
           note(r.finding, s.id, action, depth + 1);
           if (r.finding.result === 'unknown_object' || !options.keepGoing) return;
@@ -164,7 +188,7 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
         parents[id] = s.id;
         actions[id] = action;
         const ns: State = { world: r.world, tasks: r.tasks, id };
-        const bad = checkInvariants(r.world);
+        const bad = checkInvariants(r.world, s.world);
         if (bad !== undefined) note({ ...bad, task }, s.id, action, depth + 1);
         next.push(ns);
         return;
@@ -224,6 +248,7 @@ function buildFinding(
   for (let id = f.parent; id !== 0; id = parents[id] as number) path.push(actions[id] as number);
   path.reverse();
   const trace: TraceStep[] = [...setupLines];
+  ex.recording = true;
   let s = s0;
   let d = 0;
   for (const action of path) {

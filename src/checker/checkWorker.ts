@@ -46,7 +46,7 @@ let frontier: State[] = [];
 let initError: unknown;
 try {
   adopt(init.tables);
-  ex = new Explorer(kernel, compileModel(kernel, init.model));
+  ex = new Explorer(kernel, compileModel(kernel, init.model), init.reduce);
   const s0 = initialState(ex, kernel, ex.compiled).state;
   const h0 = ex.stateHash(s0.world, s0.tasks);
   if (me === 0) {
@@ -145,7 +145,7 @@ function level(m: Extract<ToWorker, { type: 'level' }>): FromWorker {
       if (record) {
         parents[id] = s.id;
         actions[id] = action;
-        const bad = invariantFinding(kernel, r.world, r.lines[0]?.task ?? '');
+        const bad = invariantFinding(kernel, r.world, x.taskName(Math.floor(action / 65536)), s.world);
         if (bad !== undefined) note(bad, s.id, action, depth + 1);
       }
       next.push({ world: r.world, tasks: r.tasks, id });

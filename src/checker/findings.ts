@@ -22,9 +22,12 @@ export function findingKey(f: RawFinding): string {
   return f.result === 'invariant' ? `invariant:${f.invariant}` : `${f.result}:${f.kind}`;
 }
 
-/** The first of the kernel's invariants that is false in `world`, as a finding of `task`'s step. */
-export function invariantFinding(kernel: CheckKernel, world: World, task: string): RawFinding | undefined {
-  for (const inv of kernel.invariants)
+/**
+ * The first of the kernel's invariants that is false in `world`, as a finding of `task`'s step; with
+ * `before` (the world the step started from), only those the step can have changed.
+ */
+export function invariantFinding(kernel: CheckKernel, world: World, task: string, before?: World): RawFinding | undefined {
+  for (const inv of kernel.invariantsToCheck(before, world))
     if (!inv.holds(world))
       return { result: 'invariant', kind: 'invariant', invariant: inv.name, statement: inv.statement, message: `invariant ${inv.name} is false: ${inv.statement}`, task };
   return undefined;

@@ -69,7 +69,8 @@ export function locationText(file: string | undefined, where: StepLocation, fiel
 /** A malformed-model error naming the file, the task, the step and the field. */
 export function badModel(file: string | undefined, where: StepLocation | undefined, message: string, field?: string): DrmstateError {
   const at = where === undefined ? `${file ?? 'model'}${field !== undefined ? `, field "${field}"` : ''}` : locationText(file, where, field);
-  return new DrmstateError('BAD_MODEL', `${at}: ${message}`, { file, field });
+  // The location is the message's own prefix (file, task, step, field), not DrmstateError's.
+  return new DrmstateError('BAD_MODEL', `${at}: ${message}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -53,6 +53,7 @@ export interface SharedTables {
 /** What a worker is started with. */
 export interface WorkerInit {
   readonly model: Model;
+  readonly reduce: 'none' | 'por';
   readonly index: number;
   readonly workers: number;
   readonly control: SharedArrayBuffer;
@@ -106,6 +107,7 @@ export interface ParallelOptions {
   readonly maxDepth?: number;
   readonly maxSeconds?: number;
   readonly keepGoing?: boolean;
+  readonly reduce?: 'none' | 'por';
   readonly progress?: (p: { states: number; transitions: number; queue: number; depth: number; seconds: number }) => void;
   /**
    * The frontier size from which the workers split it (default: 8 per worker). Below it every
@@ -214,7 +216,7 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
   try {
     for (let index = 0; index < n; index++) {
       const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { model, index, workers: n, control, tables, port: port2 };
+      const init: WorkerInit = { model, reduce: options.reduce ?? 'none', index, workers: n, control, tables, port: port2 };
       const w = new Worker(url, { workerData: init, transferList: [port2], execArgv: [] });
       // Errors come back as messages; an 'error' event after the search is over must not crash the process.
       w.on('error', () => {});

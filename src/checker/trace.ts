@@ -5,7 +5,7 @@ import { encodeEntry, encodeHeader, jsonEqual } from '../world/logFormat.js';
 import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import { DEFAULT_CHECK_KERNEL } from './CheckKernel.js';
-import type { Finding, TraceStep } from './Explorer.js';
+import { type Finding, type TraceStep, renderCallText as renderCall } from './Explorer.js';
 
 /** A patch with the value it replaced: immer's `{op, path, value}` plus `old`. */
 export type ChangePatch = Patch & { readonly old?: unknown };
@@ -44,15 +44,6 @@ export function renderPatch(p: ChangePatch): string {
   if (p.op === 'add') return `${path}: ∅ → ${short(p.value)}`;
   if (p.op === 'remove') return `${path}: ${short(p.old)} → ∅`;
   return `${path}: ${short(p.old)} → ${short(p.value)}`;
-}
-
-/** The call as `dma_fence_put f` (the event's field values after its type). */
-export function renderCall(e: Event): string {
-  const args = Object.entries(e)
-    .filter(([k]) => k !== 'type')
-    .map(([k, v]) => (typeof v === 'string' && k !== 'task' ? v : k === 'task' ? undefined : `${k}=${JSON.stringify(v)}`))
-    .filter((x) => x !== undefined);
-  return [e.type, ...args].join(' ');
 }
 
 /** The answer as `ok`, `ok seqno=1`, `EINVAL`, `blocked`, `refused: use_after_free`. */
@@ -114,6 +105,7 @@ export function renderFinding(
     if (step.task !== 'setup') for (const p of diffViews(before, after)) lines.push(`        ${renderPatch(p)}`);
   }
   if (options.traceFile !== undefined) lines.push(`  replay: drmstate run ${options.traceFile}`);
+  else lines.push(`  replay: drmstate check ${model.file ?? `${model.model}.model.json`} --trace DIR, then drmstate run DIR/${model.model}.trace.ndjson`);
   return lines.join('\n') + '\n';
 }
 
@@ -133,7 +125,7 @@ export function traceToNdjson(finding: Finding): string {
 /** The trace as a log (header, then one entry per call with its fingerprint) that `drmstate replay` verifies. */
 export function traceToLog(finding: Finding): string {
   const k = new Kernel();
-  for (const s of finding.trace) if (!('misuse' in s.outcome)) k.call(s.event);
+  for (const s of finding.trace) if (!('misuse' in s.outcome)) k.callJson(s.event);
   return [encodeHeader(), ...k.entries.map(encodeEntry)].join('\n') + '\n';
 }
 

@@ -1,12 +1,12 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type CheckOptions, type CheckResult, check, matchesExpect } from '../checker/check.js';
 import { type Model, loadModel } from '../checker/model.js';
 import { workersBuiltIn } from '../checker/parallel.js';
 import { renderFinding, traceToLog, traceToMermaid, traceToNdjson } from '../checker/trace.js';
 import { DrmstateError } from '../errors.js';
+import { type Command, type CommandArgs, flag, value } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
 
 /** `drmstate check --help`. */
@@ -25,6 +25,9 @@ Options:
   --max-states N     stop with limit after N distinct states
   --max-depth N      explore no deeper than N steps
   --max-seconds S    stop with limit after S seconds (per model)
+  --reduce none|por  por: partial-order reduction of steps of different tasks that touch
+                     disjoint objects (same verdicts and depths, fewer states); none
+                     (default): every interleaving, exact state counts
   --keep-going       one shortest trace per distinct finding kind, not just the first
   --workers N        search with N threads (default: the cores; 1 when run from the
                      TypeScript sources); the result, states, transitions and depth
@@ -97,48 +100,44 @@ function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n';
 }
 
-/** Runs `drmstate check`. Returns the exit code: 0 every model as expected, 1 one differs, 2 bad input. */
-export function checkCommand(argv: readonly string[], io: CliIo): number {
-  try {
-    return checkModels(argv, io);
-  } catch (e) {
-    if (e instanceof DrmstateError) {
-      io.stderr(`drmstate check: ${e.message}\n`);
-      return EXIT.badInput;
-    }
-    if (e instanceof TypeError && String((e as unknown as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`drmstate check: ${e.message}\n\n${CHECK_HELP}`);
-      return EXIT.badInput;
-    }
-    throw e;
-  }
-}
+/** `drmstate check`: model-checks bounded models. */
+export const checkCommand: Command = {
+  name: 'check',
+  synopsis: '[FILE|DIR...]',
+  summary: 'model-check bounded models (models/ by default): every interleaving, shortest findings',
+  help: CHECK_HELP,
+  options: {
+    json: { type: 'boolean' },
+    trace: { type: 'string' },
+    'max-states': { type: 'string' },
+    'max-depth': { type: 'string' },
+    'max-seconds': { type: 'string' },
+    reduce: { type: 'string' },
+    'keep-going': { type: 'boolean' },
+    workers: { type: 'string' },
+  },
+  run: checkModels,
+};
 
-function checkModels(argv: readonly string[], io: CliIo): number {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      trace: { type: 'string' },
-      'max-states': { type: 'string' },
-      'max-depth': { type: 'string' },
-      'max-seconds': { type: 'string' },
-      'keep-going': { type: 'boolean' },
-      workers: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    io.stdout(CHECK_HELP);
-    return EXIT.ok;
-  }
+function checkModels(args: CommandArgs, io: CliIo): number {
+  const positionals = args.positionals;
+  const values = {
+    json: flag(args, 'json'),
+    trace: value(args, 'trace'),
+    'max-states': value(args, 'max-states'),
+    'max-depth': value(args, 'max-depth'),
+    'max-seconds': value(args, 'max-seconds'),
+    reduce: value(args, 'reduce'),
+    'keep-going': flag(args, 'keep-going'),
+    workers: value(args, 'workers'),
+  };
   const bounds = {
     maxStates: positiveNumber('max-states', values['max-states'], true),
     maxDepth: positiveNumber('max-depth', values['max-depth'], true),
     maxSeconds: positiveNumber('max-seconds', values['max-seconds'], false),
   };
+  const reduce = values.reduce ?? 'none';
+  if (reduce !== 'none' && reduce !== 'por') throw new DrmstateError('BAD_ARGUMENT', `--reduce takes none or por, got ${JSON.stringify(reduce)}`);
   const workers = positiveNumber('workers', values.workers, true) ?? (workersBuiltIn() ? availableParallelism() : 1);
   const files = modelFiles(positionals.length > 0 ? positionals : ['models']);
   // Every model is read and checked for form before anything runs: a malformed one is exit 2.
@@ -158,6 +157,7 @@ function checkModels(argv: readonly string[], io: CliIo): number {
       ...(bounds.maxDepth !== undefined ? { maxDepth: bounds.maxDepth } : {}),
       ...(bounds.maxSeconds !== undefined ? { maxSeconds: bounds.maxSeconds } : {}),
       keepGoing: values['keep-going'] === true,
+      reduce,
       workers,
       ...(tty
         ? {

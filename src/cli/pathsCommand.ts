@@ -3,7 +3,8 @@ import { ADAPTERS } from '../testgen/adapters/index.js';
 import type { AnyMachineAdapter } from '../testgen/MachineAdapter.js';
 import { generatePaths } from '../testgen/generatePaths.js';
 import { runMachinePaths } from '../testgen/runPaths.js';
-import { EXIT, type CliIo, parseFlags } from './io.js';
+import { type Command, type CommandArgs, flag, value } from './Command.js';
+import { EXIT, type CliIo } from './io.js';
 
 /** `drmstate paths --help`. */
 export const PATHS_HELP = `Usage: drmstate paths --machine NAME [--json]
@@ -22,15 +23,23 @@ Machines: ${Object.keys(MACHINES).sort().join(', ')}
 Exit codes: 0 ok; 1 a path failed or coverage is incomplete; 2 bad input.
 `;
 
-/** Runs `drmstate paths`. Returns the exit code. */
-export function pathsCommand(argv: readonly string[], io: CliIo): number {
-  const flags = parseFlags(argv, ['coverage', 'json', 'help'], ['machine']);
-  if (flags.bool.has('help')) {
-    io.stdout(PATHS_HELP);
-    return EXIT.ok;
+/** `drmstate paths`: generated statechart test paths, and their coverage of the implementation. */
+export const pathsCommand: Command = {
+  name: 'paths',
+  synopsis: '',
+  summary: 'generate statechart test paths; --coverage runs them all',
+  help: PATHS_HELP,
+  options: { machine: { type: 'string' }, coverage: { type: 'boolean' }, json: { type: 'boolean' } },
+  run: paths,
+};
+
+function paths(args: CommandArgs, io: CliIo): number {
+  if (args.positionals.length > 0) {
+    io.stderr(`drmstate paths: unexpected argument "${args.positionals[0]}" (drmstate paths --help tells more)\n`);
+    return EXIT.badInput;
   }
-  const json = flags.bool.has('json');
-  if (flags.bool.has('coverage')) {
+  const json = flag(args, 'json');
+  if (flag(args, 'coverage')) {
     let bad = false;
     for (const id of Object.keys(MACHINES).sort()) {
       const adapter = ADAPTERS[id] as AnyMachineAdapter | undefined;
@@ -54,13 +63,13 @@ export function pathsCommand(argv: readonly string[], io: CliIo): number {
     }
     return bad ? EXIT.mismatch : EXIT.ok;
   }
-  const id = flags.values.get('machine');
+  const id = value(args, 'machine');
   if (id === undefined) {
-    io.stderr(`drmstate paths: give --machine NAME or --coverage\n\n${PATHS_HELP}`);
+    io.stderr(`drmstate paths: give --machine NAME or --coverage (drmstate paths --help tells more)\n`);
     return EXIT.badInput;
   }
-  const adapter = ADAPTERS[id] as AnyMachineAdapter | undefined;
-  if (adapter === undefined || MACHINES[id] === undefined) {
+  const adapter = Object.prototype.hasOwnProperty.call(ADAPTERS, id) ? (ADAPTERS[id] as AnyMachineAdapter | undefined) : undefined;
+  if (adapter === undefined || !Object.prototype.hasOwnProperty.call(MACHINES, id)) {
     io.stderr(`drmstate paths: unknown machine "${id}" (machines: ${Object.keys(MACHINES).sort().join(', ')})\n`);
     return EXIT.badInput;
   }

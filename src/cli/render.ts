@@ -1,5 +1,7 @@
 import type { Event } from '../world/Event.js';
-import { type OutcomeJson, eventToJson } from '../world/logFormat.js';
+import { type OutcomeJson, eventToJson, outcomeToJson } from '../world/logFormat.js';
+import type { Outcome } from '../world/Outcome.js';
+import type { Violation } from '../world/Violation.js';
 
 function show(v: unknown): string {
   if (typeof v === 'string') return /^[A-Za-z0-9_.-]+$/.test(v) ? v : JSON.stringify(v);
@@ -24,4 +26,19 @@ export function renderOutcome(o: OutcomeJson): string {
   const lines = [[head, ...fields].join(' ')];
   for (const v of (o.violations as { kind: string; message: string }[] | undefined) ?? []) lines.push(`    ! ${v.kind}: ${v.message}`);
   return lines.join('\n');
+}
+
+/** One violation for JSON output: `kind`, `message` and, when it names any, `objects`. */
+export function violationToJson(v: Violation): { kind: string; message: string; objects?: readonly string[] } {
+  return v.objects !== undefined && v.objects.length > 0 ? { kind: v.kind, message: v.message, objects: v.objects } : { kind: v.kind, message: v.message };
+}
+
+/**
+ * An outcome as `run --json` prints it: the log's JSON form (`outcomeToJson`) with each violation's
+ * `objects` kept. ABSTRACTION: the log (format version 1) records violations without `objects`.
+ */
+export function outcomeForCli(outcome: Outcome): OutcomeJson {
+  const o = outcomeToJson(outcome);
+  if (outcome.violations.length === 0) return o;
+  return { ...o, violations: outcome.violations.map(violationToJson) };
 }

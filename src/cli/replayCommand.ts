@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { DrmstateError } from '../errors.js';
+import { DrmstateError, fileError } from '../errors.js';
 import { fingerprint } from '../kernel/fingerprint.js';
 import { LogWriter } from '../kernel/LogWriter.js';
 import { replayLog } from '../kernel/replay.js';
-import { EXIT, type CliIo, parseFlags } from './io.js';
+import { type Command, type CommandArgs, flag } from './Command.js';
+import { EXIT, type CliIo } from './io.js';
 
 /** `drmstate replay --help`. */
 export const REPLAY_HELP = `Usage: drmstate replay LOG [--repair] [--json]
@@ -22,30 +23,38 @@ printed); 2 bad input: a torn last line without --repair, or a malformed line (t
 message names the line and the field).
 `;
 
-/** Runs `drmstate replay`. Returns the exit code. */
-export function replayCommand(argv: readonly string[], io: CliIo): number {
-  const flags = parseFlags(argv, ['repair', 'json', 'help'], []);
-  if (flags.bool.has('help')) {
-    io.stdout(REPLAY_HELP);
-    return EXIT.ok;
-  }
-  const file = flags.positional[0];
-  if (file === undefined || flags.positional.length > 1) {
-    io.stderr(`drmstate replay: give exactly one log file\n\n${REPLAY_HELP}`);
+/** `drmstate replay`: re-applies a recorded log and checks every outcome and fingerprint. */
+export const replayCommand: Command = {
+  name: 'replay',
+  synopsis: 'LOG',
+  summary: 're-apply a recorded log and check every outcome and fingerprint',
+  help: REPLAY_HELP,
+  options: { repair: { type: 'boolean' }, json: { type: 'boolean' } },
+  run: replay,
+};
+
+function replay(args: CommandArgs, io: CliIo): number {
+  const file = args.positionals[0];
+  if (file === undefined || args.positionals.length > 1) {
+    io.stderr(`drmstate replay: give exactly one log file (drmstate replay --help tells more)\n`);
     return EXIT.badInput;
   }
-  const json = flags.bool.has('json');
+  const json = flag(args, 'json');
   try {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new DrmstateError('BAD_ARGUMENT', `cannot read ${file}: ${(e as Error).message}`);
+      throw fileError('read', file, e);
     }
-    const r = replayLog(text, { repair: flags.bool.has('repair'), file });
+    const r = replayLog(text, { repair: flag(args, 'repair'), file });
     if (r.torn) {
       const keep = Buffer.byteLength(text.split('\n').slice(0, r.torn.line - 1).join('\n') + '\n');
-      new LogWriter(file, { append: true, truncateTo: keep }).close();
+      try {
+        new LogWriter(file, { append: true, truncateTo: keep }).close();
+      } catch (e) {
+        throw fileError('repair', file, e);
+      }
       if (!json) io.stderr(`${file}, line ${r.torn.line}: torn last line (${r.torn.reason}) dropped; ${r.entries} intact entries kept\n`);
     }
     if (!r.ok) {

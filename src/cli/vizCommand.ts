@@ -1,11 +1,13 @@
 import { writeFileSync } from 'node:fs';
+import { fileError } from '../errors.js';
 import type { AnyStateMachine } from 'xstate';
 import { MACHINES } from '../../machines/index.js';
 import { toDot } from '../viz/toDot.js';
 import { toMermaid } from '../viz/toMermaid.js';
 import { toScxml } from '../viz/toScxml.js';
 import { toSvg } from '../viz/toSvg.js';
-import { EXIT, type CliIo, parseFlags } from './io.js';
+import { type Command, type CommandArgs, value } from './Command.js';
+import { EXIT, type CliIo } from './io.js';
 
 /** The drawing formats of `drmstate viz`, each with its renderer. */
 export const VIZ_FORMATS: { readonly [format: string]: (machine: AnyStateMachine) => string | Promise<string> } = {
@@ -36,21 +38,25 @@ Formats: ${formatList()}
 Exit codes: 0 ok; 2 bad input (an unknown machine or format, a missing flag).
 `;
 
-/** Runs `drmstate viz`. Resolves to the exit code. */
-export async function vizCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const flags = parseFlags(argv, ['help'], ['machine', 'format', 'out']);
-  if (flags.bool.has('help')) {
-    io.stdout(VIZ_HELP);
-    return EXIT.ok;
-  }
-  if (flags.positional.length > 0) {
-    io.stderr(`drmstate viz: unexpected argument "${flags.positional[0]}"\n\n${VIZ_HELP}`);
+/** `drmstate viz`: draws a statechart. */
+export const vizCommand: Command = {
+  name: 'viz',
+  synopsis: '',
+  summary: 'draw a statechart: mermaid, dot, svg or scxml',
+  help: VIZ_HELP,
+  options: { machine: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+  run: viz,
+};
+
+async function viz(args: CommandArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length > 0) {
+    io.stderr(`drmstate viz: unexpected argument "${args.positionals[0]}" (drmstate viz --help tells more)\n`);
     return EXIT.badInput;
   }
-  const id = flags.values.get('machine');
-  const format = flags.values.get('format');
+  const id = value(args, 'machine');
+  const format = value(args, 'format');
   if (id === undefined || format === undefined) {
-    io.stderr(`drmstate viz: give --machine NAME and --format FORMAT\n\n${VIZ_HELP}`);
+    io.stderr(`drmstate viz: give --machine NAME and --format FORMAT (drmstate viz --help tells more)\n`);
     return EXIT.badInput;
   }
   const machine = Object.prototype.hasOwnProperty.call(MACHINES, id) ? MACHINES[id] : undefined;
@@ -64,13 +70,13 @@ export async function vizCommand(argv: readonly string[], io: CliIo): Promise<nu
     return EXIT.badInput;
   }
   const text = await render(machine);
-  const out = flags.values.get('out');
+  const out = value(args, 'out');
   if (out === undefined) io.stdout(text);
   else {
     try {
       writeFileSync(out, text);
     } catch (e) {
-      io.stderr(`drmstate viz: cannot write ${out}: ${e instanceof Error ? e.message : String(e)}\n`);
+      io.stderr(`drmstate viz: ${fileError('write', out, e).message}\n`);
       return EXIT.badInput;
     }
   }

@@ -3,7 +3,7 @@ import { dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { DrmstateError } from '../errors.js';
-import { MAX_ERRNO } from '../errno.js';
+import { MAX_ERRNO, negErrno } from '../errno.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
@@ -28,7 +28,7 @@ interface Found {
   readonly isStub: boolean;
 }
 
-const ERRNO_EDEADLK = -35;
+const ERRNO_EDEADLK = negErrno('EDEADLK');
 
 function unknown(what: string, name: string, field: string): DrmstateError {
   return new DrmstateError('UNKNOWN_OBJECT', `no ${what} named ${JSON.stringify(name)} was ever created`, { field });

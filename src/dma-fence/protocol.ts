@@ -5,6 +5,7 @@ import type { Protocol } from '../world/Protocol.js';
 import { applyDmaFence } from './apply.js';
 import { DMA_FENCE_EVENTS, type DmaFenceEvent } from './events.js';
 import { dmaFenceInvariants } from './invariants.js';
+import { dmaFenceLeaks } from './leaks.js';
 import { type DmaFenceState, emptyMaps, hashDmaFenceState, initialDmaFenceState } from './state.js';
 import { HashedMap } from '../world/HashedMap.js';
 
@@ -65,4 +66,5 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
     });
   },
   invariants: dmaFenceInvariants,
+  leaks: dmaFenceLeaks,
 };

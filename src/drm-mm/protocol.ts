@@ -21,6 +21,7 @@ import { decodeFields } from '../world/fields.js';
 import { applyDrmMm } from './apply.js';
 import { DRM_MM_EVENTS, type DrmMmEvent } from './events.js';
 import { drmMmInvariants } from './invariants.js';
+import { drmMmLeaks } from './leaks.js';
 import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KIND, holeItemHash, stackHashOf, u64 } from './mm.js';
 import { type RbShape, rbCount, rbFromShape, rbToShape } from './rbtree.js';
 import {
@@ -340,4 +341,5 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   toSnapshot,
   fromSnapshot,
   invariants: drmMmInvariants,
+  leaks: drmMmLeaks,
 };

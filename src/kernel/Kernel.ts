@@ -1,14 +1,53 @@
 import { readFileSync } from 'node:fs';
-import { DrmstateError } from '../errors.js';
+import type { DMA_FENCE_EVENTS } from '../dma-fence/events.js';
+import type { DrmMmEvent } from '../drm-mm/events.js';
+import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
+import type { EventInput, InputEvents } from '../world/fields.js';
 import { type LogEntry, eventToJson, outcomeToJson, parseLog } from '../world/logFormat.js';
 import type { Outcome } from '../world/Outcome.js';
+import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
 import { apply, initialWorld } from './apply.js';
 import { fingerprint } from './fingerprint.js';
 import { LogWriter } from './LogWriter.js';
+import { PROTOCOLS } from './protocols.js';
 import { replay } from './replay.js';
 import { type Snapshot, takeSnapshot } from './snapshot.js';
+
+/**
+ * A dma_fence event as a caller writes it (u64 fields as decimal strings or bigints), inferred from
+ * the event schemas so that it cannot drift from what the kernel layer accepts.
+ */
+export type DmaFenceEventInput = InputEvents<typeof DMA_FENCE_EVENTS>;
+
+/**
+ * A drm_mm event as a caller writes it (u64 fields as decimal strings or bigints).
+ *
+ * TODO(#7): infer it from the schemas with `InputEvents<typeof DRM_MM_EVENTS>` once that table keeps
+ * its literal types (`as const satisfies`, as dma_fence's does); until then it is the input form of
+ * the decoded union.
+ */
+export type DrmMmEventInput = EventInput<DrmMmEvent>;
+
+/**
+ * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
+ * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
+ */
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput;
+
+/**
+ * What a world still holds alive, protocol by protocol (fences with references, open signalling
+ * sections, allocators with nodes): the kernel's leak view at teardown, as `leak` violations.
+ *
+ * @example
+ *   leaks(k.world).map((v) => v.objects); // [['f1']]
+ */
+export function leaks(world: World): readonly Violation[] {
+  const out: Violation[] = [];
+  for (const p of PROTOCOLS) if (p.leaks !== undefined) out.push(...p.leaks(world));
+  return out;
+}
 
 /**
  * A handle on a simulated kernel: the current world and the log of every call made through it.
@@ -23,10 +62,17 @@ export class Kernel {
   private current: World;
   private readonly log: LogEntry[] = [];
   private writer: LogWriter | undefined;
+  private closed = false;
 
+  /**
+   * A kernel on `world` (default: the empty world), logging to `logFile` when given (the file is
+   * created or truncated).
+   *
+   * @throws {DrmstateError} `BAD_ARGUMENT` naming the log file when it cannot be created.
+   */
   constructor(options: { world?: World; logFile?: string } = {}) {
     this.current = options.world ?? initialWorld();
-    if (options.logFile !== undefined) this.writer = new LogWriter(options.logFile);
+    if (options.logFile !== undefined) this.writer = openWriter(options.logFile, 'create the log file');
   }
 
   /**
@@ -36,7 +82,12 @@ export class Kernel {
    *   `BAD_LOG_LINE` for a bad line; `BAD_LOG_LINE` when replay disagrees with the log.
    */
   static resume(path: string, options: { repair?: boolean } = {}): Kernel {
-    const text = readFileSync(path, 'utf8');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw fileError('read the log', path, e);
+    }
     const parsed = parseLog(text, { repair: options.repair, file: path });
     const r = replay(parsed.entries);
     if (!r.ok)
@@ -48,7 +99,7 @@ export class Kernel {
     const k = new Kernel({ world: r.world });
     k.log.push(...parsed.entries);
     const keep = parsed.torn ? Buffer.byteLength(text.split('\n').slice(0, parsed.torn.line - 1).join('\n') + '\n') : undefined;
-    k.writer = new LogWriter(path, { append: true, truncateTo: keep });
+    k.writer = openWriter(path, 'append to the log', { append: true, truncateTo: keep });
     return k;
   }
 
@@ -67,6 +118,11 @@ export class Kernel {
     return this.log;
   }
 
+  /** What the current world still holds alive: see {@link leaks}. */
+  leaks(): readonly Violation[] {
+    return leaks(this.current);
+  }
+
   /** The fingerprint of the current world. */
   get fingerprint(): string {
     return fingerprint(this.current);
@@ -75,13 +131,28 @@ export class Kernel {
   /**
    * Makes one kernel call: applies it, logs it, and returns its outcome.
    *
-   * @throws {DrmstateError} for a malformed event or an unknown name; nothing changes.
+   * @throws {DrmstateError} `MALFORMED_EVENT` or `UNKNOWN_OBJECT` for a bad event or a name never
+   *   created, `CLOSED` after {@link Kernel.close}; nothing changes.
+   * @example
+   *   k.call({ type: 'drm_mm_init', mm: 'vram', start: '0', size: 4096n });
    */
-  call(event: Event): Outcome {
+  call(event: KernelEvent): Outcome {
+    return this.callJson(event);
+  }
+
+  /**
+   * Makes one kernel call from an event typed only at run time (one read from JSON): the same
+   * checks as {@link Kernel.call}, made when it runs.
+   *
+   * @throws {DrmstateError} as {@link Kernel.call}.
+   */
+  callJson(event: unknown): Outcome {
+    if (this.closed)
+      throw new DrmstateError('CLOSED', 'this Kernel is closed: its log is complete, so it takes no more calls (fork() or a new Kernel does)');
     const r = apply(this.current, event);
     const entry: LogEntry = {
       seq: this.log.length + 1,
-      event: eventToJson(event),
+      event: eventToJson(event as Event),
       outcome: outcomeToJson(r.outcome),
       fingerprint: fingerprint(r.world),
     };
@@ -109,9 +180,18 @@ export class Kernel {
     this.writer?.flush();
   }
 
-  /** Flushes and closes the log file. */
+  /** Flushes and closes the log file. Later calls throw `CLOSED`; closing again does nothing. */
   close(): void {
+    this.closed = true;
     this.writer?.close();
     this.writer = undefined;
+  }
+}
+
+function openWriter(path: string, what: string, options?: { append?: boolean; truncateTo?: number }): LogWriter {
+  try {
+    return new LogWriter(path, options);
+  } catch (e) {
+    throw fileError(what, path, e);
   }
 }

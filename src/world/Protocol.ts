@@ -3,6 +3,7 @@ import type { Event } from './Event.js';
 import type { EventSchema } from './fields.js';
 import type { Hash64 } from './hash.js';
 import type { Outcome } from './Outcome.js';
+import type { Violation } from './Violation.js';
 import type { World, WorldSlices } from './World.js';
 
 /** The result of applying one event: the new world and what the call returned. */
@@ -70,4 +71,9 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   fromSnapshot(data: unknown): WorldSlices[K];
   /** The protocol's invariants, type invariant first. */
   readonly invariants: readonly Invariant[];
+  /**
+   * What the slice still holds alive, as `leak` violations naming the objects: the kernel's view at
+   * teardown. Not a finding unless the caller asks (`drmstate run --leaks`). Pure; never throws.
+   */
+  readonly leaks?: (world: World) => readonly Violation[];
 }

@@ -8,8 +8,8 @@ export const U64_MAX = (1n << 64n) - 1n;
  * How one event field is read.
  *
  * - `name`: an object name, any non-empty string (`__proto__` included);
- * - `u64`: a decimal string, a bigint or a non-negative safe integer, read as a bigint;
- * - `int`: a safe integer (`error`, `timeout`);
+ * - `u64`: a decimal string, a bigint, or a non-negative JSON number below 2^53, read as a bigint;
+ * - `int`: an integer of magnitude below 2^53 (`error`, `timeout`);
  * - `bool`: true or false;
  * - `enum`: one of `values`;
  * - `json`: any value, checked by `check` (which returns an error sentence or undefined).
@@ -32,17 +32,30 @@ function malformed(type: string, field: string, what: string): DrmstateError {
 }
 
 /**
- * Reads a u64 from a decimal string, bigint or safe integer.
+ * Reads a u64 from a decimal string, a bigint, or a JSON number below 2^53.
  *
- * @throws {DrmstateError} `MALFORMED_EVENT` when the value is not a u64.
+ * JSON numbers of 2^53 and above are refused: `JSON.parse` rounds them before drmstate sees them
+ * (18446744073709551615 reads as 18446744073709552000), so the value written is lost. Write such
+ * values as decimal strings.
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT`: "out of range" for an integer outside 0 ..= 2^64 - 1
+ *   (or a JSON number of 2^53 or more), "expected a u64" for anything that is not an integer.
  */
 export function readU64(type: string, field: string, v: unknown): bigint {
   let b: bigint;
   if (typeof v === 'bigint') b = v;
-  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) b = BigInt(v);
-  else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) b = BigInt(v);
-  else throw malformed(type, field, `expected a u64 (a decimal string such as "4096"), got ${JSON.stringify(describe(v))}`);
-  if (b < 0n || b > U64_MAX) throw malformed(type, field, `${b} does not fit in a u64`);
+  else if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) b = BigInt(v);
+  else if (typeof v === 'number' && Number.isInteger(v)) {
+    if (Number.isSafeInteger(v)) b = BigInt(v);
+    else if (v < 0) throw malformed(type, field, `${v} is out of range for a u64 (0 to 2^64 - 1)`);
+    else
+      throw malformed(
+        type,
+        field,
+        `the JSON number ${BigInt(v)} is out of range: a JSON number of 2^53 or more loses digits when it is read, so write this u64 as a decimal string (in quotes)`,
+      );
+  } else throw malformed(type, field, `expected a u64 (a decimal string such as "4096"), got ${JSON.stringify(describe(v))}`);
+  if (b < 0n || b > U64_MAX) throw malformed(type, field, `${b} is out of range for a u64 (0 to 2^64 - 1)`);
   return b;
 }
 
@@ -79,8 +92,9 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
         (wide ??= Object.create(null) as Record<string, bigint>)[field] = readU64(event.type, field, v);
         break;
       case 'int':
-        if (typeof v !== 'number' || !Number.isSafeInteger(v))
+        if (typeof v !== 'number' || !Number.isInteger(v))
           throw malformed(event.type, field, `expected an integer, got ${JSON.stringify(describe(v))}`);
+        if (!Number.isSafeInteger(v)) throw malformed(event.type, field, `${v} is out of range (integers must be of magnitude below 2^53)`);
         break;
       case 'bool':
         if (typeof v !== 'boolean') throw malformed(event.type, field, `expected true or false, got ${JSON.stringify(describe(v))}`);
@@ -162,3 +176,33 @@ export type DecodedEvent<T extends string, S extends EventSchema> = { readonly t
 export type DecodedEvents<D extends { readonly [type: string]: { readonly fields: EventSchema } }> = {
   [T in keyof D & string]: DecodedEvent<T, D[T]['fields']>;
 }[keyof D & string];
+
+/**
+ * How a caller writes a u64 field: a decimal string (as JSON has it) or a bigint. (Events read from
+ * JSON may also give a number below 2^53; typed callers use a string or a bigint.)
+ */
+export type U64Input = string | bigint;
+
+/** The TypeScript type a caller gives for a field (u64 fields as {@link U64Input}). */
+export type FieldInput<S extends FieldSpec> = S extends { readonly kind: 'u64' } ? U64Input : FieldValue<S>;
+
+/**
+ * The event a caller writes for one schema, inferred from it: like {@link DecodedEvent} but with
+ * u64 fields as {@link U64Input}.
+ */
+export type InputEvent<T extends string, S extends EventSchema> = { readonly type: T } & {
+  readonly [K in RequiredKeys<S>]: FieldInput<S[K]>;
+} & { readonly [K in OptionalKeys<S>]?: FieldInput<S[K]> };
+
+/** Every input event of a table of event definitions (`{ [type]: { fields } }`), as a union. */
+export type InputEvents<D extends { readonly [type: string]: { readonly fields: EventSchema } }> = {
+  [T in keyof D & string]: InputEvent<T, D[T]['fields']>;
+}[keyof D & string];
+
+/**
+ * The input form of a decoded event union: every bigint field becomes a {@link U64Input}, the
+ * rest is unchanged. `EventInput<DmaFenceEvent>` is what `Kernel.call` takes for dma_fence.
+ */
+export type EventInput<E> = E extends unknown
+  ? { readonly [K in keyof E]: [Exclude<E[K], undefined>] extends [bigint] ? U64Input | Extract<E[K], undefined> : E[K] }
+  : never;

@@ -5,9 +5,15 @@ import { main } from '../../src/cli/main.js';
 
 /** Runs the CLI in-process and captures its output. */
 export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cliWithStdin(undefined, ...argv);
+}
+
+/** Runs the CLI in-process with `stdin` as its standard input, and captures its output. */
+export async function cliWithStdin(stdin: string | undefined, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (err += s) };
+  const code = await main(argv, stdin === undefined ? io : { ...io, stdin: () => stdin });
   return { code, out, err };
 }
 

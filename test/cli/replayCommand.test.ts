@@ -84,4 +84,20 @@ describe('drmstate replay', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('line 1, field "format"');
   });
+
+  it('exits 2 in one line naming a log that is missing or a folder', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'missing.ndjson');
+    const r = await cli('replay', missing);
+    expect(r).toEqual({ code: 2, out: '', err: `drmstate replay: cannot read ${missing}: no such file or directory\n` });
+    const d = await cli('replay', dir, '--json');
+    expect(d.code).toBe(2);
+    expect(d.err).toBe(`drmstate replay: cannot read ${dir}: it is a directory\n`);
+    expect(JSON.parse(d.out)).toMatchObject({ ok: false, error: 'BAD_ARGUMENT' });
+  });
+
+  it('exits 2 in one line for no log or two', async () => {
+    expect(await cli('replay')).toEqual({ code: 2, out: '', err: 'drmstate replay: give exactly one log file (drmstate replay --help tells more)\n' });
+    expect((await cli('replay', 'a', 'b')).code).toBe(2);
+  });
 });

@@ -50,10 +50,15 @@ describe('drmstate viz', () => {
     expect(r.err).toContain('unknown option --colour');
   });
 
-  it('exits 2 when --out cannot be written', async () => {
-    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--out', join(tempDir(), 'no', 'such', 'dir.dot'));
+  it('exits 2 in one line naming an --out that cannot be written: a missing folder, or a folder', async () => {
+    const missing = join(tempDir(), 'no', 'such', 'dir.dot');
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--out', missing);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('cannot write');
+    expect(r.err).toBe(`drmstate viz: cannot write ${missing}: no such file or directory\n`);
+    const dir = tempDir();
+    const d = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--out', dir);
+    expect(d.code).toBe(2);
+    expect(d.err).toBe(`drmstate viz: cannot write ${dir}: it is a directory\n`);
   });
 
   it('prints its help with --help, listing machines and formats', async () => {

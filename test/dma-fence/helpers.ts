@@ -7,7 +7,7 @@ import { type OutcomeJson, outcomeToJson } from '../../src/world/logFormat.js';
 
 /** Makes one call and returns its outcome as JSON (u64 values as decimal strings). */
 export function call(k: Kernel, event: Event): OutcomeJson {
-  return outcomeToJson(k.call(event));
+  return outcomeToJson(k.callJson(event));
 }
 
 /** Makes several calls and returns the last outcome as JSON. */
@@ -49,7 +49,7 @@ export function expectMisuse(k: Kernel, event: unknown, code: DrmstateError['cod
   const fp = k.fingerprint;
   let caught: unknown;
   try {
-    k.call(event as Event);
+    k.callJson(event);
   } catch (e) {
     caught = e;
   }

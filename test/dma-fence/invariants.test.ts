@@ -68,7 +68,7 @@ describe('dmaFenceInvariants', () => {
       { type: 'dma_fence_end_signalling', task: 't', cookie: false },
     ];
     for (const e of events) {
-      k.call(e);
+      k.callJson(e);
       expect(failing(k.world)).toEqual([]);
     }
   });

@@ -131,7 +131,7 @@ describe('Kernel', () => {
     const log = JSON.stringify(k.entries);
     expect(() => k.call({ type: 'dma_fence_put', fence: 'nope' })).toThrow(DrmstateError);
     expect(() => k.call({ type: 'drm_mm_insert_node', mm: 'mm', node: 'n9', size: 'big' })).toThrow(/field "size"/);
-    expect(() => k.call({ type: 'no_such_call' })).toThrow(/unknown event type/);
+    expect(() => k.callJson({ type: 'no_such_call' })).toThrow(/unknown event type/);
     expect(() => k.call(null as never)).toThrow(DrmstateError);
     expect(k.world).toBe(world);
     expect(JSON.stringify(k.entries)).toBe(log);

@@ -334,7 +334,7 @@ const fenceEvent: fc.Arbitrary<Event> = fc.oneof(
 function callAll(k: Kernel, events: readonly Event[]): void {
   for (const e of events) {
     try {
-      k.call(e);
+      k.callJson(e);
     } catch (err) {
       if (!(err instanceof DrmstateError)) throw err;
     }
