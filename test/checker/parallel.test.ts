@@ -148,6 +148,10 @@ describe('check with workers', () => {
     for (const workers of [2, 3]) expect(verdict(check(m, { workers, parallelFrom: 0 })), `${workers} workers`).toEqual(verdict(one));
   });
 
+  it.each(bundled.map((m) => [m.model, m] as const))('%s: the same with --reduce por for 1 and 2 workers', (_, m) => {
+    expect(verdict(check(m, { reduce: 'por', workers: 2, parallelFrom: 0 }))).toEqual(verdict(check(m, { reduce: 'por' })));
+  });
+
   it('finds (k+1)^N states of N independent tasks of k steps with 2 workers', () => {
     expect(check(independent(4, 5), { workers: 2, parallelFrom: 0 })).toMatchObject({ result: 'ok', states: 6 ** 4, depth: 20 });
   });
