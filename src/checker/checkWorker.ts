@@ -112,6 +112,7 @@ function level(m: Extract<ToWorker, { type: 'level' }>): FromWorker {
     if ((rep ? nextId : Atomics.load(ctrl, CONTROL.nextId)) > pauseAt) pause();
     const seen = rep && me !== 0 ? (local as SharedSeenSet) : table;
     expanded++;
+    Atomics.add(ctrl, CONTROL.beats, 1);
     const { enabled, waiting } = x.successors(s, (r, action) => {
       transitions++;
       if (r.finding !== undefined) {

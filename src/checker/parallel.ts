@@ -22,6 +22,8 @@ export const CONTROL = {
   epoch: 5,
   /** Workers that have compiled the model. */
   ready: 6,
+  /** Bumped by the workers once per state they expand: how the search tells a dead worker from a slow one. */
+  beats: 7,
   /** Then one slot per worker: the states it holds for the next level (stealing evens them out). */
   length: 8,
 } as const;
@@ -245,6 +247,8 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
     let split = false;
     let bound: ParallelSearch['bound'];
     let lastProgress = t0;
+    let beats = 0;
+    let lastBeat = performance.now();
     const findings: NotedFinding[] = [];
     const expanded = new Array<number>(n).fill(0);
     for (;;) {
@@ -257,6 +261,7 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
       for (let i = 0; i < n; i++) Atomics.store(ctrl, CONTROL.length + i, 0);
       const cmd: ToWorker = { type: 'level', depth, replicated, split, nextId: levelStart, steal: options.steal !== false && !replicated, keepGoing, maxStates };
       for (const p of ports) p.postMessage(cmd);
+      lastBeat = performance.now();
       for (;;) {
         const ev = Atomics.load(ctrl, CONTROL.events);
         const done = Atomics.load(ctrl, CONTROL.done);
@@ -271,6 +276,14 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
         const now = performance.now();
         if (now - t0 > maxMs) Atomics.compareExchange(ctrl, CONTROL.stop, 0, STOP_SECONDS);
         if (Atomics.load(ctrl, CONTROL.ready) < n && now - spawned > 120_000) throw new Error('checker workers: a worker did not start within 120 s');
+        const b = Atomics.load(ctrl, CONTROL.beats);
+        if (b !== beats || Atomics.load(ctrl, CONTROL.ready) < n) {
+          beats = b;
+          lastBeat = now;
+        } else if (now - lastBeat > 60_000)
+          // No worker has expanded a state for a minute and some have not reported: one has died
+          // (out of memory: its 'error' event cannot reach this blocked thread).
+          throw new Error(`checker workers: no progress for 60 s at depth ${depth} with ${n - done - paused} worker(s) busy (a worker died? out of memory?)`);
         if (options.progress !== undefined && now - lastProgress > 1000) {
           lastProgress = now;
           const states = Atomics.load(ctrl, CONTROL.nextId);
