@@ -5,10 +5,13 @@
  */
 import { runDrmMmBench } from './drmMm.bench.js';
 import { runReplayBench } from './replay.bench.js';
+import { runCheckerBench } from './checker.bench.js';
 
 const results = [];
 process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
 results.push(...(await runReplayBench()));
 process.stderr.write('drm_mm benchmarks…\n');
 results.push(...(await runDrmMmBench()));
+process.stderr.write('checker benchmarks (10^6 states twice, getAdjacencyMap, SPIN when on the PATH)…\n');
+results.push(...(await runCheckerBench()));
 for (const r of results) console.log(JSON.stringify(r));
