@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { type DrmstateErrorCode, DrmstateError } from '../errors.js';
 import type { NotedFinding } from './findings.js';
@@ -149,8 +149,17 @@ export function workersBuiltIn(): boolean {
   return existsSync(fileURLToPath(new URL('./checkWorker.js', import.meta.url)));
 }
 
-/** Where the compiled worker is: next to this module in `dist/`, or in `dist/` when this runs from TypeScript sources (vitest). */
+/**
+ * Where the compiled worker is: `DRMSTATE_CHECK_WORKER` when set (a path: tests point it at a build
+ * of their own, which a concurrent `npm run build` does not rewrite under them); else next to this
+ * module in `dist/`, or in `dist/` when this runs from TypeScript sources (vitest).
+ */
 function workerUrl(): URL {
+  const env = process.env.DRMSTATE_CHECK_WORKER;
+  if (env !== undefined && env !== '') {
+    if (!existsSync(env)) throw new DrmstateError('BAD_ARGUMENT', `workers: DRMSTATE_CHECK_WORKER names ${env}, which does not exist`);
+    return pathToFileURL(env);
+  }
   const here = new URL('./checkWorker.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
   const dist = new URL('../../dist/src/checker/checkWorker.js', import.meta.url);

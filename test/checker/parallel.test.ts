@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckResult, check } from '../../src/checker/check.js';
 import { DEFAULT_CHECK_KERNEL } from '../../src/checker/CheckKernel.js';
 import type { Finding } from '../../src/checker/Explorer.js';
@@ -14,10 +15,22 @@ import type { World } from '../../src/world/World.js';
 import { cli, tempDir } from '../cli/helpers.js';
 
 // The workers run the compiled checker (worker_threads cannot load the TypeScript sources vitest
-// runs), so build dist/ from the sources under test first.
+// runs), so build the sources under test first: into a folder of this test's own (the gitignored
+// tmp/, under the checkout so that the build finds node_modules), not dist/, which another test's
+// `npm pack` rebuilds meanwhile. DRMSTATE_CHECK_WORKER points the searches at its worker.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BUILD = join(ROOT, 'tmp', `parallel-test-${process.pid}`);
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(BUILD, 'dist')], { cwd: ROOT, stdio: 'inherit' });
+  mkdirSync(join(BUILD, 'bin'), { recursive: true });
+  copyFileSync(join(ROOT, 'bin', 'drmstate.js'), join(BUILD, 'bin', 'drmstate.js'));
+  copyFileSync(join(ROOT, 'package.json'), join(BUILD, 'package.json'));
+  process.env.DRMSTATE_CHECK_WORKER = join(BUILD, 'dist', 'src', 'checker', 'checkWorker.js');
 }, 300_000);
+afterAll(() => {
+  delete process.env.DRMSTATE_CHECK_WORKER;
+  rmSync(BUILD, { recursive: true, force: true });
+});
 
 /** Setup for task `i`'s own fence. */
 function fenceSetup(i: number | string): Event[] {
@@ -221,9 +234,9 @@ describe('check with workers', () => {
 });
 
 describe('drmstate check --workers', () => {
-  /** Runs the built CLI (bin/drmstate.js on dist/, as users run it). */
+  /** Runs the built CLI (bin/drmstate.js on its dist/, as users run it; this test's build). */
   function built(...argv: string[]): { code: number | null; out: string; err: string } {
-    const r = spawnSync(process.execPath, ['bin/drmstate.js', ...argv], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(BUILD, 'bin', 'drmstate.js'), ...argv], { cwd: ROOT, encoding: 'utf8' });
     return { code: r.status, out: r.stdout, err: r.stderr };
   }
   const counted = (r: { out: string }): unknown => {
