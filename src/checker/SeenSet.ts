@@ -1,27 +1,32 @@
 /**
  * The model checker's set of visited states: 64-bit fingerprints in an open-addressing table of
- * two 32-bit lanes per slot, linear probing, grown by doubling at 3/4 full.
+ * two 32-bit lanes per slot, linear probing, grown by half again when 4/5 full.
  *
  * Written here rather than taken from a library: a JS `Set` stops at 2^24 entries and costs about
- * 50 bytes an entry; this table costs 8 bytes a slot (10.7–21 bytes a state, depending on where the
- * load stands between doublings) and never allocates per entry.
+ * 100 bytes an entry; this table costs 8 bytes a slot (10–15 bytes a state, depending on where the
+ * load stands between growths) and never allocates per entry. Any capacity will do: the home slot
+ * is the fingerprint's high bits scaled to the capacity, not a mask.
  *
  * The all-zero fingerprint marks an empty slot, so a real zero fingerprint is stored as (1, 0): one
  * more pair of fingerprints that collide, counted in {@link collisionProbability}.
  */
 export class SeenSet {
   private slots: Uint32Array;
-  private mask: number;
+  private cap: number;
   private count = 0;
   private limit: number;
 
-  /** @param capacity initial number of slots (rounded up to a power of two, at least 1024). */
+  /** @param capacity initial number of slots (at least 1024). */
   constructor(capacity = 1 << 16) {
-    let c = 1024;
-    while (c < capacity) c *= 2;
+    const c = Math.max(1024, Math.ceil(capacity));
     this.slots = new Uint32Array(2 * c);
-    this.mask = c - 1;
-    this.limit = (c * 3) / 4;
+    this.cap = c;
+    this.limit = Math.floor(c * 0.8);
+  }
+
+  /** The home slot of a fingerprint: its mixed high bits scaled to the capacity. */
+  private home(lo: number, hi: number): number {
+    return Math.floor(((Math.imul(lo ^ hi, 0x9e3779b1) >>> 0) / 4294967296) * this.cap);
   }
 
   /** How many fingerprints the set holds. */
@@ -38,8 +43,8 @@ export class SeenSet {
   add(lo: number, hi: number): boolean {
     if ((lo | hi) === 0) lo = 1;
     const slots = this.slots;
-    const mask = this.mask;
-    let i = (Math.imul(lo ^ hi, 0x9e3779b1) >>> 0) & mask;
+    const cap = this.cap;
+    let i = this.home(lo, hi);
     for (;;) {
       const a = slots[2 * i] as number;
       const b = slots[2 * i + 1] as number;
@@ -50,7 +55,7 @@ export class SeenSet {
         return true;
       }
       if (a === lo >>> 0 && b === hi >>> 0) return false;
-      i = (i + 1) & mask;
+      if (++i === cap) i = 0;
     }
   }
 
@@ -58,22 +63,22 @@ export class SeenSet {
   has(lo: number, hi: number): boolean {
     if ((lo | hi) === 0) lo = 1;
     const slots = this.slots;
-    let i = (Math.imul(lo ^ hi, 0x9e3779b1) >>> 0) & this.mask;
+    let i = this.home(lo, hi);
     for (;;) {
       const a = slots[2 * i] as number;
       const b = slots[2 * i + 1] as number;
       if ((a | b) === 0) return false;
       if (a === lo >>> 0 && b === hi >>> 0) return true;
-      i = (i + 1) & this.mask;
+      if (++i === this.cap) i = 0;
     }
   }
 
   private grow(): void {
     const old = this.slots;
-    const c = (this.mask + 1) * 2;
+    const c = Math.ceil(this.cap * 1.5);
     this.slots = new Uint32Array(2 * c);
-    this.mask = c - 1;
-    this.limit = (c * 3) / 4;
+    this.cap = c;
+    this.limit = Math.floor(c * 0.8);
     this.count = 0;
     for (let i = 0; i < old.length; i += 2) {
       const a = old[i] as number;

@@ -135,6 +135,8 @@ export interface ParallelSearch {
   readonly actions: Uint32Array<ArrayBuffer>;
   /** Bytes of the shared seen-set and parent links. */
   readonly bytes: number;
+  /** Bytes of the shared seen-set alone. */
+  readonly tableBytes: number;
   /** The states each worker expanded once the frontier was split (how even the shares were). */
   readonly expanded: readonly number[];
   /** How often the tables were doubled at a level's end, and in the middle of a level. */
@@ -337,6 +339,7 @@ export function exploreParallel(model: Model, workers: number, options: Parallel
       parents: new Uint32Array(tables.parents).slice(0, states),
       actions: new Uint32Array(tables.actions).slice(0, states),
       bytes: tables.table.byteLength + tables.parents.byteLength + tables.actions.byteLength + tables.ids.byteLength + tables.owners.byteLength,
+      tableBytes: tables.table.byteLength,
       expanded,
       grown,
     };

@@ -42,3 +42,14 @@ describe('check with reduce: por', () => {
     if (full.result === 'ok') expect(por.states).toBeLessThanOrEqual(full.states);
   });
 });
+
+describe('matchesExpect with reduce: por', () => {
+  it('compares an expected state count only with an exact search', async () => {
+    const { matchesExpect } = await import('../../src/checker/check.js');
+    const m = loadModel('models/independent-4x9.model.json');
+    const por = check(m, { reduce: 'por' });
+    expect(por.states).toBeLessThan(m.expect?.states ?? 0);
+    expect(matchesExpect(por, m.expect)).toBe(true);
+    expect(matchesExpect(check(m), { result: 'ok', states: por.states })).toBe(false);
+  });
+});
