@@ -2,7 +2,9 @@ import { DrmstateError } from '../errors.js';
 import type { World } from '../world/World.js';
 import { type CheckKernel, DEFAULT_CHECK_KERNEL } from './CheckKernel.js';
 import { type Explorer as ExplorerT, type Finding, type RawFinding, type State, type TraceStep, Explorer, initialState } from './Explorer.js';
+import { compareFindings, deadlockFinding, findingKey, invariantFinding } from './findings.js';
 import type { Model, ModelExpect } from './model.js';
+import { exploreParallel } from './parallel.js';
 import { compileModel } from './program.js';
 import { SeenSet, collisionProbability } from './SeenSet.js';
 
@@ -34,7 +36,23 @@ export interface CheckOptions {
    * the same successor function.
    */
   readonly seen?: { add(lo: number, hi: number): boolean; readonly bytes: number };
+  /**
+   * Worker threads to search with (default 1: this thread). With N > 1 the verdict, finding kind,
+   * `states`, `transitions` and `depth` are those of N = 1 (the trace may be another one of the same
+   * length); see {@link exploreParallel}. A custom `kernel` or `seen` cannot be sent to a worker:
+   * with either, the search is single-threaded whatever N is.
+   */
+  readonly workers?: number;
+  /**
+   * With `workers` > 1: the search runs in this thread first and moves to the workers (starting
+   * afresh) only once it passes this many states (default {@link PARALLEL_FROM}; 0: workers from the
+   * start). Starting the workers costs about half a second; most models are done sooner.
+   */
+  readonly parallelFrom?: number;
 }
+
+/** The states a search with workers explores in the calling thread before it starts them. */
+export const PARALLEL_FROM = 20_000;
 
 /** How far a running check has got. */
 export interface CheckProgress {
@@ -103,6 +121,15 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
 }
 
 function search(model: Model, options: CheckOptions): CheckResult {
+  const workers = options.workers ?? 1;
+  const parallel = workers > 1 && options.kernel === undefined && options.seen === undefined;
+  const from = options.parallelFrom ?? PARALLEL_FROM;
+  if (parallel && from > 0) {
+    // The same verdict and counts either way: keep this thread's answer when it came before `from` states.
+    const maxStates = options.maxStates ?? Infinity;
+    const first = search(model, { ...options, workers: 1, maxStates: Math.min(from, maxStates) });
+    if (first.states < from || maxStates <= from) return first;
+  }
   const kernel = options.kernel ?? DEFAULT_CHECK_KERNEL;
   const compiled = compileModel(kernel, model);
   const ex = new Explorer(kernel, compiled, options.reduce ?? 'none');
@@ -126,20 +153,24 @@ function search(model: Model, options: CheckOptions): CheckResult {
   let lastProgress = t0;
 
   const note = (f: RawFinding, parent: number, action: number, d: number): void => {
-    const key = f.result === 'invariant' ? `invariant:${f.invariant}` : `${f.result}:${f.kind}`;
+    const key = findingKey(f);
     if (kinds.has(key)) return;
     kinds.add(key);
     findings.push({ finding: f, parent, action, depth: d, key });
   };
 
-  const checkInvariants = (world: World, before?: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => {
-    for (const inv of kernel.invariantsToCheck(before, world))
-      if (!inv.holds(world)) return { result: 'invariant', kind: 'invariant', invariant: inv.name, statement: inv.statement, message: `invariant ${inv.name} is false: ${inv.statement}` };
-    return undefined;
-  };
+  const checkInvariants = (world: World, before?: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => invariantFinding(kernel, world, '', before);
   const inv0 = checkInvariants(s0.world);
   if (inv0 !== undefined) note({ ...inv0, task: 'setup' }, 0, 0xffffffff, 0);
 
+  let bytes: number | undefined;
+  let tableBytes: number | undefined;
+  if (parallel) {
+    const p = exploreParallel(model, workers, options, findings.length > 0, t0);
+    ({ states, transitions, depth, bound, parents, actions, bytes, tableBytes } = p);
+    for (const f of p.findings) note(f.finding, f.parent, f.action, f.depth);
+    frontier = [];
+  }
   search: while (frontier.length > 0) {
     if (depth >= maxDepth) {
       bound = 'depth';
@@ -167,8 +198,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
         next.push(ns);
         return;
       });
-      if (!enabled && !ex.allDone(s))
-        note({ result: 'deadlock', kind: 'deadlock', message: `no task can move on: ${waiting.join('; ')}`, task: waiting[0]?.split(' ')[0] ?? '' }, s.id, 0xffffffff, depth);
+      if (!enabled && !ex.allDone(s)) note(deadlockFinding(waiting), s.id, 0xffffffff, depth);
       if (states >= maxStates) {
         bound = 'states';
         break search;
@@ -196,14 +226,12 @@ function search(model: Model, options: CheckOptions): CheckResult {
     seconds,
     statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
     collisionProbability: collisionProbability(states, transitions),
-    bytesPerState: (seen.bytes + parents.byteLength + actions.byteLength) / states,
-    tableBytesPerState: seen.bytes / states,
+    bytesPerState: (bytes ?? seen.bytes + parents.byteLength + actions.byteLength) / states,
+    tableBytesPerState: (tableBytes ?? seen.bytes) / states,
     reduce: options.reduce ?? 'none',
   };
   if (findings.length > 0) {
-    // The first finding is the shallowest; among equally shallow ones, a fixed order of kinds, so the
-    // verdict does not depend on the order successors were generated in.
-    findings.sort((a, b) => a.depth - b.depth || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    findings.sort(compareFindings);
     const built = findings.map((f) => buildFinding(ex, kernel, s0, setupLines, parents, actions, f));
     const first = built[0] as Finding;
     return { ...counts, depth: first.depth, result: first.result, finding: first, findings: built };

@@ -7,6 +7,7 @@ import { runDrmMmBench } from './drmMm.bench.js';
 import { runReplayBench } from './replay.bench.js';
 import { runTryApplyBench } from './tryApply.bench.js';
 import { runCheckerBench } from './checker.bench.js';
+import { runParallelBench } from './parallel.bench.js';
 
 const results = [];
 process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
@@ -17,4 +18,6 @@ process.stderr.write('drm_mm benchmarks…\n');
 results.push(...(await runDrmMmBench()));
 process.stderr.write('checker benchmarks (10^6 states twice, getAdjacencyMap, SPIN when on the PATH)…\n');
 results.push(...(await runCheckerBench()));
+process.stderr.write('parallel checker (independent-6x9 with 1 and 2 workers)…\n');
+results.push(...runParallelBench());
 for (const r of results) console.log(JSON.stringify(r));
