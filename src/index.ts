@@ -83,14 +83,31 @@ export { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, 
 export type { DrmMmEvent } from './drm-mm/events.js';
 export type { DrmMmState, NodeRecord, NodeState, ScanRecord } from './drm-mm/state.js';
 export { drmMmLeaks } from './drm-mm/leaks.js';
+export {
+  colorAdjustName,
+  registerColorAdjust,
+  type ColorAdjustAfter,
+  type ColorAdjustBefore,
+  type ColorAdjustFn,
+  type ColorAdjustTable,
+} from './drm-mm/colorAdjust.js';
 
 // Statecharts.
 export { MACHINES } from './kernel/machines.js';
 export { dmaFenceMachine } from '../machines/dmaFence.machine.js';
 export { dmaFenceCbMachine } from '../machines/dmaFenceCb.machine.js';
 export { signallingSectionMachine } from '../machines/signallingSection.machine.js';
+export { drmMmMachine } from '../machines/drmMm.machine.js';
 export { drmMmNodeMachine } from '../machines/drmMmNode.machine.js';
+export { drmMmScanMachine } from '../machines/drmMmScan.machine.js';
 export { compileMachine, decide, type Branch, type BranchMeta, type MachineTable } from '../machines/machineTable.js';
+
+// The model checker.
+export { check, matchesExpect, type CheckOptions, type CheckProgress, type CheckResult, type Finding, type TraceStep } from './checker/check.js';
+export { loadModel, parseModel, RESULT_KINDS, type Model, type ModelExpect, type ModelStep, type ResultKind } from './checker/model.js';
+export { assertModel } from './checker/assertModel.js';
+export { DEFAULT_CHECK_KERNEL, checkKernelOf, type CheckKernel } from './checker/CheckKernel.js';
+export { diffViews, renderFinding, traceToLog, traceToMermaid, traceToNdjson, type ChangePatch } from './checker/trace.js';
 
 // Test generation from the statecharts.
 export { ADAPTERS } from './testgen/adapters/index.js';
@@ -109,3 +126,4 @@ export { toSvg } from './viz/toSvg.js';
 // The command line.
 export { main } from './cli/main.js';
 export type { CliIo } from './cli/io.js';
+export { worldWithModules, type DrmstateRegistrar } from './cli/requireModules.js';

@@ -15,6 +15,13 @@ describe('drmstate (the public entry)', () => {
     expect(r.misuse).toMatchObject({ code: 'UNKNOWN_OBJECT', object: 'nobody' });
   });
 
+  it('exports the model checker: check, loadModel, parseModel, assertModel and the trace writers', () => {
+    for (const name of ['check', 'matchesExpect', 'loadModel', 'parseModel', 'assertModel', 'checkKernelOf', 'renderFinding', 'traceToNdjson', 'traceToLog', 'traceToMermaid', 'registerColorAdjust'])
+      expect(drmstate, name).toHaveProperty(name);
+    const r = drmstate.check(drmstate.parseModel({ model: 'm', tasks: { t: [{ type: 'dma_fence_begin_signalling' }] } }));
+    expect(r.result === 'violation' && r.finding.kind).toBe('lockdep');
+  });
+
   it('runs the README example', () => {
     const k = new drmstate.Kernel();
     const fence = drmstate.DmaFenceCtx.new(k).newFence();
