@@ -79,6 +79,24 @@ export type DmaFenceMachineEvent =
   | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean; readonly f2Released: boolean });
 
 /** The `struct dma_fence` statechart. */
+/**
+ * `dma_fence_is_later(f1, f2)` (include/linux/dma-fence.h) reads both fences' contexts and seqnos
+ * and never f1's signalled state: every live state of f1 answers it alike.
+ */
+const IS_LATER = [
+  {
+    guard: 'isOtherReleased',
+    description: 'f2 was released: reading its context is a use-after-free, refused.',
+    meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'f2Released' }], refused: true },
+  },
+  {
+    guard: 'isAcrossContexts',
+    description: 'WARN: the fences are on different contexts; returns false.',
+    meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'acrossContexts' }], returns: { later: false } },
+  },
+  { description: 'Compares the seqnos (32-bit wrap-around unless f1 has SEQNO64).', meta: { effects: ['compareSeqnos'] } },
+] as const;
+
 export const dmaFenceMachine = setup({
   types: {
     context: {} as DmaFenceContext,
@@ -181,19 +199,7 @@ export const dmaFenceMachine = setup({
         ],
         dma_fence_get_status: { description: 'Returns 0: not signaled.', meta: { returns: { status: 0 } } },
         dma_fence_is_signaled: { description: 'Returns false.', meta: { returns: { signaled: false } } },
-        dma_fence_is_later: [
-          {
-            guard: 'isOtherReleased',
-            description: 'f2 was released: reading its context is a use-after-free, refused.',
-            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'f2Released' }], refused: true },
-          },
-          {
-            guard: 'isAcrossContexts',
-            description: 'WARN: the fences are on different contexts; returns false.',
-            meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'acrossContexts' }], returns: { later: false } },
-          },
-          { description: 'Compares the seqnos (32-bit wrap-around unless f1 has SEQNO64).', meta: { effects: ['compareSeqnos'] } },
-        ],
+        dma_fence_is_later: IS_LATER,
         dma_fence_wait_timeout: [
           {
             guard: 'isNegativeTimeout',
@@ -265,19 +271,7 @@ export const dmaFenceMachine = setup({
         ],
         dma_fence_get_status: { description: 'Returns the error, or 1.', meta: { effects: ['returnErrorOrOne'] } },
         dma_fence_is_signaled: { description: 'Returns true.', meta: { returns: { signaled: true } } },
-        dma_fence_is_later: [
-          {
-            guard: 'isOtherReleased',
-            description: 'f2 was released: reading its context is a use-after-free, refused.',
-            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'f2Released' }], refused: true },
-          },
-          {
-            guard: 'isAcrossContexts',
-            description: 'WARN: the fences are on different contexts; returns false.',
-            meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'acrossContexts' }], returns: { later: false } },
-          },
-          { description: 'Compares the seqnos (32-bit wrap-around unless f1 has SEQNO64).', meta: { effects: ['compareSeqnos'] } },
-        ],
+        dma_fence_is_later: IS_LATER,
         dma_fence_wait_timeout: [
           {
             guard: 'isNegativeTimeout',

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownObjects } from './models.js';
 import { describe, expect, it } from 'vitest';
 import { check, matchesExpect } from '../../src/checker/check.js';
 import { type ModelStep, loadModel, parseModel } from '../../src/checker/model.js';
@@ -17,22 +18,6 @@ function getsModel(n: number, k: number): unknown {
     tasks[`t${i}`] = [{ repeat: k, steps: [{ type: 'dma_fence_get', fence: `f${i}` }] }];
   }
   return { model: `gets-${n}x${k}`, description: 'counted', setup, tasks, finally: [] };
-}
-
-/** The ten steps of a task that creates and retires objects of its own: a fence, a callback, a section, an allocator, a node. */
-function ownObjects(i: number): ModelStep[] {
-  return [
-    { type: 'dma_fence_init', fence: `f${i}`, ctx: `c${i}` },
-    { type: 'dma_fence_add_callback', fence: `f${i}`, cb: `cb${i}` },
-    { event: { type: 'dma_fence_begin_signalling' }, bind: { cookie: 'cookie' } },
-    { type: 'dma_fence_signal', fence: `f${i}` },
-    { type: 'dma_fence_end_signalling', cookie: '$cookie' },
-    { type: 'dma_fence_put', fence: `f${i}` },
-    { type: 'drm_mm_init', mm: `m${i}`, start: '0', size: '65536' },
-    { type: 'drm_mm_insert_node', mm: `m${i}`, node: `n${i}`, size: '4096' },
-    { type: 'drm_mm_remove_node', node: `n${i}` },
-    { type: 'drm_mm_takedown', mm: `m${i}` },
-  ] as ModelStep[];
 }
 
 /** N tasks, each the first `k` steps of {@link ownObjects}: the objects are created inside the tasks, in every order. */

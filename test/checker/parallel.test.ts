@@ -8,6 +8,7 @@ import { DEFAULT_CHECK_KERNEL } from '../../src/checker/CheckKernel.js';
 import type { Finding } from '../../src/checker/Explorer.js';
 import { type Model, type ModelStep, loadModel, parseModel } from '../../src/checker/model.js';
 import { exploreParallel } from '../../src/checker/parallel.js';
+import { ownObjects } from './models.js';
 import { SharedSeenSet } from '../../src/checker/SharedSeenSet.js';
 import { outcomeToJson } from '../../src/world/logFormat.js';
 import type { Event } from '../../src/world/Event.js';
@@ -93,18 +94,7 @@ const objects = parseModel({
   tasks: Object.fromEntries(
     [1, 2].map((i) => [
       `t${i}`,
-      [
-        { type: 'dma_fence_init', fence: `f${i}`, ctx: `c${i}` },
-        { type: 'dma_fence_add_callback', fence: `f${i}`, cb: `cb${i}` },
-        { event: { type: 'dma_fence_begin_signalling' }, bind: { cookie: 'cookie' } },
-        { type: 'dma_fence_signal', fence: `f${i}` },
-        { type: 'dma_fence_end_signalling', cookie: '$cookie' },
-        { type: 'dma_fence_put', fence: `f${i}` },
-        { type: 'drm_mm_init', mm: `m${i}`, start: '0', size: '65536' },
-        { type: 'drm_mm_insert_node', mm: `m${i}`, node: `n${i}`, size: '4096' },
-        { type: 'drm_mm_remove_node', node: `n${i}` },
-        { type: 'drm_mm_takedown', mm: `m${i}` },
-      ],
+      ownObjects(i),
     ]),
   ),
   finally: [],
