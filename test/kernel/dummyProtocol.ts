@@ -55,7 +55,7 @@ export const dummyProtocol: AnyProtocol = {
   fixtures: 'none',
   tasks: {
     table: (s) => (s as unknown as DummyState).tasks,
-    exit(world, task) {
+    exit: (world, task) => {
       const s = slice(world);
       if (!s.tasks.has(task)) return { world, violations: [] };
       return { world: withDummy(world, { ...s, tasks: s.tasks.delete(task) }), violations: [violation('lockdep', `task ${task} exits holding the dummy lock`, [task])] };
