@@ -1,7 +1,6 @@
 import { DrmstateError } from '../errors.js';
 import type { ComposedKernel } from '../kernel/composeKernel.js';
 import { KERNEL } from '../kernel/protocols.js';
-import { takeSnapshot } from '../kernel/snapshot.js';
 import type { Event } from '../world/Event.js';
 import type { Hash64 } from '../world/hash.js';
 import type { Outcome } from '../world/Outcome.js';
@@ -151,7 +150,9 @@ export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
       return undefined;
     },
     view(world: World): unknown {
-      return plainView(takeSnapshot(world, 0, kernel).slices);
+      const out: Record<string, unknown> = {};
+      for (const p of kernel.protocols) out[p.key] = p.view !== undefined ? p.view(world) : plainView(p.toSnapshot(world[p.key] as never));
+      return out;
     },
     footprint(event: Event): readonly string[] | null {
       return schemaFootprint(event, kernel);

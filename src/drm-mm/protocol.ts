@@ -352,6 +352,28 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   apply: applyDrmMm,
   hash: drmMmHash,
   v1Hash: drmMmV1Hash,
+  view(world: World): unknown {
+    const s = world.drmMm;
+    const mms: Record<string, unknown> = {};
+    for (const [name, m] of s.mms.sortedEntries()) {
+      const info = mmInfo(world, name) as MmInfo;
+      mms[name] = {
+        start: info.start.toString(),
+        size: info.size.toString(),
+        live: info.live,
+        scanActive: info.scanActive,
+        // In address order: each node as `name@start+size`, each hole as `[start, end)`.
+        nodes: m.live ? listNodes(world, name).map((n) => `${n.name}@${n.start}+${n.size}`) : [],
+        holes: m.live ? listHoles(world, name).map(([a, b]) => `[${a}, ${b})`) : [],
+      };
+    }
+    const nodes: Record<string, unknown> = {};
+    for (const [name, n] of s.nodes.sortedEntries())
+      nodes[name] = { state: n.state, mm: n.mm, start: String(n.start), size: String(n.size), color: String(n.color), ...(n.scan !== undefined ? { scan: n.scan } : {}) };
+    const scans: Record<string, unknown> = {};
+    for (const [name, sc] of s.scans.sortedEntries()) scans[name] = { mm: sc.mm, size: String(sc.size), held: heldBlocks(sc).map(String) };
+    return { mms, nodes, scans };
+  },
   toSnapshot,
   fromSnapshot,
   invariants: drmMmInvariants,

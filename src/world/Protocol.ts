@@ -101,6 +101,11 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   v1Hash?(slice: WorldSlices[K]): Hash64;
   /** Serialises the slice to JSON-able data that {@link Protocol.fromSnapshot} reads back exactly. */
   toSnapshot(slice: WorldSlices[K]): unknown;
+  /**
+   * A plain JSON view of the slice for people (objects by name, addresses as decimal strings),
+   * which traces diff step by step; the snapshot's data when absent. Pure; never throws.
+   */
+  view?(world: World): unknown;
   /** Reads a slice back from {@link Protocol.toSnapshot}'s data. @throws {DrmstateError} `BAD_SNAPSHOT`. */
   fromSnapshot(data: unknown): WorldSlices[K];
   /** The protocol's invariants, type invariant first. */

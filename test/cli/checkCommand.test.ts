@@ -61,6 +61,12 @@ describe('drmstate check', () => {
     expect(r.out).toContain(`replay: drmstate run ${join(dir, 'fence-add-callback.put-before-add.trace.ndjson')}`);
   });
 
+  it("shows drm_mm changes over the protocol's plain view: nodes and holes in address order", async () => {
+    const r = await cli('check', join(MODELS, 'drm-mm-eviction-scan.raced-insert.model.json'));
+    expect(r.out).toContain('drmMm.mms.vram.nodes: ["a@0+8192","b@8192+8192"] → ["b@8192+8192"]');
+    expect(r.out).toContain('drmMm.nodes.a.state: "inserted" → "scanned"');
+  });
+
   it('exits 1 when a result differs from the expect', async () => {
     const dir = tempDir();
     const m = JSON.parse(readFileSync(join(MODELS, 'fence-add-callback.put-before-add.model.json'), 'utf8')) as Record<string, unknown>;
