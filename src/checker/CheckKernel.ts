@@ -59,28 +59,22 @@ export interface CheckKernel {
 }
 
 /**
- * The footprint of a call from its schema: every object-name field but `task`, namespaced by field.
- * drm_mm calls touch the allocator a node belongs to, which the event does not always name, so
- * every drm_mm call shares one object; calls with global effects (dma_fence_context_alloc's
- * counter, the stub fence) share one object per effect; a templated (`$v`) name touches anything.
+ * The footprint of a call: what its protocol says (`Protocol.footprint`), else every object-name
+ * field but `task`, namespaced by field. A templated (`$v`) or non-string name touches anything.
  */
 export function schemaFootprint(event: Event, kernel: ComposedKernel = KERNEL): readonly string[] | null {
   const p = kernel.protocolOf(event.type);
   const schema = p?.events[event.type]?.fields;
   if (p === undefined || schema === undefined) return null;
-  if (p.key === 'drmMm') return ['drm_mm'];
   const out: string[] = [];
-  if (event.type === 'dma_fence_context_alloc') out.push('dma_fence_context_counter');
-  if (event.type === 'dma_fence_get_stub') out.push('dma_fence_stub');
   for (const [field, spec] of Object.entries(schema)) {
     if (spec.kind !== 'name' || field === 'task') continue;
     const v = event[field];
     if (v === undefined) continue;
     if (typeof v !== 'string' || v.startsWith('$')) return null;
-    // A callback slot and a fence can share a string; kinds keep them apart.
-    out.push(`${field === 'ctx' ? 'ctx' : field === 'cb' ? 'cb' : 'fence'}:${v}`);
+    out.push(`${field}:${v}`);
   }
-  return out;
+  return p.footprint !== undefined ? p.footprint(event) : out;
 }
 
 function problemOf(e: unknown): FieldProblem {

@@ -76,6 +76,18 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
   },
   invariants: dmaFenceInvariants,
   leaks: dmaFenceLeaks,
+  footprint(event: Event): readonly string[] {
+    // A callback slot and a fence can share a string: kinds keep them apart. f1/f2 of is_later are
+    // fences. Calls with global effects share one object per effect.
+    const out: string[] = [];
+    if (event.type === 'dma_fence_context_alloc') out.push('dma_fence_context_counter');
+    if (event.type === 'dma_fence_get_stub') out.push('dma_fence_stub');
+    for (const field of ['fence', 'f1', 'f2', 'ctx', 'cb'] as const) {
+      const v = event[field];
+      if (typeof v === 'string') out.push(`${field === 'ctx' ? 'ctx' : field === 'cb' ? 'cb' : 'fence'}:${v}`);
+    }
+    return out;
+  },
   machines: [dmaFenceMachine, dmaFenceCbMachine, signallingSectionMachine],
   docs: 'docs/dma-fence.md',
   fixtures: 'dma_fence',

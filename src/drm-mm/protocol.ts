@@ -352,6 +352,9 @@ export const drmMmProtocol: Protocol<'drmMm', DrmMmEvent> = {
   apply: applyDrmMm,
   hash: drmMmHash,
   v1Hash: drmMmV1Hash,
+  // ABSTRACTION: a node's allocator is not always named in the event (drm_mm_remove_node names
+  // only the node), so for partial-order reduction every drm_mm call touches one shared object.
+  footprint: () => ['drm_mm'],
   view(world: World): unknown {
     const s = world.drmMm;
     const mms: Record<string, unknown> = {};

@@ -102,6 +102,13 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   /** Serialises the slice to JSON-able data that {@link Protocol.fromSnapshot} reads back exactly. */
   toSnapshot(slice: WorldSlices[K]): unknown;
   /**
+   * The objects a call may read or change, for the model checker's partial-order reduction: names
+   * namespaced by kind (`fence:f1`), or null for "anything". Only called for events whose name
+   * fields are plain names (no `$variable`). Absent: every object-name field but `task`,
+   * namespaced by the field's name. Pure; never throws.
+   */
+  footprint?(event: Event): readonly string[] | null;
+  /**
    * A plain JSON view of the slice for people (objects by name, addresses as decimal strings),
    * which traces diff step by step; the snapshot's data when absent. Pure; never throws.
    */
