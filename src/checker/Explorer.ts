@@ -4,7 +4,7 @@ import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.j
 import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import { type ResultKind, badModel, locationText } from './model.js';
-import { outcomeContains } from './outcomeContains.js';
+import { outcomeContains } from '../world/expect.js';
 import { Footprints, disjoint } from './por.js';
 import type { CallInstr, CompiledModel, Program } from './program.js';
 
