@@ -84,15 +84,19 @@ function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, 
   return { world: withFences(world, slice), outcome: ok({ context: first }, vs) };
 }
 
-function init(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_init' | 'dma_fence_init64' }>): ApplyResult {
+/** A dma_fence_init or dma_fence_init64 call. */
+type InitCall = Extract<DmaFenceEvent, { type: 'dma_fence_init' | 'dma_fence_init64' }>;
+
+function init(world: World, s: DmaFenceState, e: InitCall, trace: BranchTrace | undefined): ApplyResult {
   const ctx = s.contexts.get(e.ctx);
   if (ctx === undefined) throw unknown('fence context', e.ctx, 'ctx');
   const old = s.fences.get(e.fence);
-  if (old !== undefined && old.state !== 'freed')
-    return {
-      world,
-      outcome: refused(violation('bug_on', `${e.type} on fence ${JSON.stringify(e.fence)}, which is still alive (refcount ${old.refcount})`, [e.fence])),
-    };
+  // A live fence's machine answers the init (refusing it); a name never used or freed starts a new
+  // lifecycle in the machine's initial state.
+  if (old !== undefined && old.state !== 'freed') {
+    const b = decide(FENCE_TABLE, old.state, e.type, { refcount: old.refcount, pending: old.cbs.length }, e, trace) as Branch;
+    if (b.meta.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name: e.fence, rec: old, ran: NO_NAMES, event: e })) };
+  }
   let seqno: bigint;
   let contexts = s.contexts;
   if (e.seqno === undefined) {
@@ -165,7 +169,7 @@ interface Said {
   readonly name: string;
   readonly rec: FenceRecord;
   readonly ran: readonly string[];
-  readonly event: FenceCall;
+  readonly event: FenceCall | InitCall;
   /** For dma_fence_is_later: the second fence. */
   readonly other?: FenceRecord;
   /** For dma_fence_add_callback: the fence the slot is still queued on. */
@@ -192,6 +196,8 @@ function say(check: string | undefined, fallback: string, w: Said): { message: s
       return e.type === 'dma_fence_is_later'
         ? { message: `dma_fence_is_later across contexts ${w.rec.context} and ${w.other?.context ?? '?'}`, objects: [e.f1, e.f2] }
         : { message: fallback, objects: [w.name] };
+    case 'stillAlive':
+      return { message: `${w.call} on fence ${JSON.stringify(w.name)}, which is still alive (refcount ${w.rec.refcount})`, objects: [w.name] };
     case 'released':
       return { message: `${w.call} on fence ${JSON.stringify(w.name)} after it was released`, objects: [w.name] };
     case 'alreadyReleased':
@@ -484,7 +490,7 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
       return contextAlloc(world, s, e);
     case 'dma_fence_init':
     case 'dma_fence_init64':
-      return init(world, s, e);
+      return init(world, s, e, trace);
     case 'dma_fence_get_stub':
       return getStub(world, s, e.fence);
     case 'dma_fence_begin_signalling':
