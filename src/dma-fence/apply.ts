@@ -1,6 +1,7 @@
 import { type Branch, type BranchTrace, branchViolations, compileMachine, decide, hasEffect } from '../../machines/machineTable.js';
 import { type DmaFenceCallType, dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
+import { dmaFenceContextMachine } from '../../machines/dmaFenceContext.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { DrmstateError } from '../errors.js';
 import { type Misuse, unknownObject } from '../world/Misuse.js';
@@ -15,6 +16,8 @@ import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, typ
 
 /** The compiled `dma_fence` machine. */
 export const FENCE_TABLE = compileMachine(dmaFenceMachine);
+/** The compiled `dma_fence_context` machine. */
+export const CONTEXT_TABLE = compileMachine(dmaFenceContextMachine);
 /** The compiled `dma_fence_cb` machine. */
 export const CB_TABLE = compileMachine(dmaFenceCbMachine);
 /** The compiled per-task signalling-section machine. */
@@ -69,12 +72,14 @@ function hex(decimal: string): string {
   return BigInt(decimal).toString(16);
 }
 
-function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_context_alloc' }>): ApplyResult {
+function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_context_alloc' }>, trace: BranchTrace | undefined): ApplyResult {
   const num = e.num ?? 1;
   if (num < 0 || num > 0xffffffff)
     throw new DrmstateError('MALFORMED_EVENT', 'dma_fence_context_alloc: num is an unsigned int', { field: 'num' });
   const first = BigInt(s.counter);
-  const vs: Violation[] = num === 0 ? [violation('warn_on', 'dma_fence_context_alloc(0): WARN_ON(!num)', [e.ctx])] : [];
+  // The context name's machine decides the WARN; this performs the allocation every branch makes.
+  const b = decide(CONTEXT_TABLE, s.contexts.has(e.ctx) ? 'allocated' : 'unallocated', e.type, {}, { type: e.type, num }, trace) as Branch;
+  const vs: Violation[] = branchViolations(b.meta).map((v) => violation(v.kind as ViolationKind, `dma_fence_context_alloc(${num}): WARN_ON(!num)`, [e.ctx]));
   const next = BigInt.asUintN(64, first + BigInt(num)).toString();
   const slice: DmaFenceState = {
     ...s,
@@ -487,7 +492,7 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
   const s = world.dmaFence;
   switch (e.type) {
     case 'dma_fence_context_alloc':
-      return contextAlloc(world, s, e);
+      return contextAlloc(world, s, e, trace);
     case 'dma_fence_init':
     case 'dma_fence_init64':
       return init(world, s, e, trace);
