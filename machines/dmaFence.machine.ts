@@ -72,8 +72,12 @@ export type DmaFenceCallType =
  * - `int dma_fence_get_status(fence)`: 0, 1 or the error. `bool dma_fence_is_signaled(fence)`.
  * - `bool dma_fence_is_later(f1, f2)`: WARNs across contexts.
  * - `signed long dma_fence_wait_timeout(fence, intr, timeout)`: `-EINVAL` for a negative timeout.
+ * - `void dma_fence_init(fence, ops, lock, context, seqno)`, `dma_fence_init64(…)`: answered here only
+ *   on a fence that is still alive (a `bug_on`, refused); a name never used or freed starts a new
+ *   lifecycle in the initial state.
  */
 export type DmaFenceMachineEvent =
+  | Extract<DmaFenceEvent, { readonly type: 'dma_fence_init' | 'dma_fence_init64' }>
   | Exclude<Extract<DmaFenceEvent, { readonly type: DmaFenceCallType }>, { readonly type: 'dma_fence_is_later' | 'dma_fence_put' }>
   | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_put' }> & { readonly stub?: boolean })
   | (Extract<DmaFenceEvent, { readonly type: 'dma_fence_is_later' }> & { readonly acrossContexts: boolean; readonly f2Released: boolean });
@@ -143,6 +147,14 @@ export const dmaFenceMachine = setup({
       tags: ['alive'],
       initial: 'signalingDisabled',
       on: {
+        dma_fence_init: {
+          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
+          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
+        },
+        dma_fence_init64: {
+          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
+          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
+        },
         dma_fence_get: { actions: 'krefGet', description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
         dma_fence_put: [
           {
@@ -224,6 +236,14 @@ export const dmaFenceMachine = setup({
       description: 'SIGNALED set (exactly once); callbacks ran; the error, if any, is final.',
       tags: ['alive'],
       on: {
+        dma_fence_init: {
+          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
+          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
+        },
+        dma_fence_init64: {
+          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
+          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
+        },
         dma_fence_get: { actions: 'krefGet', description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
         dma_fence_put: [
           {

@@ -121,7 +121,7 @@ export { transitionLabel } from './viz/transitionLabel.js';
 export { toMermaid } from './viz/toMermaid.js';
 export { toDot } from './viz/toDot.js';
 export { SCXML_DRM_NAMESPACE, toScxml } from './viz/toScxml.js';
-export { toSvg } from './viz/toSvg.js';
+export { loadViz, toSvg, type Graphviz } from './viz/toSvg.js';
 
 // The command line.
 export { main } from './cli/main.js';

@@ -3,7 +3,7 @@ import * as drmstate from '../src/index.js';
 
 describe('drmstate (the public entry)', () => {
   it('exports the kernel handle, the Rust-style classes, the machines and the CLI', () => {
-    for (const name of ['Kernel', 'apply', 'replay', 'replayLog', 'fingerprint', 'DmaFenceCtx', 'DmaFence', 'Allocator', 'Node', 'Scan', 'MACHINES', 'runMachinePaths', 'toMermaid', 'toDot', 'toScxml', 'toSvg', 'main', 'DrmstateError'])
+    for (const name of ['Kernel', 'apply', 'replay', 'replayLog', 'fingerprint', 'DmaFenceCtx', 'DmaFence', 'Allocator', 'Node', 'Scan', 'MACHINES', 'runMachinePaths', 'toMermaid', 'toDot', 'toScxml', 'toSvg', 'loadViz', 'main', 'DrmstateError'])
       expect(drmstate, name).toHaveProperty(name);
   });
 

@@ -34,19 +34,13 @@ export function result<T>(o: Outcome, value: (o: Outcome) => T): Result<T> {
  */
 export const unit = (): undefined => undefined;
 
-/** Hands out names for objects the API creates without one, per kernel and prefix. */
-const counters = new WeakMap<Kernel, Map<string, number>>();
-
 /**
- * A fresh name for an object the API creates without one: `fence1`, `fence2`, … per kernel.
+ * A fresh name for an object the API creates without one: `fence1`, `fence2`, … per kernel. The
+ * count lives on the kernel ({@link Kernel.freshName}), so this module holds no state.
  *
  * @example
  *   freshName(kernel, 'node'); // 'node1'
  */
 export function freshName(kernel: Kernel, prefix: string): string {
-  let m = counters.get(kernel);
-  if (m === undefined) counters.set(kernel, (m = new Map()));
-  const n = (m.get(prefix) ?? 0) + 1;
-  m.set(prefix, n);
-  return `${prefix}${n}`;
+  return kernel.freshName(prefix);
 }

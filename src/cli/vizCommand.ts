@@ -5,15 +5,18 @@ import { MACHINES } from '../kernel/machines.js';
 import { toDot } from '../viz/toDot.js';
 import { toMermaid } from '../viz/toMermaid.js';
 import { toScxml } from '../viz/toScxml.js';
-import { toSvg } from '../viz/toSvg.js';
+import { loadViz, toSvg } from '../viz/toSvg.js';
 import { type Command, type CommandArgs, value } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
 
-/** The drawing formats of `drmstate viz`, each with its renderer. */
+/**
+ * The drawing formats of `drmstate viz`, each with its renderer. A run draws one machine, so `svg`
+ * loads Graphviz once for the run it serves.
+ */
 export const VIZ_FORMATS: { readonly [format: string]: (machine: AnyStateMachine) => string | Promise<string> } = {
   mermaid: toMermaid,
   dot: toDot,
-  svg: toSvg,
+  svg: async (machine) => toSvg(machine, { viz: await loadViz() }),
   scxml: toScxml,
 };
 

@@ -1,6 +1,7 @@
 import { type Branch, type BranchTrace, branchViolations, compileMachine, decide, hasEffect } from '../../machines/machineTable.js';
 import { type DmaFenceCallType, dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
+import { dmaFenceContextMachine } from '../../machines/dmaFenceContext.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { DrmstateError } from '../errors.js';
 import { type Misuse, unknownObject } from '../world/Misuse.js';
@@ -15,6 +16,8 @@ import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, typ
 
 /** The compiled `dma_fence` machine. */
 export const FENCE_TABLE = compileMachine(dmaFenceMachine);
+/** The compiled `dma_fence_context` machine. */
+export const CONTEXT_TABLE = compileMachine(dmaFenceContextMachine);
 /** The compiled `dma_fence_cb` machine. */
 export const CB_TABLE = compileMachine(dmaFenceCbMachine);
 /** The compiled per-task signalling-section machine. */
@@ -69,12 +72,14 @@ function hex(decimal: string): string {
   return BigInt(decimal).toString(16);
 }
 
-function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_context_alloc' }>): ApplyResult {
+function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_context_alloc' }>, trace: BranchTrace | undefined): ApplyResult {
   const num = e.num ?? 1;
   if (num < 0 || num > 0xffffffff)
     throw new DrmstateError('MALFORMED_EVENT', 'dma_fence_context_alloc: num is an unsigned int', { field: 'num' });
   const first = BigInt(s.counter);
-  const vs: Violation[] = num === 0 ? [violation('warn_on', 'dma_fence_context_alloc(0): WARN_ON(!num)', [e.ctx])] : [];
+  // The context name's machine decides the WARN; this performs the allocation every branch makes.
+  const b = decide(CONTEXT_TABLE, s.contexts.has(e.ctx) ? 'allocated' : 'unallocated', e.type, {}, { type: e.type, num }, trace) as Branch;
+  const vs: Violation[] = branchViolations(b.meta).map((v) => violation(v.kind as ViolationKind, `dma_fence_context_alloc(${num}): WARN_ON(!num)`, [e.ctx]));
   const next = BigInt.asUintN(64, first + BigInt(num)).toString();
   const slice: DmaFenceState = {
     ...s,
@@ -84,15 +89,19 @@ function contextAlloc(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, 
   return { world: withFences(world, slice), outcome: ok({ context: first }, vs) };
 }
 
-function init(world: World, s: DmaFenceState, e: Extract<DmaFenceEvent, { type: 'dma_fence_init' | 'dma_fence_init64' }>): ApplyResult {
+/** A dma_fence_init or dma_fence_init64 call. */
+type InitCall = Extract<DmaFenceEvent, { type: 'dma_fence_init' | 'dma_fence_init64' }>;
+
+function init(world: World, s: DmaFenceState, e: InitCall, trace: BranchTrace | undefined): ApplyResult {
   const ctx = s.contexts.get(e.ctx);
   if (ctx === undefined) throw unknown('fence context', e.ctx, 'ctx');
   const old = s.fences.get(e.fence);
-  if (old !== undefined && old.state !== 'freed')
-    return {
-      world,
-      outcome: refused(violation('bug_on', `${e.type} on fence ${JSON.stringify(e.fence)}, which is still alive (refcount ${old.refcount})`, [e.fence])),
-    };
+  // A live fence's machine answers the init (refusing it); a name never used or freed starts a new
+  // lifecycle in the machine's initial state.
+  if (old !== undefined && old.state !== 'freed') {
+    const b = decide(FENCE_TABLE, old.state, e.type, { refcount: old.refcount, pending: old.cbs.length }, e, trace) as Branch;
+    if (b.meta.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name: e.fence, rec: old, ran: NO_NAMES, event: e })) };
+  }
   let seqno: bigint;
   let contexts = s.contexts;
   if (e.seqno === undefined) {
@@ -165,7 +174,7 @@ interface Said {
   readonly name: string;
   readonly rec: FenceRecord;
   readonly ran: readonly string[];
-  readonly event: FenceCall;
+  readonly event: FenceCall | InitCall;
   /** For dma_fence_is_later: the second fence. */
   readonly other?: FenceRecord;
   /** For dma_fence_add_callback: the fence the slot is still queued on. */
@@ -192,6 +201,8 @@ function say(check: string | undefined, fallback: string, w: Said): { message: s
       return e.type === 'dma_fence_is_later'
         ? { message: `dma_fence_is_later across contexts ${w.rec.context} and ${w.other?.context ?? '?'}`, objects: [e.f1, e.f2] }
         : { message: fallback, objects: [w.name] };
+    case 'stillAlive':
+      return { message: `${w.call} on fence ${JSON.stringify(w.name)}, which is still alive (refcount ${w.rec.refcount})`, objects: [w.name] };
     case 'released':
       return { message: `${w.call} on fence ${JSON.stringify(w.name)} after it was released`, objects: [w.name] };
     case 'alreadyReleased':
@@ -481,10 +492,10 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
   const s = world.dmaFence;
   switch (e.type) {
     case 'dma_fence_context_alloc':
-      return contextAlloc(world, s, e);
+      return contextAlloc(world, s, e, trace);
     case 'dma_fence_init':
     case 'dma_fence_init64':
-      return init(world, s, e);
+      return init(world, s, e, trace);
     case 'dma_fence_get_stub':
       return getStub(world, s, e.fence);
     case 'dma_fence_begin_signalling':

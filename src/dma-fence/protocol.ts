@@ -4,6 +4,7 @@ import { decodeFields } from '../world/fields.js';
 import type { Protocol } from '../world/Protocol.js';
 import { dmaFenceMachine } from '../../machines/dmaFence.machine.js';
 import { dmaFenceCbMachine } from '../../machines/dmaFenceCb.machine.js';
+import { dmaFenceContextMachine } from '../../machines/dmaFenceContext.machine.js';
 import { signallingSectionMachine } from '../../machines/signallingSection.machine.js';
 import { applyDmaFence, dmaFenceTaskExit } from './apply.js';
 import { DMA_FENCE_EVENTS, type DmaFenceEvent } from './events.js';
@@ -88,7 +89,7 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
     }
     return out;
   },
-  machines: [dmaFenceMachine, dmaFenceCbMachine, signallingSectionMachine],
+  machines: [dmaFenceContextMachine, dmaFenceMachine, dmaFenceCbMachine, signallingSectionMachine],
   docs: 'docs/dma-fence.md',
   fixtures: 'dma_fence',
   tasks: { table: (s) => s.tasks, v1Hash: v1TasksHash, exit: dmaFenceTaskExit },

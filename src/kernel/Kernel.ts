@@ -71,6 +71,8 @@ export class Kernel {
   private closed = false;
   /** The fingerprint version of the log being appended to (a resumed version-1 log keeps its own). */
   private fingerprintVersion: 1 | 2 = 2;
+  /** How many names each prefix has handed out through {@link Kernel.freshName}. */
+  private readonly nameCounts = new Map<string, number>();
 
   /**
    * A kernel on `world` (default: the empty world), logging to `logFile` when given (the file is
@@ -177,6 +179,19 @@ export class Kernel {
    */
   fork(): Kernel {
     return new Kernel({ world: this.current });
+  }
+
+  /**
+   * A fresh name for an object created without one: `fence1`, `fence2`, … per prefix, counted on
+   * this kernel (a {@link Kernel.fork} starts its own count). It changes no world and no log.
+   *
+   * @example
+   *   k.freshName('node'); // 'node1'
+   */
+  freshName(prefix: string): string {
+    const n = (this.nameCounts.get(prefix) ?? 0) + 1;
+    this.nameCounts.set(prefix, n);
+    return `${prefix}${n}`;
   }
 
   /** Serialises the current world. */

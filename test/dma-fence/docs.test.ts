@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CB_TABLE, FENCE_TABLE, SECTION_TABLE } from '../../src/dma-fence/apply.js';
+import { CB_TABLE, CONTEXT_TABLE, FENCE_TABLE, SECTION_TABLE } from '../../src/dma-fence/apply.js';
 import { DMA_FENCE_EVENTS } from '../../src/dma-fence/events.js';
 import { Kernel } from '../../src/kernel/Kernel.js';
 import { outcomeToJson } from '../../src/world/logFormat.js';
@@ -37,11 +37,11 @@ describe('docs/dma-fence.md (checked against Kernel.call)', () => {
     expect(PAGE).toContain('npx drmstate run scenario.ndjson');
   });
 
-  it('draws every state of the three machines in mermaid', () => {
+  it('draws every state of the four machines in mermaid', () => {
     const diagrams = blocks('mermaid');
-    expect(diagrams.length).toBe(3);
+    expect(diagrams.length).toBe(4);
     const leaf = (s: string): string => s.split('.').pop() as string;
-    for (const [i, table] of [FENCE_TABLE, CB_TABLE, SECTION_TABLE].entries()) {
+    for (const [i, table] of [FENCE_TABLE, CONTEXT_TABLE, CB_TABLE, SECTION_TABLE].entries()) {
       for (const state of table.states) expect(diagrams[i]).toContain(leaf(state));
     }
   });

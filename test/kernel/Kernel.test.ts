@@ -88,3 +88,15 @@ describe('leaks', () => {
     expect(k.leaks()).toEqual(leaks(k.world));
   });
 });
+
+describe('Kernel.freshName', () => {
+  it('counts per prefix on each kernel, a fork starting its own count, and changes neither world nor log', () => {
+    const k = new Kernel();
+    const world = k.world;
+    expect([k.freshName('fence'), k.freshName('fence'), k.freshName('node')]).toEqual(['fence1', 'fence2', 'node1']);
+    expect(new Kernel().freshName('fence')).toBe('fence1');
+    expect(k.fork().freshName('fence')).toBe('fence1');
+    expect(k.world).toBe(world);
+    expect(k.seq).toBe(0);
+  });
+});

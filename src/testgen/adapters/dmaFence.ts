@@ -77,6 +77,8 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
       { type: 'dma_fence_wait_timeout', timeout: 0 },
       { type: 'dma_fence_wait_timeout', timeout: 5 },
     ];
+    // Only a live fence's machine answers an init; a freed one's starts a new lifecycle.
+    if (!s.matches('freed')) list.push({ type: 'dma_fence_init' }, { type: 'dma_fence_init64' });
     if (ctx.refcount < MAX_REFS) list.push({ type: 'dma_fence_get' });
     // The static stub is always signaled: its last reference is offered where the fence's is.
     if (s.matches('signaled') && ctx.refcount === 1) list.push({ type: 'dma_fence_put', stub: true });
@@ -100,6 +102,10 @@ export const dmaFenceAdapter: MachineAdapter<FenceSut> = {
     const f = sut.fence;
     if (branch.source === 'freed') return execOnFreed(sut, event);
     switch (event.type) {
+      case 'dma_fence_init':
+        return sut.ctx.newFence('f').created;
+      case 'dma_fence_init64':
+        return sut.kernel.call({ type: 'dma_fence_init64', fence: 'f', ctx: 'ctx' });
       case 'dma_fence_get':
         return f.get();
       case 'dma_fence_put': {

@@ -1,6 +1,7 @@
 import type { AnyMachineAdapter } from '../MachineAdapter.js';
 import { dmaFenceAdapter } from './dmaFence.js';
 import { dmaFenceCbAdapter } from './dmaFenceCb.js';
+import { dmaFenceContextAdapter } from './dmaFenceContext.js';
 import { drmMmAdapter } from './drmMm.js';
 import { drmMmNodeAdapter } from './drmMmNode.js';
 import { drmMmScanAdapter } from './drmMmScan.js';
@@ -14,6 +15,7 @@ import { signallingSectionAdapter } from './signallingSection.js';
 const ALL: readonly AnyMachineAdapter[] = [
   dmaFenceAdapter,
   dmaFenceCbAdapter,
+  dmaFenceContextAdapter,
   signallingSectionAdapter,
   drmMmAdapter,
   drmMmNodeAdapter,
