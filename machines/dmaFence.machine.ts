@@ -84,6 +84,15 @@ export type DmaFenceMachineEvent =
 
 /** The `struct dma_fence` statechart. */
 /**
+ * `dma_fence_init`/`dma_fence_init64` on a fence that is still alive (either live state): the C
+ * struct's kref and callback list would be overwritten, so the model refuses it.
+ */
+const INIT_LIVE = {
+  description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
+  meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
+} as const;
+
+/**
  * `dma_fence_is_later(f1, f2)` (include/linux/dma-fence.h) reads both fences' contexts and seqnos
  * and never f1's signalled state: every live state of f1 answers it alike.
  */
@@ -147,14 +156,8 @@ export const dmaFenceMachine = setup({
       tags: ['alive'],
       initial: 'signalingDisabled',
       on: {
-        dma_fence_init: {
-          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
-          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
-        },
-        dma_fence_init64: {
-          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
-          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
-        },
+        dma_fence_init: INIT_LIVE,
+        dma_fence_init64: INIT_LIVE,
         dma_fence_get: { actions: 'krefGet', description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
         dma_fence_put: [
           {
@@ -236,14 +239,8 @@ export const dmaFenceMachine = setup({
       description: 'SIGNALED set (exactly once); callbacks ran; the error, if any, is final.',
       tags: ['alive'],
       on: {
-        dma_fence_init: {
-          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
-          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
-        },
-        dma_fence_init64: {
-          description: 'Initialises a fence that is still alive: its kref and callback list would be overwritten; bug_on, refused.',
-          meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'stillAlive' }], refused: true },
-        },
+        dma_fence_init: INIT_LIVE,
+        dma_fence_init64: INIT_LIVE,
         dma_fence_get: { actions: 'krefGet', description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
         dma_fence_put: [
           {
