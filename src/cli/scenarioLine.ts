@@ -8,7 +8,8 @@ import type { OutcomeJson } from '../world/logFormat.js';
  * - `{"type": …}`: a call, nothing expected;
  * - `{"event": {…}, "outcome": {…}}`: a call and its whole outcome (the conformance samples);
  * - `{"event": {…}, "expect": {…}, "expect_violation"?: KIND, "expect_no_violations"?: true}`: a
- *   call and a subset of its outcome (the scenario files, `world/expect.ts`);
+ *   call and a subset of its outcome (the scenario files, `world/expect.ts`); `expect` may be left
+ *   out when `expect_violation` is given (only the violation is expected);
  * - `{"comment": "…"}`: no call.
  */
 export type ScenarioLine =
@@ -29,7 +30,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * handed on as a call (the kernel then names what is wrong with it).
  *
  * @throws {DrmstateError} `BAD_LOG_LINE` naming the member at fault: an unknown member, an `event`
- *   with neither `outcome` nor `expect` (or both), an `outcome` or `expect` that is not an object.
+ *   with neither `outcome` nor `expect` nor `expect_violation` (or with both `outcome` and
+ *   `expect`), an `outcome` or `expect` that is not an object.
  */
 export function readScenarioLine(v: unknown): ScenarioLine {
   if (!isObject(v) || 'type' in v || !MEMBERS.some((m) => m in v)) return { kind: 'call', event: v };
@@ -51,8 +53,10 @@ export function readScenarioLine(v: unknown): ScenarioLine {
     if (!isObject(o) || typeof o.ok !== 'boolean') throw bad('outcome', `expected an outcome object with a boolean "ok", got ${JSON.stringify(o)}`);
     return { kind: 'outcome', event: v.event, outcome: o as OutcomeJson };
   }
-  if (!has('expect')) throw bad('event', 'a line with "event" needs "outcome" (the whole outcome) or "expect" (a subset of it)');
-  const e = v.expect;
+  if (!has('expect') && !has('expect_violation'))
+    throw bad('event', 'a line with "event" needs "outcome" (the whole outcome), "expect" (a subset of it) or "expect_violation"');
+  // A line with only `expect_violation` expects nothing of the outcome's other fields.
+  const e = has('expect') ? v.expect : {};
   if (!isObject(e)) throw bad('expect', `expected an object of outcome fields, got ${JSON.stringify(e)}`);
   const kind = v.expect_violation;
   if (kind !== undefined && (typeof kind !== 'string' || kind === '')) throw bad('expect_violation', `expected a violation kind, got ${JSON.stringify(kind)}`);

@@ -19,6 +19,12 @@ describe('readScenarioLine', () => {
       event,
       expectation: { expect: {}, expect_no_violations: true },
     });
+    // Only a violation expected: nothing of the other outcome fields.
+    expect(readScenarioLine({ event, expect_violation: 'use_after_free' })).toEqual({
+      kind: 'expect',
+      event,
+      expectation: { expect: {}, expect_violation: 'use_after_free' },
+    });
   });
 
   it('hands anything else on as a call, for the kernel to name what is wrong', () => {

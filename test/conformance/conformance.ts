@@ -2,7 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComposedKernel } from '../../src/kernel/composeKernel.js';
 import { KERNEL } from '../../src/kernel/protocols.js';
-import { outcomeToJson } from '../../src/world/logFormat.js';
+import { readScenarioLine } from '../../src/cli/scenarioLine.js';
+import { expectationFailure } from '../../src/world/expect.js';
+import { type OutcomeJson, outcomeToJson } from '../../src/world/logFormat.js';
 import type { World } from '../../src/world/World.js';
 
 /** The folder of kernel-produced scenarios (a copy of shared/conformance). */
@@ -30,8 +32,11 @@ export interface ConformanceMismatch {
 }
 
 /**
- * Runs one kernel-produced scenario through the model (the default kernel, or `kernel`); returns
- * the first mismatch, if any. `onWorld` sees the world after every line.
+ * Runs one conformance scenario through the model (the default kernel, or `kernel`); returns the
+ * first mismatch, if any. Reads both line forms of the conformance README: `{event, outcome}`
+ * (the kernel's whole outcome, compared exactly, violations by kind) and `{event, expect,
+ * expect_violation?, expect_no_violations?}` (a subset of the outcome, read from the source),
+ * with `{comment}` lines skipped. `onWorld` sees the world after every call.
  */
 export function runFixture(
   path: string,
@@ -41,18 +46,28 @@ export function runFixture(
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
   let world: World = kernel.initialWorld();
   for (let i = 0; i < lines.length; i++) {
-    const { event, outcome } = JSON.parse(lines[i] as string) as { event: unknown; outcome: Record<string, unknown> };
+    const line = readScenarioLine(JSON.parse(lines[i] as string));
+    if (line.kind === 'comment') continue;
+    if (line.kind === 'call') throw new Error(`${path}:${i + 1}: a conformance line says what the call answers`);
     let actual: unknown;
+    let json: OutcomeJson | undefined;
     try {
-      const r = kernel.apply(world, event);
+      const r = kernel.apply(world, line.event);
       world = r.world;
       options.onWorld?.(world);
-      actual = normalise(outcomeToJson(r.outcome) as Record<string, unknown>);
+      json = outcomeToJson(r.outcome) as OutcomeJson;
+      actual = normalise(json as Record<string, unknown>);
     } catch (e) {
       actual = { threw: String(e) };
     }
-    const expected = normalise(outcome);
-    if (JSON.stringify(sortKeys(actual)) !== JSON.stringify(sortKeys(expected))) return { lines: i + 1, mismatch: { line: i + 1, event, expected, actual } };
+    if (line.kind === 'outcome') {
+      const expected = normalise(line.outcome as Record<string, unknown>);
+      if (JSON.stringify(sortKeys(actual)) !== JSON.stringify(sortKeys(expected)))
+        return { lines: i + 1, mismatch: { line: i + 1, event: line.event, expected, actual } };
+    } else {
+      const failure = json === undefined ? 'the call threw' : expectationFailure(json, line.expectation);
+      if (failure !== undefined) return { lines: i + 1, mismatch: { line: i + 1, event: line.event, expected: { ...line.expectation, failure }, actual } };
+    }
   }
   return { lines: lines.length };
 }
