@@ -14,7 +14,7 @@ describe('PROTOCOLS (the one registration point)', () => {
       it('declares its machines, each with a testgen adapter', () => {
         expect(p.machines.length).toBeGreaterThan(0);
         for (const m of p.machines) {
-          expect(ADAPTERS[m.id], `no adapter for machine ${m.id} in src/testgen/adapters/index.ts`).toBeDefined();
+          expect(ADAPTERS[m.id], `no adapter for machine ${m.id} in src/testgen/adapters/ (a module there exporting it)`).toBeDefined();
           expect(ADAPTERS[m.id]?.machine).toBe(m);
           expect(MACHINES[m.id]).toBe(m);
         }
