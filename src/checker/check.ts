@@ -6,6 +6,7 @@ import { compareFindings, deadlockFinding, findingKey, invariantFinding } from '
 import type { Model, ModelExpect } from './model.js';
 import { exploreParallel } from './parallel.js';
 import { compileModel } from './program.js';
+import { type Links, ParentLinks, arrayLinks } from './ParentLinks.js';
 import { SeenSet, collisionProbability } from './SeenSet.js';
 
 export type { Finding, TraceStep } from './Explorer.js';
@@ -87,13 +88,6 @@ export type CheckResult =
   | (Counts & { readonly result: 'limit'; readonly bound: 'states' | 'depth' | 'seconds' })
   | (Counts & { readonly result: Finding['result']; readonly finding: Finding; readonly findings: readonly Finding[] });
 
-function grow(a: Uint32Array<ArrayBuffer>, n: number): Uint32Array<ArrayBuffer> {
-  if (n < a.length) return a;
-  const b = new Uint32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-
 /**
  * Explores every interleaving of a model's tasks breadth-first and returns the verdict: `ok`, the
  * shortest finding, or `limit` when a bound was reached first.
@@ -138,8 +132,8 @@ function search(model: Model, options: CheckOptions): CheckResult {
   const seen = options.seen ?? new SeenSet(1024);
   const h0 = ex.stateHash(s0.world, s0.tasks);
   seen.add(h0.lo, h0.hi);
-  let parents: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
-  let actions: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
+  const own = new ParentLinks();
+  let links: Links = own;
   let states = 1;
   let transitions = 0;
   let depth = 0;
@@ -167,7 +161,8 @@ function search(model: Model, options: CheckOptions): CheckResult {
   let tableBytes: number | undefined;
   if (parallel) {
     const p = exploreParallel(model, workers, options, findings.length > 0, t0);
-    ({ states, transitions, depth, bound, parents, actions, bytes, tableBytes } = p);
+    ({ states, transitions, depth, bound, bytes, tableBytes } = p);
+    links = arrayLinks(p.parents, p.actions, p.bytes);
     for (const f of p.findings) note(f.finding, f.parent, f.action, f.depth);
     frontier = [];
   }
@@ -188,10 +183,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
         const h = ex.stateHash(r.world, r.tasks);
         if (!seen.add(h.lo, h.hi)) return;
         const id = states++;
-        parents = grow(parents, id);
-        actions = grow(actions, id);
-        parents[id] = s.id;
-        actions[id] = action;
+        own.set(id, s.id, action);
         const ns: State = { world: r.world, tasks: r.tasks, id };
         const bad = checkInvariants(r.world, s.world);
         if (bad !== undefined) note({ ...bad, task }, s.id, action, depth + 1);
@@ -226,13 +218,13 @@ function search(model: Model, options: CheckOptions): CheckResult {
     seconds,
     statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
     collisionProbability: collisionProbability(states, transitions),
-    bytesPerState: (bytes ?? seen.bytes + parents.byteLength + actions.byteLength) / states,
+    bytesPerState: (bytes ?? seen.bytes + links.bytes) / states,
     tableBytesPerState: (tableBytes ?? seen.bytes) / states,
     reduce: options.reduce ?? 'none',
   };
   if (findings.length > 0) {
     findings.sort(compareFindings);
-    const built = findings.map((f) => buildFinding(ex, kernel, s0, setupLines, parents, actions, f));
+    const built = findings.map((f) => buildFinding(ex, kernel, s0, setupLines, links, f));
     const first = built[0] as Finding;
     return { ...counts, depth: first.depth, result: first.result, finding: first, findings: built };
   }
@@ -246,13 +238,12 @@ function buildFinding(
   kernel: CheckKernel,
   s0: State,
   setupLines: readonly TraceStep[],
-  parents: Uint32Array,
-  actions: Uint32Array,
+  links: Links,
   f: { finding: RawFinding; parent: number; action: number; depth: number },
 ): Finding {
   const path: number[] = [];
   if (f.action !== 0xffffffff) path.push(f.action);
-  for (let id = f.parent; id !== 0; id = parents[id] as number) path.push(actions[id] as number);
+  for (let id = f.parent; id !== 0; id = links.parent(id)) path.push(links.action(id));
   path.reverse();
   const trace: TraceStep[] = [...setupLines];
   ex.recording = true;

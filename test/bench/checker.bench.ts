@@ -287,7 +287,7 @@ export async function runCheckerBench(): Promise<CheckerBenchResult[]> {
     unit: 'B/state',
     baseline:
       `heap bytes per entry of a Set<string> of ${sizeName(states)} fingerprints (${setBytes.toFixed(1)} B/entry)${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: approximate)'}; ` +
-      `this: ${tableBytes.toFixed(1)} B table (${table.bytes / 8} slots of 8 B at load ${(states / (table.bytes / 8)).toFixed(2)}) + ${linkBytes.toFixed(1)} B parent links (4 B parent + 4 B action per slot of arrays grown by doubling); ` +
+      `this: ${tableBytes.toFixed(1)} B table (${table.bytes / 8} slots of 8 B at load ${(states / (table.bytes / 8)).toFixed(2)}) + ${linkBytes.toFixed(1)} B parent links (4 B parent + a 1 B index into the distinct actions per state, in pages of 65,536); ` +
       `peak heap during the check ${mb(typedRun.peakHeap)} (the frontier's worlds)`,
     ratio: typed.bytesPerState / setBytes,
   });
