@@ -74,7 +74,8 @@ describe('Session on a model', () => {
     }
     const log = s.toLog();
     const r = replayLog(log);
-    expect(r.mismatch).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.entries).toBeGreaterThan(3);
     expect(KERNEL.fingerprint(r.world)).toBe(KERNEL.fingerprint(s.world));
   });
 });
