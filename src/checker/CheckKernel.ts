@@ -5,7 +5,9 @@ import type { Event } from '../world/Event.js';
 import type { Hash64 } from '../world/hash.js';
 import type { Outcome } from '../world/Outcome.js';
 import type { Invariant } from '../world/Protocol.js';
-import type { World } from '../world/World.js';
+import type { Facts, Uptime } from '../world/Protocol.js';
+import type { Violation } from '../world/Violation.js';
+import { type World, withSlice } from '../world/World.js';
 
 /** A call the kernel would not take: misuse of the library, as data. */
 export interface Misuse {
@@ -56,6 +58,11 @@ export interface CheckKernel {
    * steps of different tasks never share it.
    */
   footprint(event: Event): readonly string[] | null;
+  /**
+   * The protocols' accumulated parts (`Protocol.uptime`: lockdep's graph), which the search keeps
+   * one copy of across every transition and leaves out of the states; empty when none accumulates.
+   */
+  readonly uptimes: readonly UptimePart[];
 }
 
 /**
@@ -99,6 +106,40 @@ export function plainView(v: unknown): unknown {
     return o;
   }
   return v;
+}
+
+/** One protocol's accumulated part, read and written on whole worlds. */
+export interface UptimePart {
+  /** The slice's key. */
+  readonly key: string;
+  get(world: World): Facts;
+  set(world: World, facts: Facts): World;
+  /** The facts of a slice that never ran (what stored states hold). */
+  readonly empty: Facts;
+  /** The facts a violation rests on. */
+  factsOf(violation: Violation): readonly string[];
+}
+
+/** The uptime parts of a kernel's protocols. */
+function uptimesOf(kernel: ComposedKernel): UptimePart[] {
+  const out: UptimePart[] = [];
+  for (const p of kernel.protocols) {
+    const u = p.uptime as Uptime<unknown> | undefined;
+    if (u === undefined) continue;
+    const key = p.key as string;
+    out.push({
+      key,
+      get: (world) => u.get((world as Record<string, unknown>)[key]),
+      set: (world, facts) => {
+        const slice = (world as Record<string, unknown>)[key];
+        const next = u.set(slice, facts);
+        return next === slice ? world : withSlice(world, key as keyof World, next as never);
+      },
+      empty: u.empty(),
+      factsOf: (v) => u.factsOf(v),
+    });
+  }
+  return out;
 }
 
 /**
@@ -151,6 +192,7 @@ export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
     footprint(event: Event): readonly string[] | null {
       return schemaFootprint(event, kernel);
     },
+    uptimes: uptimesOf(kernel),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Event } from '../world/Event.js';
 import { hashString } from '../world/hash.js';
 import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
+import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import { type ResultKind, badModel, locationText } from './model.js';
@@ -37,10 +38,19 @@ export interface Finding {
   readonly depth: number;
   /** Setup lines first (task `setup`), then every step's lines. */
   readonly trace: readonly TraceStep[];
+  /**
+   * For a finding that rests on facts the kernel accumulated over the whole search (lockdep's
+   * dependencies, `Protocol.uptime`): each fact (`key:fact`), the depth of the step that first
+   * recorded it, and the shortest trace to that step, which may lie on another interleaving.
+   */
+  readonly facts?: readonly { readonly fact: string; readonly depth: number; readonly trace: readonly TraceStep[] }[];
 }
 
 /** A finding before its trace is rebuilt. */
-export type RawFinding = Omit<Finding, 'depth' | 'trace'>;
+export type RawFinding = Omit<Finding, 'depth' | 'trace' | 'facts'> & {
+  /** The accumulated facts (`CheckKernel.uptimes`) its violation rests on, as `key:fact`. */
+  readonly facts?: readonly string[];
+};
 
 type Vars = { readonly [v: string]: unknown };
 
@@ -78,9 +88,15 @@ export interface StepResult {
   readonly finding?: RawFinding | undefined;
 }
 
-/** A task's first call would sleep: the step is not enabled. */
-interface Blocked {
+/**
+ * A task's call would sleep: the step is not enabled. The world after the call is kept for what
+ * the kernel records before it sleeps (lockdep's dependencies), with its finding and trace lines.
+ */
+export interface Blocked {
   readonly blocked: string;
+  readonly world?: World;
+  readonly finding?: RawFinding;
+  readonly lines?: readonly Line[];
 }
 
 export function taskRt(pc: number, waiting: boolean, vars: Vars): TaskRt {
@@ -231,13 +247,13 @@ export class Explorer {
     const starts: number[] = [];
     this.starts(ti, t.pc, t.vars, starts);
     const out: StepResult[] = [];
-    let blocked: string | undefined;
+    let blocked: Blocked | undefined;
     for (const pc of starts) {
       const r = this.run(s.world, s.tasks, ti, pc, this.recording ? [] : undefined);
-      if ('blocked' in r) blocked ??= r.blocked;
+      if ('blocked' in r) blocked ??= r;
       else out.push(...r);
     }
-    if (out.length === 0 && blocked !== undefined) return { blocked };
+    if (out.length === 0 && blocked !== undefined) return blocked;
     return out;
   }
 
@@ -268,15 +284,22 @@ export class Explorer {
     const outcome = r.outcome;
     const queued = outcome.queued === true;
     if (outcome.ok === false && outcome.blocked === true && !queued) {
-      // A call inside an atomic block that would sleep: the whole step is not enabled.
-      return { blocked: `${renderCallText(event)} (step ${ins.where.step})` };
+      // A call (or a call inside an atomic block) that would sleep: the step is not enabled, but
+      // what the kernel records before sleeping stays with it.
+      const bv = outcome.violations[0];
+      return {
+        blocked: `${renderCallText(event)} (step ${ins.where.step})`,
+        world: r.world,
+        ...(bv !== undefined ? { finding: this.violationFinding(bv, task) } : {}),
+        ...(lines !== undefined ? { lines: [...lines, { task, event, outcome: outcomeToJson(outcome) }] } : {}),
+      };
     }
     // The outcome's JSON form only where something reads it: a trace, an expect, a bind.
     const json = lines !== undefined || ins.expect !== undefined || ins.bind !== undefined ? outcomeToJson(outcome) : undefined;
     const here = lines === undefined ? undefined : [...lines, { task, event, outcome: json as OutcomeJson }];
     let finding: RawFinding | undefined;
     const v = outcome.violations[0];
-    if (v !== undefined) finding = { result: 'violation', kind: v.kind, message: v.message, task };
+    if (v !== undefined) finding = this.violationFinding(v, task);
     else if (ins.expect !== undefined && !queued && !outcomeContains(json as OutcomeJson, ins.expect))
       finding = {
         result: 'assertion',
@@ -355,6 +378,13 @@ export class Explorer {
     else out.push(pc);
   }
 
+  /** The finding of a call's first violation, with the accumulated facts it rests on. */
+  violationFinding(v: Violation, task: string): RawFinding {
+    const facts: string[] = [];
+    for (const u of this.kernel.uptimes) for (const f of u.factsOf(v)) facts.push(`${u.key}:${f}`);
+    return { result: 'violation', kind: v.kind, message: v.message, task, ...(facts.length > 0 ? { facts } : {}) };
+  }
+
   /** Ends a step: `tasks` and `lines` are the step's own (changed in place by a task_exit). */
   finish(world: World, tasks: TaskRt[], ti: number, lines: Line[] | undefined, finding: RawFinding | undefined): StepResult {
     // A step whose call found something ends the trace at that call: the task's exit is checked
@@ -374,11 +404,15 @@ export class Explorer {
     if (!r.ok) return { world };
     lines?.push({ task, event, outcome: outcomeToJson(r.outcome), exit: true });
     const v = r.outcome.violations[0];
-    return { world: r.world, ...(v !== undefined ? { finding: { result: 'violation', kind: v.kind, message: v.message, task } } : {}) };
+    return { world: r.world, ...(v !== undefined ? { finding: this.violationFinding(v, task) } : {}) };
   }
 
   /** The successors of a state, in order: task by task, then each task's alternatives. */
-  successors(s: State, each: (r: StepResult, action: number) => boolean | void): { enabled: boolean; waiting: string[] } {
+  successors(
+    s: State,
+    each: (r: StepResult, action: number) => boolean | void,
+    onBlocked?: (b: Blocked, action: number) => void,
+  ): { enabled: boolean; waiting: string[] } {
     let enabled = false;
     const waiting: string[] = [];
     const ample = this.ampleTask(s);
@@ -398,6 +432,7 @@ export class Explorer {
       }
       if ('blocked' in rs) {
         waiting.push(`${this.taskName(ti)} sleeps in ${rs.blocked}`);
+        onBlocked?.(rs, ti * 65536);
         continue;
       }
       for (let a = 0; a < rs.length; a++) {

@@ -2,11 +2,12 @@ import { DrmstateError } from '../errors.js';
 import type { World } from '../world/World.js';
 import { type CheckKernel, DEFAULT_CHECK_KERNEL } from './CheckKernel.js';
 import { type Explorer as ExplorerT, type Finding, type RawFinding, type State, type TraceStep, Explorer, initialState } from './Explorer.js';
-import { compareFindings, deadlockFinding, findingKey, invariantFinding } from './findings.js';
+import { NO_ACTION, type NotedFinding, compareFindings, deadlockFinding, findingKey, invariantFinding } from './findings.js';
 import type { Model, ModelExpect } from './model.js';
 import { exploreParallel } from './parallel.js';
 import { compileModel } from './program.js';
 import { type Links, ParentLinks, arrayLinks } from './ParentLinks.js';
+import { Accumulated } from './uptime.js';
 import { SeenSet, collisionProbability } from './SeenSet.js';
 
 export type { Finding, TraceStep } from './Explorer.js';
@@ -116,7 +117,8 @@ export function check(model: Model, options: CheckOptions = {}): CheckResult {
 
 function search(model: Model, options: CheckOptions): CheckResult {
   const workers = options.workers ?? 1;
-  const parallel = workers > 1 && options.kernel === undefined && options.seen === undefined;
+  // Facts accumulated across transitions (lockdep's graph) live in this thread's search: no workers.
+  const parallel = workers > 1 && options.kernel === undefined && options.seen === undefined && DEFAULT_CHECK_KERNEL.uptimes.length === 0;
   const from = options.parallelFrom ?? PARALLEL_FROM;
   if (parallel && from > 0) {
     // The same verdict and counts either way: keep this thread's answer when it came before `from` states.
@@ -128,7 +130,13 @@ function search(model: Model, options: CheckOptions): CheckResult {
   const compiled = compileModel(kernel, model);
   const ex = new Explorer(kernel, compiled, options.reduce ?? 'none');
   const t0 = performance.now();
-  const { state: s0, setupLines } = initialState(ex, kernel, compiled);
+  const acc = new Accumulated(kernel.uptimes);
+  const setup = initialState(ex, kernel, compiled);
+  const { setupLines } = setup;
+  acc.harvest(setup.state.world, { parent: -1, action: NO_ACTION, depth: 0, blocked: false });
+  const s0: State = acc.active ? { ...setup.state, world: acc.strip(setup.state.world) } : setup.state;
+  /** For each expanded state, how many accumulated facts its expansion saw (to rebuild traces exactly). */
+  const expandedAt: number[] = [];
   const seen = options.seen ?? new SeenSet(1024);
   const h0 = ex.stateHash(s0.world, s0.tasks);
   seen.add(h0.lo, h0.hi);
@@ -138,7 +146,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
   let transitions = 0;
   let depth = 0;
   let frontier: State[] = [s0];
-  const findings: { finding: RawFinding; parent: number; action: number; depth: number; key: string }[] = [];
+  const findings: NotedFinding[] = [];
   const kinds = new Set<string>();
   const maxStates = options.maxStates ?? Infinity;
   const maxDepth = options.maxDepth ?? Infinity;
@@ -146,16 +154,16 @@ function search(model: Model, options: CheckOptions): CheckResult {
   let bound: 'states' | 'depth' | 'seconds' | undefined;
   let lastProgress = t0;
 
-  const note = (f: RawFinding, parent: number, action: number, d: number): void => {
+  const note = (f: RawFinding, parent: number, action: number, d: number, blocked = false): void => {
     const key = findingKey(f);
     if (kinds.has(key)) return;
     kinds.add(key);
-    findings.push({ finding: f, parent, action, depth: d, key });
+    findings.push({ finding: f, parent, action, depth: d, key, ...(blocked ? { blocked } : {}) });
   };
 
-  const checkInvariants = (world: World, before?: World): Omit<Finding, 'depth' | 'trace' | 'task'> | undefined => invariantFinding(kernel, world, '', before);
-  const inv0 = checkInvariants(s0.world);
-  if (inv0 !== undefined) note({ ...inv0, task: 'setup' }, 0, 0xffffffff, 0);
+  const checkInvariants = (world: World, before?: World): Omit<RawFinding, 'task'> | undefined => invariantFinding(kernel, world, '', before);
+  const inv0 = checkInvariants(setup.state.world);
+  if (inv0 !== undefined) note({ ...inv0, task: 'setup' }, 0, NO_ACTION, 0);
 
   let bytes: number | undefined;
   let tableBytes: number | undefined;
@@ -173,24 +181,39 @@ function search(model: Model, options: CheckOptions): CheckResult {
     }
     const next: State[] = [];
     for (const s of frontier) {
-      const { enabled, waiting } = ex.successors(s, (r, action) => {
-        transitions++;
-        const task = ex.taskName(Math.floor(action / 65536));
-        if (r.finding !== undefined) {
-          note(r.finding, s.id, action, depth + 1);
-          if (r.finding.result === 'unknown_object' || !options.keepGoing) return;
-        }
-        const h = ex.stateHash(r.world, r.tasks);
-        if (!seen.add(h.lo, h.hi)) return;
-        const id = states++;
-        own.set(id, s.id, action);
-        const ns: State = { world: r.world, tasks: r.tasks, id };
-        const bad = checkInvariants(r.world, s.world);
-        if (bad !== undefined) note({ ...bad, task }, s.id, action, depth + 1);
-        next.push(ns);
-        return;
-      });
-      if (!enabled && !ex.allDone(s)) note(deadlockFinding(waiting), s.id, 0xffffffff, depth);
+      // The state as the kernel sees it now: with every fact accumulated so far.
+      const sx: State = acc.active ? { ...s, world: acc.inject(s.world) } : s;
+      if (acc.active) expandedAt[s.id] = acc.count;
+      const { enabled, waiting } = ex.successors(
+        sx,
+        (r, action) => {
+          transitions++;
+          const task = ex.taskName(Math.floor(action / 65536));
+          if (acc.active) acc.harvest(r.world, { parent: s.id, action, depth: depth + 1, blocked: false });
+          if (r.finding !== undefined) {
+            note(r.finding, s.id, action, depth + 1);
+            if (r.finding.result === 'unknown_object' || !options.keepGoing) return;
+          }
+          const stored = acc.active ? acc.strip(r.world) : r.world;
+          const h = ex.stateHash(stored, r.tasks);
+          if (!seen.add(h.lo, h.hi)) return;
+          const id = states++;
+          own.set(id, s.id, action);
+          const ns: State = { world: stored, tasks: r.tasks, id };
+          const bad = checkInvariants(r.world, sx.world);
+          if (bad !== undefined) note({ ...bad, task }, s.id, action, depth + 1);
+          next.push(ns);
+          return;
+        },
+        acc.active
+          ? (b, action) => {
+              // A call that sleeps is no transition, but what it recorded before sleeping counts.
+              if (b.world !== undefined) acc.harvest(b.world, { parent: s.id, action, depth: depth + 1, blocked: true });
+              if (b.finding !== undefined) note(b.finding, s.id, action, depth + 1, true);
+            }
+          : undefined,
+      );
+      if (!enabled && !ex.allDone(s)) note(deadlockFinding(waiting), s.id, NO_ACTION, depth);
       if (states >= maxStates) {
         bound = 'states';
         break search;
@@ -224,7 +247,8 @@ function search(model: Model, options: CheckOptions): CheckResult {
   };
   if (findings.length > 0) {
     findings.sort(compareFindings);
-    const built = findings.map((f) => buildFinding(ex, kernel, s0, setupLines, links, f));
+    const rebuild: Rebuild = { ex, s0, setupLines, links, acc, expandedAt };
+    const built = findings.map((f) => buildFinding(rebuild, f));
     const first = built[0] as Finding;
     return { ...counts, depth: first.depth, result: first.result, finding: first, findings: built };
   }
@@ -232,35 +256,65 @@ function search(model: Model, options: CheckOptions): CheckResult {
   return { ...counts, depth, result: 'ok' };
 }
 
-/** Rebuilds a finding's trace from the parent links: the actions re-run from the initial state. */
-function buildFinding(
-  ex: ExplorerT,
-  kernel: CheckKernel,
-  s0: State,
-  setupLines: readonly TraceStep[],
-  links: Links,
-  f: { finding: RawFinding; parent: number; action: number; depth: number },
-): Finding {
-  const path: number[] = [];
-  if (f.action !== 0xffffffff) path.push(f.action);
-  for (let id = f.parent; id !== 0; id = links.parent(id)) path.push(links.action(id));
-  path.reverse();
-  const trace: TraceStep[] = [...setupLines];
+/** What rebuilding traces needs of a finished search. */
+interface Rebuild {
+  readonly ex: ExplorerT;
+  readonly s0: State;
+  readonly setupLines: readonly TraceStep[];
+  readonly links: Links;
+  readonly acc: Accumulated;
+  readonly expandedAt: readonly number[];
+}
+
+/**
+ * The trace to a step: the setup, then the actions re-run from the initial state along the parent
+ * links, each from its state as the search expanded it (with the facts accumulated by then), and
+ * the step itself (a call that sleeps ends the trace with that call).
+ */
+function traceTo(rb: Rebuild, parent: number, action: number, blocked: boolean, what: string): TraceStep[] {
+  const ids: number[] = [];
+  for (let id = parent; id > 0; id = rb.links.parent(id)) ids.push(id);
+  if (parent >= 0) ids.push(0);
+  ids.reverse();
+  const steps: { from: number; action: number; blocked: boolean }[] = [];
+  for (let k = 1; k < ids.length; k++) steps.push({ from: ids[k - 1] as number, action: rb.links.action(ids[k] as number), blocked: false });
+  if (parent >= 0 && action !== NO_ACTION) steps.push({ from: parent, action, blocked });
+  const { ex, acc } = rb;
+  const trace: TraceStep[] = [...rb.setupLines];
   ex.recording = true;
-  let s = s0;
+  let s = rb.s0;
   let d = 0;
-  for (const action of path) {
-    const ti = Math.floor(action / 65536);
-    const alt = action % 65536;
-    const rs = ex.stepsOf(s, ti);
-    const r = Array.isArray(rs) ? rs[alt] : undefined;
-    if (r === undefined) throw new DrmstateError('BAD_MODEL', `internal: the trace of ${f.finding.kind} could not be rebuilt at depth ${d}`);
+  for (const st of steps) {
+    const ti = Math.floor(st.action / 65536);
+    const alt = st.action % 65536;
+    const from: State = acc.active ? { ...s, world: acc.injectFirst(s.world, rb.expandedAt[st.from] ?? acc.count) } : s;
+    const rs = ex.stepsOf(from, ti);
     d++;
+    if (st.blocked) {
+      if (rs === undefined || Array.isArray(rs) || rs.lines === undefined) throw new DrmstateError('BAD_MODEL', `internal: the trace of ${what} could not be rebuilt at depth ${d}`);
+      for (const line of rs.lines) trace.push({ ...line, depth: d });
+      break;
+    }
+    const r = Array.isArray(rs) ? rs[alt] : undefined;
+    if (r === undefined) throw new DrmstateError('BAD_MODEL', `internal: the trace of ${what} could not be rebuilt at depth ${d}`);
     for (const line of r.lines) trace.push({ ...line, depth: d });
-    s = { world: r.world, tasks: r.tasks, id: -1 };
+    s = { world: acc.active ? acc.strip(r.world) : r.world, tasks: r.tasks, id: -1 };
   }
-  void kernel;
-  return { ...f.finding, depth: f.depth, trace };
+  ex.recording = false;
+  return trace;
+}
+
+/** Rebuilds a finding's trace, and for each accumulated fact it rests on, the shortest trace that recorded it. */
+function buildFinding(rb: Rebuild, f: NotedFinding): Finding {
+  const trace = traceTo(rb, f.parent, f.action, f.blocked === true, f.finding.kind);
+  const { facts: keys, ...rest } = f.finding;
+  const facts = (keys ?? []).map((fact) => {
+    const w = rb.acc.witness(fact);
+    // A fact no step recorded before is the finding step's own (the edge that closes a cycle).
+    if (w === undefined) return { fact, depth: f.depth, trace };
+    return { fact, depth: w.depth, trace: w.parent < 0 ? [...rb.setupLines] : traceTo(rb, w.parent, w.action, w.blocked, fact) };
+  });
+  return { ...rest, depth: f.depth, trace, ...(facts.length > 0 ? { facts } : {}) };
 }
 
 /** Whether a result is what the model's `expect` says (or `ok` where it has none). */

@@ -104,6 +104,15 @@ export function renderFinding(
     for (const v of (step.outcome.violations as { kind: string; message: string }[] | undefined) ?? []) lines.push(`        ! ${v.kind}: ${v.message}`);
     if (step.task !== 'setup') for (const p of diffViews(before, after)) lines.push(`        ${renderPatch(p)}`);
   }
+  for (const f of finding.facts ?? []) {
+    if (f.trace === finding.trace) {
+      lines.push(`  ${f.fact}: made by the step above`);
+      continue;
+    }
+    // A fact another interleaving recorded (lockdep accumulates over the whole search).
+    lines.push(`  ${f.fact}: first made at depth ${f.depth}, by`);
+    for (const step of f.trace) if (step.task !== 'setup') lines.push(`       [${step.task}] ${renderCall(step.event)} → ${renderAnswer(step.outcome)}`);
+  }
   if (options.traceFile !== undefined) lines.push(`  replay: drmstate run ${options.traceFile}`);
   else lines.push(`  replay: drmstate check ${model.file ?? `${model.model}.model.json`} --trace DIR, then drmstate run DIR/${model.model}.trace.ndjson`);
   return lines.join('\n') + '\n';

@@ -69,6 +69,35 @@ export interface TaskPart<S> {
   exit(world: World, task: string, trace?: BranchTrace): { readonly world: World; readonly violations: readonly Violation[] };
 }
 
+/** Keyed facts, persistent: what a {@link HashedMap} of any value type offers. */
+export interface Facts {
+  readonly size: number;
+  has(key: string): boolean;
+  entries(): Iterable<[string, unknown]>;
+  set(key: string, value: unknown): Facts;
+}
+
+/**
+ * What a protocol's slice accumulates over an uptime rather than per state: lockdep's dependency
+ * graph, which the kernel keeps from boot on whatever ran before. A run (`drmstate run`) keeps it
+ * in the world like any other data. The model checker keeps one copy across every transition it
+ * explores and leaves it out of the state: before a step it puts its copy into the world
+ * ({@link Uptime.set}), after the step it adds what the step recorded ({@link Uptime.get}: facts
+ * only ever grow along a run), and it stores and fingerprints the world with {@link Uptime.empty}.
+ * A finding that rests on facts another path recorded names them ({@link Uptime.factsOf}), and
+ * the checker reports, for each, the shortest trace that recorded it.
+ */
+export interface Uptime<S> {
+  /** The slice's accumulated facts, keyed (`A -> B`). */
+  get(slice: S): Facts;
+  /** The slice with `facts` as its accumulated part (everything else as it was). */
+  set(slice: S, facts: Facts): S;
+  /** The accumulated part of a slice that never ran. */
+  empty(): Facts;
+  /** The keys of the facts a violation rests on (a lockdep cycle: its edges); empty when it rests on none. */
+  factsOf(violation: Violation): readonly string[];
+}
+
 /**
  * One protocol's semantics, as the kernel layer composes them. It is also the protocol's one
  * registration: the kernel's protocol list (`src/kernel/protocols.ts`) derives the machine
@@ -130,4 +159,6 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   readonly fixtures: string;
   /** Its part of every task's state, if it keeps one. */
   readonly tasks?: TaskPart<WorldSlices[K]>;
+  /** What its slice accumulates over an uptime (lockdep's graph), which the checker keeps apart from states. */
+  readonly uptime?: Uptime<WorldSlices[K]>;
 }

@@ -60,6 +60,7 @@ export function semKernel(max = Infinity): CheckKernel {
   return {
     initialWorld: () => base.initialWorld(),
     tryApply: (w, e) => (e.type in FIELDS ? semApply(w, e) : base.tryApply(w, e)),
+    uptimes: base.uptimes,
     fingerprintHash(w) {
       const h = base.fingerprintHash(w);
       const entries = Object.entries(slice(w)).sort(([a], [b]) => (a < b ? -1 : 1));

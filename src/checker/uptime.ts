@@ -1,0 +1,97 @@
+import type { Facts } from '../world/Protocol.js';
+import type { World } from '../world/World.js';
+import type { UptimePart } from './CheckKernel.js';
+
+/** Where a fact was first recorded: the state the step left, the step, and its depth. */
+export interface Witness {
+  /** The state the step was taken from; -1 for the setup. */
+  readonly parent: number;
+  readonly action: number;
+  readonly depth: number;
+  /** Whether the step was a call that sleeps (recorded before sleeping, so not a transition). */
+  readonly blocked: boolean;
+}
+
+interface Found extends Witness {
+  readonly part: number;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/**
+ * The facts a search has accumulated over every transition it explored (`Protocol.uptime`:
+ * lockdep's graph), in the order they were found, each with the first step that recorded it.
+ * States are stored without them ({@link strip}); a state is expanded with those known then
+ * ({@link inject}). One per search: it is the search's own state, not the module's.
+ */
+export class Accumulated {
+  private readonly maps: Facts[];
+  private readonly found: Found[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly parts: readonly UptimePart[]) {
+    this.maps = parts.map((p) => p.empty);
+  }
+
+  /** Whether any protocol accumulates (otherwise every method is the identity). */
+  get active(): boolean {
+    return this.parts.length > 0;
+  }
+
+  /** How many facts are known. */
+  get count(): number {
+    return this.found.length;
+  }
+
+  /** The world with every fact known now. */
+  inject(world: World): World {
+    let w = world;
+    for (let i = 0; i < this.parts.length; i++) w = (this.parts[i] as UptimePart).set(w, this.maps[i] as Facts);
+    return w;
+  }
+
+  /** The world with the first `count` facts found (what a state expanded at that time saw). */
+  injectFirst(world: World, count: number): World {
+    const maps = this.parts.map((p) => p.empty);
+    for (let i = 0; i < count && i < this.found.length; i++) {
+      const f = this.found[i] as Found;
+      maps[f.part] = (maps[f.part] as Facts).set(f.key, f.value);
+    }
+    let w = world;
+    for (let i = 0; i < this.parts.length; i++) w = (this.parts[i] as UptimePart).set(w, maps[i] as Facts);
+    return w;
+  }
+
+  /** The world without accumulated facts: what a state stores and fingerprints. */
+  strip(world: World): World {
+    let w = world;
+    for (const p of this.parts) w = p.set(w, p.empty);
+    return w;
+  }
+
+  /** Adds the facts `world` holds beyond those known, each witnessed by `where`; returns how many were new. */
+  harvest(world: World, where: Witness): number {
+    let added = 0;
+    for (let i = 0; i < this.parts.length; i++) {
+      const part = this.parts[i] as UptimePart;
+      const got = part.get(world);
+      let known = this.maps[i] as Facts;
+      if (got === known) continue;
+      for (const [key, value] of got.entries()) {
+        if (known.has(key)) continue;
+        known = known.set(key, value);
+        this.index.set(`${part.key}:${key}`, this.found.length);
+        this.found.push({ ...where, part: i, key, value });
+        added++;
+      }
+      this.maps[i] = known;
+    }
+    return added;
+  }
+
+  /** Where a fact (`key:fact`, as findings name them) was first recorded. */
+  witness(fact: string): Witness | undefined {
+    const i = this.index.get(fact);
+    return i === undefined ? undefined : (this.found[i] as Found);
+  }
+}
