@@ -90,12 +90,11 @@ export interface StepResult {
 
 /**
  * A task's call would sleep: the step is not enabled. The world after the call is kept for what
- * the kernel records before it sleeps (lockdep's dependencies), with its finding and trace lines.
+ * the kernel records before it sleeps (lockdep's dependencies), with its trace lines.
  */
 export interface Blocked {
   readonly blocked: string;
   readonly world?: World;
-  readonly finding?: RawFinding;
   readonly lines?: readonly Line[];
 }
 
@@ -284,13 +283,16 @@ export class Explorer {
     const outcome = r.outcome;
     const queued = outcome.queued === true;
     if (outcome.ok === false && outcome.blocked === true && !queued) {
-      // A call (or a call inside an atomic block) that would sleep: the step is not enabled, but
-      // what the kernel records before sleeping stays with it.
       const bv = outcome.violations[0];
+      // A call that would sleep (or spin) without joining a wait queue: the step is not enabled —
+      // unless the kernel reported something before it sleeps (lockdep's annotation of the
+      // acquisition or of a fence wait, might_sleep): that report is a finding, and ends the trace.
+      if (bv !== undefined)
+        return [{ world: r.world, tasks, lines: lines === undefined ? NO_LINES : [...lines, { task, event, outcome: outcomeToJson(outcome) }], finding: this.violationFinding(bv, task) }];
+      // What the kernel recorded before sleeping (lockdep's dependencies) stays with the attempt.
       return {
         blocked: `${renderCallText(event)} (step ${ins.where.step})`,
         world: r.world,
-        ...(bv !== undefined ? { finding: this.violationFinding(bv, task) } : {}),
         ...(lines !== undefined ? { lines: [...lines, { task, event, outcome: outcomeToJson(outcome) }] } : {}),
       };
     }

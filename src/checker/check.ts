@@ -154,11 +154,11 @@ function search(model: Model, options: CheckOptions): CheckResult {
   let bound: 'states' | 'depth' | 'seconds' | undefined;
   let lastProgress = t0;
 
-  const note = (f: RawFinding, parent: number, action: number, d: number, blocked = false): void => {
+  const note = (f: RawFinding, parent: number, action: number, d: number): void => {
     const key = findingKey(f);
     if (kinds.has(key)) return;
     kinds.add(key);
-    findings.push({ finding: f, parent, action, depth: d, key, ...(blocked ? { blocked } : {}) });
+    findings.push({ finding: f, parent, action, depth: d, key });
   };
 
   const checkInvariants = (world: World, before?: World): Omit<RawFinding, 'task'> | undefined => invariantFinding(kernel, world, '', before);
@@ -209,7 +209,6 @@ function search(model: Model, options: CheckOptions): CheckResult {
           ? (b, action) => {
               // A call that sleeps is no transition, but what it recorded before sleeping counts.
               if (b.world !== undefined) acc.harvest(b.world, { parent: s.id, action, depth: depth + 1, blocked: true });
-              if (b.finding !== undefined) note(b.finding, s.id, action, depth + 1, true);
             }
           : undefined,
       );
@@ -306,7 +305,7 @@ function traceTo(rb: Rebuild, parent: number, action: number, blocked: boolean, 
 
 /** Rebuilds a finding's trace, and for each accumulated fact it rests on, the shortest trace that recorded it. */
 function buildFinding(rb: Rebuild, f: NotedFinding): Finding {
-  const trace = traceTo(rb, f.parent, f.action, f.blocked === true, f.finding.kind);
+  const trace = traceTo(rb, f.parent, f.action, false, f.finding.kind);
   const { facts: keys, ...rest } = f.finding;
   const facts = (keys ?? []).map((fact) => {
     const w = rb.acc.witness(fact);

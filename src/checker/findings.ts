@@ -15,8 +15,6 @@ export interface NotedFinding {
   readonly depth: number;
   /** What makes two findings the same for `--keep-going`: the result and the kind or invariant. */
   readonly key: string;
-  /** Found by a call that sleeps (no transition): the trace ends with that call. */
-  readonly blocked?: boolean;
 }
 
 /** The key that tells findings apart: `invariant:<name>`, else `<result>:<kind>`. */
