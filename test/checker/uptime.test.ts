@@ -79,3 +79,31 @@ describe('accumulated facts (Protocol.uptime) in the checker', () => {
     expect(w?.trace[1]?.outcome).toEqual(expect.objectContaining({ ok: false, blocked: true }));
   });
 });
+
+describe('a call that sleeps and reports first', () => {
+  it('is a finding whose trace ends with that call', () => {
+    const m = parseModel({
+      model: 'cross-waits',
+      tasks: { t1: [take('A'), { type: 'order_wait', lock: 'B' }], t2: [take('B'), { type: 'order_wait', lock: 'A' }] },
+    });
+    const r = check(m, { kernel: accumulating });
+    expect(r.result).toBe('violation');
+    if (!('finding' in r)) return;
+    const last = r.finding.trace[r.finding.trace.length - 1];
+    expect(last?.event.type).toBe('order_wait');
+    expect(last?.outcome).toEqual(expect.objectContaining({ ok: false, blocked: true }));
+    expect(r.depth).toBe(2);
+  });
+});
+
+describe('renderFinding with accumulated facts', () => {
+  it('names each edge and the steps of the interleaving that made it', async () => {
+    const { renderFinding } = await import('../../src/checker/trace.js');
+    const r = check(opposite, { kernel: accumulating });
+    if (!('finding' in r)) throw new Error('expected a finding');
+    const text = renderFinding(r.finding, { model: 'opposite-orders' }, { kernel: accumulating });
+    expect(text).toContain('order:A -> B: first made at depth 2, by');
+    expect(text).toContain('[t1] order_take A → ok');
+    expect(text).toContain('order:B -> A: made by the step above');
+  });
+});
