@@ -118,6 +118,18 @@ export { runMachinePaths, runPath, type MachineCoverage, type PathFailure } from
 // Drawing the statecharts.
 export { diagramOf, diagramStates, type Diagram, type DiagramState, type DiagramTransition } from './viz/diagramOf.js';
 export { transitionLabel } from './viz/transitionLabel.js';
+export {
+  SELF_LOOPS,
+  answerRowText,
+  answerTables,
+  answerText,
+  answerTone,
+  keepsState,
+  type AnswerRow,
+  type AnswerTone,
+  type DiagramOptions,
+  type SelfLoops,
+} from './viz/selfLoops.js';
 export { toMermaid } from './viz/toMermaid.js';
 export { toDot } from './viz/toDot.js';
 export { SCXML_DRM_NAMESPACE, toScxml } from './viz/toScxml.js';
