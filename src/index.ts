@@ -130,6 +130,18 @@ export {
   type DiagramOptions,
   type SelfLoops,
 } from './viz/selfLoops.js';
+export {
+  drawTrace,
+  type DrawnStep,
+  type MemoryBlock,
+  type MemoryMap,
+  type StepTone,
+  type TouchedObject,
+  type TraceCall,
+  type TraceDrawing,
+} from './viz/traceDrawing.js';
+export { traceToSvg } from './viz/traceToSvg.js';
+export { memoryMapText, traceDrawingToMermaid } from './viz/traceToMermaid.js';
 export { toMermaid } from './viz/toMermaid.js';
 export { toDot } from './viz/toDot.js';
 export { SCXML_DRM_NAMESPACE, toScxml } from './viz/toScxml.js';
