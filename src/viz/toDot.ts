@@ -68,7 +68,8 @@ function tableLabel(owner: string, title: string, note: string | undefined, rows
  * state-changing branch an edge labelled as in {@link transitionLabel}, errno answers dashed and
  * violations bold, each in its colour. The branches that keep their state follow `selfLoops`: under
  * `fold` (the default) they are a table of `event [guard] answer` in the state's box (a compound
- * state's in a box of its own inside its cluster), under `draw` loops, under `hide` left out. State
+ * state's in a box of its own inside its cluster), under `draw` loops, under `hide` left out. An
+ * edge back to a state listed earlier (states are listed in lifecycle order) has `weight=0`. State
  * and branch descriptions become tooltips (shown by the SVG). Text is set in Courier, whose fixed
  * width Graphviz and every browser agree on.
  *
@@ -126,12 +127,16 @@ export function toDot(machine: AnyStateMachine, options: DiagramOptions = {}): s
     const attrs = isCompound(to) ? ` [lhead=${q(`cluster_${to}`)}]` : '';
     lines.push(`  ${q(from)} -> ${q(anchor(to))}${attrs};`);
   };
+  const order = diagramStates(d).map((s) => s.id);
   initialEdge('__start', d.initial);
   for (const s of diagramStates(d)) if (s.initial !== undefined) initialEdge(anchor(s.id), s.initial);
   for (const t of drawnTransitions(d, selfLoops)) {
     if (t.target === undefined && isCompound(t.source)) continue;
     const to = t.target ?? t.source;
     const attrs = [`label=${q(transitionLabel(t))}`, `tooltip=${q(t.description)}`, ...toneAttrs(answerTone(t.meta))];
+    // States are listed in lifecycle order: an edge back to an earlier state does not pull the
+    // layout, so the forward edges rank the states and the way back is routed around them.
+    if (order.indexOf(to) < order.indexOf(t.source)) attrs.push('weight=0');
     if (isCompound(t.source) && !t.internal) attrs.push(`ltail=${q(`cluster_${t.source}`)}`);
     if (isCompound(to) && to !== t.source) attrs.push(`lhead=${q(`cluster_${to}`)}`);
     edge(t.source, to, attrs);

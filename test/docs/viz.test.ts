@@ -4,13 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MACHINES } from '../../src/kernel/machines.js';
 import { toMermaid } from '../../src/viz/toMermaid.js';
 import { type Graphviz, loadViz, toSvg } from '../../src/viz/toSvg.js';
-import { cli } from '../cli/helpers.js';
+import { cli, tempDir } from '../cli/helpers.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 const VIZ_MD = join(DOCS, 'viz.md');
 const DIAGRAMS = join(DOCS, 'diagrams');
 const BEGIN = '<!-- viz dma_fence_cb mermaid: begin -->\n';
 const END = '<!-- viz dma_fence_cb mermaid: end -->';
+const TRACES = join(DOCS, 'traces');
+/** The counterexamples docs/viz.md shows drawn. */
+const SHOWN = ['drm-mm-eviction-scan.raced-insert', 'fence-add-callback.put-before-add'];
 const REGENERATE = 'npm run build && node bin/drmstate.js viz --all --format svg --out docs/diagrams';
 
 describe('docs/viz.md', () => {
@@ -62,6 +65,21 @@ describe('docs/diagrams/', () => {
       const path = join(DIAGRAMS, `${id}.svg`);
       const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
       expect(committed === (await toSvg(machine, { viz })), `docs/diagrams/${id}.svg is out of date: run \`${REGENERATE}\``).toBe(true);
+    });
+  }
+});
+
+describe('docs/traces/', () => {
+  for (const model of SHOWN) {
+    it(`has ${model}.svg as drmstate check --trace draws it now, shown in docs/viz.md`, async () => {
+      const dir = tempDir();
+      expect((await cli('check', join('models', `${model}.model.json`), '--trace', dir, '--workers', '1')).code).toBe(0);
+      const drawn = readFileSync(join(dir, `${model}.svg`), 'utf8');
+      const path = join(TRACES, `${model}.svg`);
+      if (process.env.UPDATE_DOCS === '1') writeFileSync(path, drawn);
+      const committed = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      expect(committed === drawn, `docs/traces/${model}.svg is out of date: run \`UPDATE_DOCS=1 npx vitest run test/docs/viz.test.ts\``).toBe(true);
+      expect(readFileSync(VIZ_MD, 'utf8')).toContain(`(traces/${model}.svg)`);
     });
   }
 });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MACHINES } from '../../src/kernel/machines.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
 import { type Graphviz, loadViz, toSvg } from '../../src/viz/toSvg.js';
+import { textsCrossedByEdges } from './edgeGeometry.js';
 import { svgGeometry, textProblems } from './svgGeometry.js';
 
 describe('svgGeometry and textProblems', () => {
@@ -44,11 +45,31 @@ describe('every statechart drawn to SVG', () => {
       for (const s of diagramStates(diagramOf(machine))) expect(texts).toContain(s.id);
       expect(textProblems(g)).toEqual([]);
     });
+
+    it(`${id}: no edge runs through a text`, async () => {
+      const svg = await toSvg(machine, { viz });
+      expect(textsCrossedByEdges(svg, svgGeometry(svg))).toEqual([]);
+    });
   }
 
-  it('finds the colliding labels of the loops that --self-loops draw stacks on drm_mm_node', async () => {
-    const problems = textProblems(svgGeometry(await toSvg(MACHINES['drm_mm_node']!, { viz, selfLoops: 'draw' })));
+  it('finds the colliding labels of the loops that --self-loops draw stacks on drm_mm_node, and the lines through them', async () => {
+    const svg = await toSvg(MACHINES['drm_mm_node']!, { viz, selfLoops: 'draw' });
+    const problems = textProblems(svgGeometry(svg));
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.every((p) => p.includes(' overlaps '))).toBe(true);
+    expect(textsCrossedByEdges(svg, svgGeometry(svg)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('textsCrossedByEdges', () => {
+  const page = (edge: string, text: string): string =>
+    `<svg viewBox="0 0 200 100"><g id="graph0" class="graph" transform="scale(1 1) rotate(0) translate(0 100)">\n<!-- e -->\n<g id="edge1" class="edge">\n<path fill="none" stroke="black" d="${edge}"/>\n</g>\n<!-- n -->\n${text}</g></svg>`;
+  const label = '<text x="50" y="-50" font-family="Courier,monospace" font-size="10">label</text>';
+
+  it('finds a text that an edge runs through, and none when it runs past', () => {
+    const through = page('M0,-48C30,-48 60,-48 100,-48', label);
+    expect(textsCrossedByEdges(through, svgGeometry(through))).toEqual(['label']);
+    const past = page('M0,-20C30,-20 60,-20 100,-20', label);
+    expect(textsCrossedByEdges(past, svgGeometry(past))).toEqual([]);
   });
 });
