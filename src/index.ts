@@ -118,6 +118,30 @@ export { runMachinePaths, runPath, type MachineCoverage, type PathFailure } from
 // Drawing the statecharts.
 export { diagramOf, diagramStates, type Diagram, type DiagramState, type DiagramTransition } from './viz/diagramOf.js';
 export { transitionLabel } from './viz/transitionLabel.js';
+export {
+  SELF_LOOPS,
+  answerRowText,
+  answerTables,
+  answerText,
+  answerTone,
+  keepsState,
+  type AnswerRow,
+  type AnswerTone,
+  type DiagramOptions,
+  type SelfLoops,
+} from './viz/selfLoops.js';
+export {
+  drawTrace,
+  type DrawnStep,
+  type MemoryBlock,
+  type MemoryMap,
+  type StepTone,
+  type TouchedObject,
+  type TraceCall,
+  type TraceDrawing,
+} from './viz/traceDrawing.js';
+export { traceToSvg } from './viz/traceToSvg.js';
+export { memoryMapText, traceDrawingToMermaid } from './viz/traceToMermaid.js';
 export { toMermaid } from './viz/toMermaid.js';
 export { toDot } from './viz/toDot.js';
 export { SCXML_DRM_NAMESPACE, toScxml } from './viz/toScxml.js';

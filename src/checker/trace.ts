@@ -120,13 +120,15 @@ export function renderFinding(
 
 /**
  * The trace in `drmstate run`'s `{"event","outcome"}` line form, setup included, so that `drmstate
- * run` on it exits 0 and its last outcome carries the finding. For `unknown_object` the last line is
- * the bare event, on which `run` stops with exit 2 naming the object: that is the finding.
+ * run` on it exits 0 and its last outcome carries the finding; each line also names the task that
+ * made the call (`"task"`, `setup` for setup lines), which `run` ignores and `drmstate trace` draws.
+ * For `unknown_object` the last line is the bare event, on which `run` stops with exit 2 naming the
+ * object: that is the finding.
  */
 export function traceToNdjson(finding: Finding): string {
   return (
     finding.trace
-      .map((s) => ('misuse' in s.outcome ? JSON.stringify(s.event) : JSON.stringify({ event: s.event, outcome: s.outcome })))
+      .map((s) => ('misuse' in s.outcome ? JSON.stringify(s.event) : JSON.stringify({ event: s.event, outcome: s.outcome, task: s.task })))
       .join('\n') + '\n'
   );
 }

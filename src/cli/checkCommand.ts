@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { type CheckOptions, type CheckResult, check, matchesExpect } from '../checker/check.js';
 import { type Model, loadModel } from '../checker/model.js';
 import { workersBuiltIn } from '../checker/parallel.js';
-import { renderFinding, traceToLog, traceToMermaid, traceToNdjson } from '../checker/trace.js';
+import { renderFinding, traceToLog, traceToNdjson } from '../checker/trace.js';
+import { drawTrace } from '../viz/traceDrawing.js';
+import { traceDrawingToMermaid } from '../viz/traceToMermaid.js';
+import { traceToSvg } from '../viz/traceToSvg.js';
 import { DrmstateError } from '../errors.js';
 import { type Command, type CommandArgs, flag, value } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
@@ -20,7 +23,8 @@ came first. See docs/checker.md for the model format.
 Options:
   --json             one JSON line per model
   --trace DIR        write <model>.trace.ndjson (drmstate run reproduces it),
-                     <model>.log.ndjson (drmstate replay verifies it) and <model>.mmd
+                     <model>.log.ndjson (drmstate replay verifies it), and the trace
+                     drawn as drmstate trace draws it: <model>.svg and <model>.mmd
                      (a Mermaid sequence diagram) for each finding
   --max-states N     stop with limit after N distinct states
   --max-depth N      explore no deeper than N steps
@@ -177,7 +181,13 @@ function checkModels(args: CommandArgs, io: CliIo): number {
         const base = join(values.trace, name);
         writeOut(`${base}.trace.ndjson`, traceToNdjson(f));
         writeOut(`${base}.log.ndjson`, traceToLog(f));
-        writeOut(`${base}.mmd`, traceToMermaid(f, model.model));
+        // The drawing drmstate trace makes of the trace file: the same calls, on the same lifelines.
+        const drawing = drawTrace(
+          f.trace.map((s) => ({ task: s.task, event: s.event })),
+          name,
+        );
+        writeOut(`${base}.mmd`, traceDrawingToMermaid(drawing));
+        writeOut(`${base}.svg`, traceToSvg(drawing));
       }
     }
   }

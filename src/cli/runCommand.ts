@@ -24,6 +24,8 @@ skipped. A line may also be
                                        record no violation, unless the line says
                                        "expect_violation": KIND (one of them is KIND)
   {"comment": "..."}                   no call
+A line with "event" may also carry "task": the task that made the call (drmstate check
+--trace writes it; run ignores it, drmstate trace draws it).
 At the end of each file, run lists what is still alive (fences holding references,
 open signalling sections, allocators with nodes): the kernel's leak view.
 

@@ -11,14 +11,17 @@ import type { OutcomeJson } from '../world/logFormat.js';
  *   call and a subset of its outcome (the scenario files, `world/expect.ts`); `expect` may be left
  *   out when `expect_violation` is given (only the violation is expected);
  * - `{"comment": "…"}`: no call.
+ *
+ * A line with an `event` may also say which simulated task made the call (`"task": "irq"`, as the
+ * checker's traces do): `run` ignores it, `drmstate trace` draws the call on that task's lifeline.
  */
 export type ScenarioLine =
   | { readonly kind: 'comment' }
   | { readonly kind: 'call'; readonly event: unknown }
-  | { readonly kind: 'outcome'; readonly event: unknown; readonly outcome: OutcomeJson }
-  | { readonly kind: 'expect'; readonly event: unknown; readonly expectation: Expectation };
+  | { readonly kind: 'outcome'; readonly event: unknown; readonly outcome: OutcomeJson; readonly task?: string }
+  | { readonly kind: 'expect'; readonly event: unknown; readonly expectation: Expectation; readonly task?: string };
 
-const MEMBERS = ['event', 'outcome', 'expect', 'expect_violation', 'expect_no_violations', 'comment'];
+const MEMBERS = ['event', 'outcome', 'expect', 'expect_violation', 'expect_no_violations', 'comment', 'task'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -38,8 +41,10 @@ export function readScenarioLine(v: unknown): ScenarioLine {
   const bad = (field: string, what: string): DrmstateError => new DrmstateError('BAD_LOG_LINE', what, { field });
   for (const k of Object.keys(v))
     if (!MEMBERS.includes(k))
-      throw bad(k, `unknown member (a scenario line is a call {"type", …}, {"event", "outcome"}, {"event", "expect"} or {"comment"})`);
+      throw bad(k, `unknown member (a scenario line is a call {"type", …}, {"event", "outcome"}, {"event", "expect"} or {"comment"}; a line with "event" may add "task")`);
   if (v.comment !== undefined && typeof v.comment !== 'string') throw bad('comment', 'expected a string');
+  if (v.task !== undefined && (typeof v.task !== 'string' || v.task === '')) throw bad('task', `expected a task name, got ${JSON.stringify(v.task)}`);
+  const task = typeof v.task === 'string' ? { task: v.task } : {};
   const has = (k: string): boolean => v[k] !== undefined;
   if (!has('event')) {
     const other = MEMBERS.find((m) => m !== 'comment' && has(m));
@@ -51,7 +56,7 @@ export function readScenarioLine(v: unknown): ScenarioLine {
     for (const k of ['expect_violation', 'expect_no_violations']) if (has(k)) throw bad(k, 'goes with "expect", not with "outcome"');
     const o = v.outcome;
     if (!isObject(o) || typeof o.ok !== 'boolean') throw bad('outcome', `expected an outcome object with a boolean "ok", got ${JSON.stringify(o)}`);
-    return { kind: 'outcome', event: v.event, outcome: o as OutcomeJson };
+    return { kind: 'outcome', event: v.event, outcome: o as OutcomeJson, ...task };
   }
   if (!has('expect') && !has('expect_violation'))
     throw bad('event', 'a line with "event" needs "outcome" (the whole outcome), "expect" (a subset of it) or "expect_violation"');
@@ -64,5 +69,5 @@ export function readScenarioLine(v: unknown): ScenarioLine {
   if (none !== undefined && none !== true) throw bad('expect_no_violations', `expected true, got ${JSON.stringify(none)}`);
   if (kind !== undefined && none === true) throw bad('expect_no_violations', 'contradicts "expect_violation" on the same line');
   const expectation: Expectation = kind !== undefined ? { expect: e, expect_violation: kind } : none ? { expect: e, expect_no_violations: true } : { expect: e };
-  return { kind: 'expect', event: v.event, expectation };
+  return { kind: 'expect', event: v.event, expectation, ...task };
 }

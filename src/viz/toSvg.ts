@@ -1,5 +1,6 @@
 import { instance, type Viz } from '@viz-js/viz';
 import type { AnyStateMachine } from 'xstate';
+import type { DiagramOptions } from './selfLoops.js';
 import { toDot } from './toDot.js';
 
 /** A Graphviz instance (from {@link loadViz}) that {@link toSvg} lays graphs out with. */
@@ -20,13 +21,14 @@ export function loadViz(): Promise<Graphviz> {
 
 /**
  * Draws a statechart as SVG: the {@link toDot} graph laid out by Graphviz's `dot`, run in-process.
- * It uses the `viz` instance given (see {@link loadViz}); without one, it loads its own for this call.
+ * It uses the `viz` instance given (see {@link loadViz}); without one, it loads its own for this call;
+ * `selfLoops` folds, draws or hides the branches that keep their state, as in {@link toDot}.
  *
  * @throws {Error} if Graphviz rejects the graph (a bug in {@link toDot}).
  * @example
  *   const svg = await toSvg(MACHINES['dma_fence'], { viz: await loadViz() }); // '<?xml version="1.0" …<svg …'
  */
-export async function toSvg(machine: AnyStateMachine, options: { readonly viz?: Graphviz } = {}): Promise<string> {
+export async function toSvg(machine: AnyStateMachine, options: DiagramOptions & { readonly viz?: Graphviz } = {}): Promise<string> {
   const viz = options.viz ?? (await loadViz());
-  return viz.renderString(toDot(machine), { format: 'svg', engine: 'dot' });
+  return viz.renderString(toDot(machine, options.selfLoops !== undefined ? { selfLoops: options.selfLoops } : {}), { format: 'svg', engine: 'dot' });
 }

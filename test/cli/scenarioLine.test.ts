@@ -27,6 +27,28 @@ describe('readScenarioLine', () => {
     });
   });
 
+  it('reads the task a line with an event names, and refuses one that is not a name or has no event', () => {
+    expect(readScenarioLine({ event, outcome: { ok: true }, task: 'irq' })).toEqual({ kind: 'outcome', event, outcome: { ok: true }, task: 'irq' });
+    expect(readScenarioLine({ event, expect: {}, task: 'setup' })).toMatchObject({ kind: 'expect', task: 'setup' });
+    for (const [line, message] of [
+      [{ event, outcome: { ok: true }, task: '' }, 'expected a task name, got ""'],
+      [{ event, outcome: { ok: true }, task: ['irq'] }, 'expected a task name, got ["irq"]'],
+      [{ task: 'irq' }, 'this member needs an "event" on the same line'],
+    ] as const) {
+      const e = (() => {
+        try {
+          readScenarioLine(line);
+        } catch (x) {
+          return x;
+        }
+        return undefined;
+      })();
+      expect(e).toBeInstanceOf(DrmstateError);
+      expect((e as DrmstateError).field).toBe('task');
+      expect((e as DrmstateError).detail).toBe(message);
+    }
+  });
+
   it('hands anything else on as a call, for the kernel to name what is wrong', () => {
     for (const v of [null, 3, [], { ctx: 'c' }]) expect(readScenarioLine(v)).toEqual({ kind: 'call', event: v });
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MACHINES } from '../../src/kernel/machines.js';
@@ -20,6 +20,40 @@ describe('drmstate viz', () => {
       expect(svg.out).toContain('<svg');
     });
   }
+
+  it('folds the answers that keep the state by default, and draws or hides them under --self-loops', async () => {
+    const m = MACHINES['dma_fence_cb']!;
+    for (const mode of ['fold', 'draw', 'hide'] as const) {
+      for (const [format, render] of [['mermaid', toMermaid], ['dot', toDot], ['scxml', toScxml]] as const)
+        expect(await cli('viz', '--machine', 'dma_fence_cb', '--format', format, '--self-loops', mode)).toEqual({ code: 0, out: render(m, { selfLoops: mode }), err: '' });
+    }
+    expect((await cli('viz', '--machine', 'dma_fence_cb', '--format', 'mermaid')).out).toBe(toMermaid(m, { selfLoops: 'fold' }));
+    expect(toMermaid(m, { selfLoops: 'fold' })).not.toBe(toMermaid(m, { selfLoops: 'draw' }));
+    const svg = await cli('viz', '--machine', 'dma_fence_cb', '--format', 'svg', '--self-loops', 'draw');
+    expect(svg.out).toContain('unqueued&#45;&gt;unqueued');
+    expect((await cli('viz', '--machine', 'dma_fence_cb', '--format', 'svg')).out).not.toContain('unqueued&#45;&gt;unqueued');
+  });
+
+  it('exits 2 naming the modes for an unknown --self-loops', async () => {
+    const r = await cli('viz', '--machine', 'dma_fence', '--format', 'dot', '--self-loops', 'loop');
+    expect(r).toEqual({ code: 2, out: '', err: 'drmstate viz: unknown --self-loops "loop" (modes: fold, draw, hide)\n' });
+  });
+
+  it('draws every machine into a folder with --all, one file per machine named after it', async () => {
+    const dir = join(tempDir(), 'diagrams');
+    expect(await cli('viz', '--all', '--format', 'mermaid', '--out', dir)).toEqual({ code: 0, out: '', err: '' });
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(MACHINES).map((id) => `${id}.mmd`).sort());
+    for (const [id, m] of Object.entries(MACHINES)) expect(readFileSync(join(dir, `${id}.mmd`), 'utf8')).toBe(toMermaid(m));
+    expect(await cli('viz', '--all', '--format', 'scxml', '--self-loops', 'hide', '--out', dir)).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'drm_mm.scxml'), 'utf8')).toBe(toScxml(MACHINES['drm_mm']!, { selfLoops: 'hide' }));
+  });
+
+  it('exits 2 for --all without --out, or with --machine', async () => {
+    expect(await cli('viz', '--all', '--format', 'svg')).toEqual({ code: 2, out: '', err: 'drmstate viz: --all writes one file per machine: give --out DIR\n' });
+    const r = await cli('viz', '--all', '--machine', 'dma_fence', '--format', 'svg', '--out', tempDir());
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('drmstate viz: give --machine NAME (or --all) and --format FORMAT (drmstate viz --help tells more)\n');
+  });
 
   it('writes the drawing to --out instead of stdout', async () => {
     const out = join(tempDir(), 'fence.mmd');
@@ -64,7 +98,7 @@ describe('drmstate viz', () => {
   it('prints its help with --help, listing machines and formats', async () => {
     const r = await cli('viz', '--help');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('Usage: drmstate viz --machine NAME --format mermaid|dot|svg|scxml [--out FILE]');
+    expect(r.out).toContain('Usage: drmstate viz --machine NAME --format mermaid|dot|svg|scxml [--self-loops fold|draw|hide] [--out FILE]');
     expect(r.out).toContain(`Machines: ${Object.keys(MACHINES).sort().join(', ')}`);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MACHINES } from '../../src/kernel/machines.js';
 import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
+import { answerRowText, answerTables, keepsState } from '../../src/viz/selfLoops.js';
 import { toMermaid } from '../../src/viz/toMermaid.js';
 import { transitionLabel } from '../../src/viz/transitionLabel.js';
 
@@ -10,6 +11,7 @@ describe('toMermaid', () => {
       const text = toMermaid(machine);
       const lines = text.split('\n').map((l) => l.trim());
       const d = diagramOf(machine);
+      const arrows = (ls: readonly string[]): string[] => ls.filter((l) => / --> .* : /.test(l));
 
       it('is a stateDiagram-v2 that starts at the initial state', () => {
         expect(lines[0]).toBe('stateDiagram-v2');
@@ -26,10 +28,39 @@ describe('toMermaid', () => {
         }
       });
 
-      it('draws every authored transition once, labelled', () => {
-        const arrows = lines.filter((l) => / --> .* : /.test(l));
-        expect(arrows).toHaveLength(d.transitions.length);
-        for (const t of d.transitions) expect(lines).toContain(`${t.source} --> ${t.target ?? t.source} : ${transitionLabel(t)}`);
+      it('draws every transition that changes the state once, labelled, and no other', () => {
+        const changing = d.transitions.filter((t) => !keepsState(d, t));
+        expect(arrows(lines)).toHaveLength(changing.length);
+        for (const t of changing) expect(lines).toContain(`${t.source} --> ${t.target} : ${transitionLabel(t)}`);
+      });
+
+      it('folds each answer that keeps the state into its state: a description line, or a note on a compound state', () => {
+        const tables = answerTables(d);
+        const folded = [...tables.values()].flat().length;
+        expect(folded).toBe(d.transitions.filter((t) => keepsState(d, t)).length);
+        for (const [state, rows] of tables) {
+          const compound = lines.includes(`state ${state} {`);
+          const note = lines.indexOf(`note right of ${state}`);
+          if (compound) expect(note).toBeGreaterThan(0);
+          rows.forEach((r, i) => {
+            const line = answerRowText(r).replace(/[;#]/g, ' ');
+            if (compound) expect(lines[note + 2 + i]).toBe(line);
+            else expect(lines).toContain(`${state} : ${line}`);
+          });
+        }
+      });
+
+      it('under --self-loops draw, draws every authored branch once, answers that keep the state as loops', () => {
+        const drawn = toMermaid(machine, { selfLoops: 'draw' }).split('\n').map((l) => l.trim());
+        expect(arrows(drawn)).toHaveLength(d.transitions.length);
+        for (const t of d.transitions) expect(drawn).toContain(`${t.source} --> ${t.target ?? t.source} : ${transitionLabel(t)}`);
+        expect(drawn.filter((l) => / : .* → /.test(l) && !l.includes('-->'))).toEqual([]);
+      });
+
+      it('under --self-loops hide, leaves the answers that keep the state out', () => {
+        const hidden = toMermaid(machine, { selfLoops: 'hide' }).split('\n').map((l) => l.trim());
+        expect(arrows(hidden)).toHaveLength(d.transitions.filter((t) => !keepsState(d, t)).length);
+        expect(hidden.filter((l) => l.includes(' → ') || l.startsWith('note '))).toEqual([]);
       });
 
       it('ends each final state', () => {
@@ -42,9 +73,16 @@ describe('toMermaid', () => {
     });
   }
 
-  it('labels errnos and violations from meta', () => {
+  it('labels errnos and violations from meta, on edges and in the folded answers', () => {
     const text = toMermaid(MACHINES['dma_fence_cb']!);
-    expect(text).toContain('unqueued --> unqueued : dma_fence_add_callback [isFenceSignaled] / ENOENT');
-    expect(text).toContain('registered --> registered : dma_fence_add_callback ! bug_on');
+    expect(text).toContain('invoked --> unqueued : dma_fence_add_callback [isFenceSignaled] / ENOENT');
+    expect(text).toContain('unqueued : dma_fence_add_callback [isFenceSignaled] → ENOENT');
+    expect(text).toContain('registered : dma_fence_add_callback → ! bug_on');
+    expect(text).toContain('unqueued : dma_fence_remove_callback → removed=false');
+  });
+
+  it('notes the answers of a compound state beside its block', () => {
+    const text = toMermaid(MACHINES['dma_fence']!);
+    expect(text).toContain('  note right of unsignaled\n    in every substate:\n    dma_fence_init → ! bug_on\n');
   });
 });

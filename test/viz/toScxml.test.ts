@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MACHINES } from '../../src/kernel/machines.js';
-import { diagramOf, diagramStates } from '../../src/viz/diagramOf.js';
+import { diagramOf, diagramStates, type DiagramState, type DiagramTransition } from '../../src/viz/diagramOf.js';
+import { answerText, keepsState } from '../../src/viz/selfLoops.js';
 import { toScxml } from '../../src/viz/toScxml.js';
 
 interface XmlElement {
@@ -9,7 +10,7 @@ interface XmlElement {
   readonly children: XmlElement[];
 }
 
-/** A tiny well-formedness check: balanced tags, quoted attributes, no stray text. Returns the root element. */
+/** A tiny well-formedness check: balanced tags, quoted attributes, comments, no stray text. Returns the root element. */
 function parseXml(text: string): XmlElement {
   const body = text.replace(/^<\?xml [^?]*\?>\s*/, '');
   const stack: XmlElement[] = [{ name: '#document', attrs: {}, children: [] }];
@@ -21,6 +22,12 @@ function parseXml(text: string): XmlElement {
     ws.exec(body);
     i = ws.lastIndex;
     if (i >= body.length) break;
+    if (body.startsWith('<!--', i)) {
+      const end = body.indexOf('-->', i + 4);
+      if (end < 0 || body.slice(i + 4, end).includes('--')) throw new Error(`bad comment at offset ${i}`);
+      i = end + 3;
+      continue;
+    }
     tag.lastIndex = i;
     const m = tag.exec(body);
     if (m === null) throw new Error(`not well-formed at offset ${i}: ${body.slice(i, i + 40)}`);
@@ -74,18 +81,47 @@ describe('toScxml', () => {
         }
       });
 
+      const row = (t: XmlElement): (string | undefined)[] => [t.attrs['event'], t.attrs['cond'], t.attrs['target'], t.attrs['drm:errno'], t.attrs['drm:violation']];
+      const want = (t: DiagramTransition): (string | undefined)[] => [t.event, t.guard, t.target, t.meta.errno, t.meta.violation];
+      const ownOf = (doc: XmlElement, s: DiagramState): XmlElement[] =>
+        [...all(doc, 'state'), ...all(doc, 'final')].find((e) => e.attrs['id'] === s.id)!.children.filter((c) => c.name === 'transition');
+
       it('has one <transition> per authored branch, on its state, guards as cond', () => {
         const ts = all(root, 'transition');
         expect(ts).toHaveLength(d.transitions.length);
         expect(ts.filter((t) => 'cond' in t.attrs)).toHaveLength(d.transitions.filter((t) => t.guard !== undefined).length);
         for (const s of states) {
-          const el = [...all(root, 'state'), ...all(root, 'final')].find((e) => e.attrs['id'] === s.id)!;
-          const own = el.children.filter((c) => c.name === 'transition');
+          const own = ownOf(root, s);
           const expected = d.transitions.filter((t) => t.source === s.id);
-          expect(own.map((t) => [t.attrs['event'], t.attrs['cond'], t.attrs['target'], t.attrs['drm:errno'], t.attrs['drm:violation']])).toEqual(
-            expected.map((t) => [t.event, t.guard, t.target, t.meta.errno, t.meta.violation]),
-          );
+          // Folding moves whole events: each event's branches keep the order in which C checks.
+          for (const event of new Set(expected.map((t) => t.event)))
+            expect(own.filter((t) => t.attrs['event'] === event).map(row)).toEqual(expected.filter((t) => t.event === event).map(want));
+          expect(own.map(row)).toHaveLength(expected.length);
         }
+      });
+
+      it('lists the events that keep the state after those that can change it, each branch that keeps it with its answer', () => {
+        for (const s of states) {
+          const own = ownOf(root, s);
+          const keeps = (t: XmlElement): boolean => d.transitions.filter((x) => x.source === s.id && x.event === t.attrs['event']).every((x) => keepsState(d, x));
+          const firstKept = own.findIndex(keeps);
+          if (firstKept >= 0) expect(own.slice(firstKept).every(keeps)).toBe(true);
+          for (const t of d.transitions.filter((x) => x.source === s.id)) {
+            const el = own.filter((e) => e.attrs['event'] === t.event)[d.transitions.filter((x) => x.source === s.id && x.event === t.event).indexOf(t)]!;
+            expect(el.attrs['drm:answer']).toBe(keepsState(d, t) ? answerText(t.meta) : undefined);
+          }
+        }
+      });
+
+      it('under --self-loops draw, keeps every branch in document order; under hide, leaves out those that keep the state', () => {
+        const drawn = parseXml(toScxml(machine, { selfLoops: 'draw' }));
+        const hidden = parseXml(toScxml(machine, { selfLoops: 'hide' }));
+        for (const s of states) {
+          const expected = d.transitions.filter((t) => t.source === s.id);
+          expect(ownOf(drawn, s).map(row)).toEqual(expected.map(want));
+          expect(ownOf(hidden, s).map(row)).toEqual(expected.filter((t) => !keepsState(d, t)).map(want));
+        }
+        expect(all(drawn, 'transition').filter((t) => 'drm:answer' in t.attrs)).toEqual([]);
       });
 
       it('targets only states it declares', () => {
