@@ -57,7 +57,8 @@ interface ModelRun {
 
 interface LineRun {
   /** The calls of the file with what the file says they answer. */
-  readonly lines: readonly { readonly line: number; readonly event: unknown; readonly outcome?: OutcomeJson; readonly expectation?: Expectation }[];
+  /** The calls of the file, with the task a trace line names (`"task"`) and what the file says they answer. */
+  readonly lines: readonly { readonly line: number; readonly event: unknown; readonly task?: string; readonly outcome?: OutcomeJson; readonly expectation?: Expectation }[];
 }
 
 /** Whether the text starts with a drmstate log header. */
@@ -86,7 +87,7 @@ function parseJson(name: string, text: string): unknown {
 }
 
 function readLines(name: string, text: string): LineRun['lines'] {
-  const out: { line: number; event: unknown; outcome?: OutcomeJson; expectation?: Expectation }[] = [];
+  const out: { line: number; event: unknown; task?: string; outcome?: OutcomeJson; expectation?: Expectation }[] = [];
   text.split('\n').forEach((raw, i) => {
     if (raw.trim() === '') return;
     let v: unknown;
@@ -102,9 +103,10 @@ function readLines(name: string, text: string): LineRun['lines'] {
       throw e instanceof DrmstateError ? new DrmstateError('BAD_LOG_LINE', e.detail, { file: name, line: i + 1, ...(e.field ? { field: e.field } : {}) }) : e;
     }
     if (l.kind === 'comment') return;
+    const task = l.kind !== 'call' && l.task !== undefined ? { task: l.task } : {};
     if (l.kind === 'call') out.push({ line: i + 1, event: l.event });
-    else if (l.kind === 'outcome') out.push({ line: i + 1, event: l.event, outcome: l.outcome });
-    else out.push({ line: i + 1, event: l.event, expectation: l.expectation });
+    else if (l.kind === 'outcome') out.push({ line: i + 1, event: l.event, outcome: l.outcome, ...task });
+    else out.push({ line: i + 1, event: l.event, expectation: l.expectation, ...task });
   });
   return out;
 }
@@ -164,13 +166,13 @@ export class Session {
     return this.model?.ex.compiled.model.description ?? '';
   }
 
-  /** The model's task names (a scenario's or log's: the tasks its events name). */
+  /** The model's task names (a file's: the tasks its lines or events name). */
   get tasks(): readonly string[] {
     if (this.model !== undefined) return this.model.ex.programs.map((p) => p.task);
     const names = new Set<string>();
     for (const l of this.file?.lines ?? []) {
-      const t = (l.event as { task?: unknown } | null)?.task;
-      if (typeof t === 'string') names.add(t);
+      const t = lineTask(l);
+      if (t !== '') names.add(t);
     }
     return [...names];
   }
@@ -224,10 +226,10 @@ export class Session {
     }
     const next = this.file?.lines[this.steps.length - 1];
     if (next === undefined) return [];
-    const task = (next.event as { task?: unknown } | null)?.task;
+    const task = lineTask(next);
     const type = (next.event as { type?: unknown } | null)?.type;
-    const label = `line ${next.line}: ${typeof type === 'string' ? renderCallText(next.event as Event) : JSON.stringify(next.event)}`;
-    return [{ id: 0, task: typeof task === 'string' ? task : '', label, enabled: true }];
+    const call = typeof type === 'string' ? renderCallText(next.event as Event) : JSON.stringify(next.event);
+    return [{ id: 0, task, label: `line ${next.line}: ${task === '' ? '' : `${task}: `}${call}`, enabled: true }];
   }
 
   /**
@@ -266,7 +268,7 @@ export class Session {
       const f = expectationFailure(outcome, l.expectation);
       if (f !== undefined) problem = `the outcome differs from the file's: ${f}`;
     }
-    const task = typeof event.task === 'string' ? event.task : '';
+    const task = lineTask(l);
     const step: Step = { label: choice.label, calls: [{ task, event, outcome }], world: r.world, ...(problem !== undefined ? { problem } : {}) };
     this.steps.push(step);
     return step;
@@ -306,6 +308,13 @@ export class Session {
       }
     return lines.join('\n') + '\n';
   }
+}
+
+/** The task a file line belongs to: the trace line's `task`, else the event's own `task` field, else none. */
+function lineTask(l: { readonly event: unknown; readonly task?: string }): string {
+  if (l.task !== undefined) return l.task;
+  const t = (l.event as { task?: unknown } | null)?.task;
+  return typeof t === 'string' ? t : '';
 }
 
 function toCall(l: Omit<TraceStep, 'depth'>): Call {

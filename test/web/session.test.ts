@@ -88,6 +88,8 @@ describe('Session on a file', () => {
     if (!('finding' in r)) return;
     const s = Session.open('put-before-add.trace.ndjson', traceToNdjson(r.finding));
     expect(s.kind).toBe('scenario');
+    // The trace lines name their tasks, though dma_fence_signal names none.
+    expect([...s.tasks].sort()).toEqual(['irq', 'setup', 'user']);
     while (!s.finished) {
       const step = s.take(s.choices()[0]!.id);
       expect(step.problem).toBeUndefined();
