@@ -17,6 +17,10 @@ const UNREACHABLE: { readonly [machineId: string]: { readonly [branch: string]: 
     'invoked:dma_fence_signal:0': 'a slot on no list is not walked by dma_fence_signal',
     'removed:dma_fence_signal:0': 'a slot on no list is not walked by dma_fence_signal',
   },
+  dma_fence_signalling: {
+    'outside:debug_locks_off:0': 'debug_locks_off is the locking protocol\'s call; the section machine sees it only as its lockdepOff context',
+    'inside:debug_locks_off:0': 'debug_locks_off is the locking protocol\'s call; the section machine sees it only as its lockdepOff context',
+  },
 };
 
 describe('reachedBranches (conformance samples and generated paths through kernel apply)', () => {
