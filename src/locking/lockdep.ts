@@ -100,11 +100,17 @@ function cycleRule(cycle: readonly string[], acquiring: string): string {
  */
 export class LockingStep {
   readonly violations: Violation[] = [];
+  /** The call without its task, for messages (`mutex_lock(L)`). */
+  private readonly call: string;
+
   private constructor(
     public s: LockingState,
-    /** The call, for messages and edge witnesses (`t1: mutex_lock(L)`). */
+    /** The call, for edge witnesses (`t1: mutex_lock(L)`). */
     readonly what: string,
-  ) {}
+  ) {
+    const at = what.indexOf(': ');
+    this.call = at < 0 ? what : what.slice(at + 2);
+  }
 
   /** A step on `s` for the call described by `what`. */
   static of(s: LockingState, what: string): LockingStep {
@@ -172,7 +178,7 @@ export class LockingStep {
       for (const h of held) if (h.wait !== 0) inner = Math.min(inner, h.wait);
       if (outer > inner) {
         const under = held.filter((h) => h.wait !== 0 && h.wait < outer).map((h) => h.class);
-        this.report(`BUG: Invalid wait context: ${who} takes ${next.class} (may sleep) in ${this.what} while holding ${under.join(', ')}`, [next.class, ...under]);
+        this.report(`BUG: Invalid wait context: ${who} takes ${next.class} (may sleep) in ${this.call} while holding ${under.join(', ')}`, [next.class, ...under]);
         stopped = true;
       }
     }
@@ -182,7 +188,7 @@ export class LockingStep {
       if (same !== undefined && !(next.read === 2 && same.read !== 0)) {
         const rule = next.class === MMAP_LOCK_CLASS ? ' (rule D5 of cross-protocol.md)' : '';
         this.report(
-          `possible recursive locking detected: ${who} is trying to acquire ${next.class} (${next.lock}) in ${this.what} but already holds ${same.lock} of the same class${rule}`,
+          `possible recursive locking detected: ${who} is trying to acquire ${next.class} (${next.lock}) in ${this.call} but already holds ${same.lock} of the same class${rule}`,
           [next.class],
         );
       } else if (same === undefined) {
@@ -213,7 +219,7 @@ export class LockingStep {
         .join(', ');
       const rule = cycleRule(cycle, next.class);
       this.report(
-        `possible circular locking dependency detected${rule === 'lockdep' ? '' : ` (rule ${rule} of cross-protocol.md)`}: task ${JSON.stringify(task)} is trying to acquire ${next.class} in ${this.what} while holding ${prev.class}, and ${chain} already exist; cycle: ${cycle.join(' → ')}`,
+        `possible circular locking dependency detected${rule === 'lockdep' ? '' : ` (rule ${rule} of cross-protocol.md)`}: task ${JSON.stringify(task)} is trying to acquire ${next.class} in ${this.call} while holding ${prev.class}, and ${chain} already exist; cycle: ${cycle.join(' → ')}`,
         [...new Set(cycle)],
       );
       return false;
@@ -233,7 +239,7 @@ export class LockingStep {
     const t = this.task(task);
     const i = lastIndex(t.held, lock);
     if (i < 0) {
-      this.report(`bad unlock balance detected!: task ${JSON.stringify(task)} is trying to release ${lock} in ${this.what}, but there are no more locks to release (it does not hold it)`, [lock]);
+      this.report(`bad unlock balance detected!: task ${JSON.stringify(task)} is trying to release ${lock} in ${this.call}, but there are no more locks to release (it does not hold it)`, [lock]);
       if (owner !== undefined && owner !== task) {
         const o = this.task(owner);
         const j = lastIndex(o.held, lock);
@@ -250,7 +256,7 @@ export class LockingStep {
     const t = this.task(task);
     const i = lastIndex(t.held, lock);
     if (i < 0) {
-      this.report(`bad unlock balance detected!: task ${JSON.stringify(task)} downgrades ${lock} in ${this.what}, which it does not hold`, [lock]);
+      this.report(`bad unlock balance detected!: task ${JSON.stringify(task)} downgrades ${lock} in ${this.call}, which it does not hold`, [lock]);
       if (owner !== undefined && owner !== task) {
         const o = this.task(owner);
         const j = lastIndex(o.held, lock);
