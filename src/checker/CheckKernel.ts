@@ -118,6 +118,10 @@ export interface UptimePart {
   readonly empty: Facts;
   /** The facts a violation rests on. */
   factsOf(violation: Violation): readonly string[];
+  /** A fact's key as people read it. */
+  label(key: string): string;
+  /** Calls that record the fact again in a fresh run (empty: none). */
+  prime(key: string): readonly Event[];
 }
 
 /** The uptime parts of a kernel's protocols. */
@@ -137,6 +141,8 @@ function uptimesOf(kernel: ComposedKernel): UptimePart[] {
       },
       empty: u.empty(),
       factsOf: (v) => u.factsOf(v),
+      label: (k) => (u.label !== undefined ? u.label(k) : k),
+      prime: (k) => (u.prime !== undefined ? u.prime(k) : []),
     });
   }
   return out;

@@ -43,7 +43,7 @@ export interface Finding {
    * dependencies, `Protocol.uptime`): each fact (`key:fact`), the depth of the step that first
    * recorded it, and the shortest trace to that step, which may lie on another interleaving.
    */
-  readonly facts?: readonly { readonly fact: string; readonly depth: number; readonly trace: readonly TraceStep[] }[];
+  readonly facts?: readonly { readonly fact: string; readonly label: string; readonly depth: number; readonly trace: readonly TraceStep[] }[];
 }
 
 /** A finding before its trace is rebuilt. */

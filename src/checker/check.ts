@@ -1,4 +1,5 @@
 import { DrmstateError } from '../errors.js';
+import { outcomeToJson } from '../world/logFormat.js';
 import type { World } from '../world/World.js';
 import { type CheckKernel, DEFAULT_CHECK_KERNEL } from './CheckKernel.js';
 import { type Explorer as ExplorerT, type Finding, type RawFinding, type State, type TraceStep, Explorer, initialState } from './Explorer.js';
@@ -246,7 +247,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
   };
   if (findings.length > 0) {
     findings.sort(compareFindings);
-    const rebuild: Rebuild = { ex, s0, setupLines, links, acc, expandedAt };
+    const rebuild: Rebuild = { ex, kernel, s0, setupLines, links, acc, expandedAt };
     const built = findings.map((f) => buildFinding(rebuild, f));
     const first = built[0] as Finding;
     return { ...counts, depth: first.depth, result: first.result, finding: first, findings: built };
@@ -258,6 +259,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
 /** What rebuilding traces needs of a finished search. */
 interface Rebuild {
   readonly ex: ExplorerT;
+  readonly kernel: CheckKernel;
   readonly s0: State;
   readonly setupLines: readonly TraceStep[];
   readonly links: Links;
@@ -303,17 +305,38 @@ function traceTo(rb: Rebuild, parent: number, action: number, blocked: boolean, 
   return trace;
 }
 
-/** Rebuilds a finding's trace, and for each accumulated fact it rests on, the shortest trace that recorded it. */
+/**
+ * Rebuilds a finding's trace, and for each accumulated fact it rests on, the shortest trace that
+ * recorded it. When some of those facts came from other interleavings, the trace records them
+ * again right after the setup (`Protocol.uptime.prime`), so that `drmstate run` on it reproduces
+ * the finding: the path's own lines are those the search saw, with those facts known.
+ */
 function buildFinding(rb: Rebuild, f: NotedFinding): Finding {
-  const trace = traceTo(rb, f.parent, f.action, false, f.finding.kind);
+  let trace = traceTo(rb, f.parent, f.action, false, f.finding.kind);
   const { facts: keys, ...rest } = f.finding;
+  const own = trace;
   const facts = (keys ?? []).map((fact) => {
     const w = rb.acc.witness(fact);
+    const label = rb.acc.label(fact);
     // A fact no step recorded before is the finding step's own (the edge that closes a cycle).
-    if (w === undefined) return { fact, depth: f.depth, trace };
-    return { fact, depth: w.depth, trace: w.parent < 0 ? [...rb.setupLines] : traceTo(rb, w.parent, w.action, w.blocked, fact) };
+    if (w === undefined) return { fact, label, depth: f.depth, trace: own };
+    return { fact, label, depth: w.depth, trace: w.parent < 0 ? [...rb.setupLines] : traceTo(rb, w.parent, w.action, w.blocked, fact) };
   });
-  return { ...rest, depth: f.depth, trace, ...(facts.length > 0 ? { facts } : {}) };
+  const primes = facts.filter((x) => x.trace !== own && rb.acc.witness(x.fact)?.parent !== -1).flatMap((x) => rb.acc.prime(x.fact));
+  if (primes.length > 0) {
+    let world = rb.s0.world;
+    const lines: TraceStep[] = [];
+    for (const event of primes) {
+      const r = rb.kernel.tryApply(world, event);
+      if (!r.ok) break;
+      world = r.world;
+      lines.push({ task: 'setup', event, outcome: outcomeToJson(r.outcome), depth: 0 });
+    }
+    const n = rb.setupLines.length;
+    trace = [...own.slice(0, n), ...lines, ...own.slice(n)];
+  }
+  const told = facts.map((x) => (x.trace === own ? { ...x, trace } : x));
+  return { ...rest, depth: f.depth, trace, ...(told.length > 0 ? { facts: told } : {}) };
 }
 
 /** Whether a result is what the model's `expect` says (or `ok` where it has none). */

@@ -106,11 +106,11 @@ export function renderFinding(
   }
   for (const f of finding.facts ?? []) {
     if (f.trace === finding.trace) {
-      lines.push(`  ${f.fact}: made by the step above`);
+      lines.push(`  ${f.label}: made by the step above`);
       continue;
     }
     // A fact another interleaving recorded (lockdep accumulates over the whole search).
-    lines.push(`  ${f.fact}: first made at depth ${f.depth}, by`);
+    lines.push(`  ${f.label}: first made at depth ${f.depth}, by`);
     for (const step of f.trace) if (step.task !== 'setup') lines.push(`       [${step.task}] ${renderCall(step.event)} → ${renderAnswer(step.outcome)}`);
   }
   if (options.traceFile !== undefined) lines.push(`  replay: drmstate run ${options.traceFile}`);

@@ -1,3 +1,4 @@
+import type { Event } from '../world/Event.js';
 import type { Facts } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import type { UptimePart } from './CheckKernel.js';
@@ -87,6 +88,19 @@ export class Accumulated {
       this.maps[i] = known;
     }
     return added;
+  }
+
+  /** A fact (`key:fact`, as findings name them) as people read it: `locking: A → B`. */
+  label(fact: string): string {
+    const i = fact.indexOf(':');
+    const part = this.parts.find((p) => p.key === fact.slice(0, i));
+    return part === undefined ? fact : `${part.key}: ${part.label(fact.slice(i + 1))}`;
+  }
+
+  /** The calls that record a fact (`key:fact`) again in a fresh run. */
+  prime(fact: string): readonly Event[] {
+    const i = fact.indexOf(':');
+    return this.parts.find((p) => p.key === fact.slice(0, i))?.prime(fact.slice(i + 1)) ?? [];
   }
 
   /** Where a fact (`key:fact`, as findings name them) was first recorded. */

@@ -69,7 +69,7 @@ function tableLabel(owner: string, title: string, note: string | undefined, rows
  * violations bold, each in its colour. The branches that keep their state follow `selfLoops`: under
  * `fold` (the default) they are a table of `event [guard] answer` in the state's box (a compound
  * state's in a box of its own inside its cluster), under `draw` loops, under `hide` left out. An
- * edge back to a state listed earlier (states are listed in lifecycle order) has `weight=0`. State
+ * edge back to a state listed earlier (states are listed in lifecycle order) has `weight=0` and `minlen=2`. State
  * and branch descriptions become tooltips (shown by the SVG). Text is set in Courier, whose fixed
  * width Graphviz and every browser agree on.
  *
@@ -135,8 +135,9 @@ export function toDot(machine: AnyStateMachine, options: DiagramOptions = {}): s
     const to = t.target ?? t.source;
     const attrs = [`label=${q(transitionLabel(t))}`, `tooltip=${q(t.description)}`, ...toneAttrs(answerTone(t.meta))];
     // States are listed in lifecycle order: an edge back to an earlier state does not pull the
-    // layout, so the forward edges rank the states and the way back is routed around them.
-    if (order.indexOf(to) < order.indexOf(t.source)) attrs.push('weight=0');
+    // layout, so the forward edges rank the states and the way back is routed around them, two
+    // ranks long so that several ways back between one pair of states keep their labels apart.
+    if (order.indexOf(to) < order.indexOf(t.source)) attrs.push('weight=0', 'minlen=2');
     if (isCompound(t.source) && !t.internal) attrs.push(`ltail=${q(`cluster_${t.source}`)}`);
     if (isCompound(to) && to !== t.source) attrs.push(`lhead=${q(`cluster_${to}`)}`);
     edge(t.source, to, attrs);

@@ -96,6 +96,15 @@ export interface Uptime<S> {
   empty(): Facts;
   /** The keys of the facts a violation rests on (a lockdep cycle: its edges); empty when it rests on none. */
   factsOf(violation: Violation): readonly string[];
+  /** A fact's key as people read it (`A → B`); the key itself when absent. */
+  label?(key: string): string;
+  /**
+   * Calls that record the fact again in a fresh run and leave nothing else behind (lockdep: a task
+   * of its own takes and drops the two classes' maps in order). The checker puts them after the
+   * setup of a trace whose finding rests on facts other interleavings recorded, so that `drmstate
+   * run` reproduces the finding; absent, such a trace replays up to the finding only.
+   */
+  prime?(key: string): readonly Event[];
 }
 
 /**

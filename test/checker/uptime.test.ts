@@ -102,8 +102,8 @@ describe('renderFinding with accumulated facts', () => {
     const r = check(opposite, { kernel: accumulating });
     if (!('finding' in r)) throw new Error('expected a finding');
     const text = renderFinding(r.finding, { model: 'opposite-orders' }, { kernel: accumulating });
-    expect(text).toContain('order:A -> B: first made at depth 2, by');
+    expect(text).toContain('order: A -> B: first made at depth 2, by');
     expect(text).toContain('[t1] order_take A → ok');
-    expect(text).toContain('order:B -> A: made by the step above');
+    expect(text).toContain('order: B -> A: made by the step above');
   });
 });

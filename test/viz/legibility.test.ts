@@ -56,7 +56,7 @@ describe('every statechart drawn to SVG', () => {
     const svg = await toSvg(MACHINES['drm_mm_node']!, { viz, selfLoops: 'draw' });
     const problems = textProblems(svgGeometry(svg));
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems.every((p) => p.includes(' overlaps '))).toBe(true);
+    expect(problems.some((p) => p.includes(' overlaps '))).toBe(true);
     expect(textsCrossedByEdges(svg, svgGeometry(svg)).length).toBeGreaterThan(0);
   });
 });
