@@ -471,3 +471,45 @@ export function setDebugLocks(world: World, change: 'off' | 'proveAll'): World {
   const s = lockingOf(world);
   return withLocking(world, change === 'off' ? { ...s, debugLocks: false } : { ...s, proveAll: true });
 }
+
+/** The lockdep class of a fence's `fence->lock` in the model: one spinlock per fence context. */
+export function fenceLockClass(context: string): string {
+  return `fence_lock:${context}`;
+}
+
+/** Whether `task` holds `map` in lockdep's stack (with lockdep off: true, as lock_is_held answers). */
+export function holdsMap(world: World, task: string, map: string): boolean {
+  return LockingStep.of(lockingOf(world), '').isHeld(task, map);
+}
+
+/**
+ * Enters a fence callback's context in `task`: `spin_lock_irqsave(fence->lock)` as
+ * dma_fence_signal takes it — IRQs off, the preempt count raised, the lock's class held.
+ * {@link callbackExit} undoes it. Returns the IRQ state to restore.
+ */
+export function callbackEnter(world: World, task: string, cls: string): AnnotationResult & { readonly irqsWereOff: boolean } {
+  const step = LockingStep.of(lockingOf(world), `${task}: spin_lock_irqsave(${cls})`);
+  const t = step.task(task);
+  step.setTask(task, { ...t, irqsOff: true, preempt: t.preempt + 1 });
+  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }));
+  return { world: withLocking(world, step.s), violations: step.violations, irqsWereOff: t.irqsOff };
+}
+
+/** Leaves a fence callback's context (`spin_unlock_irqrestore(fence->lock)`). */
+export function callbackExit(world: World, task: string, cls: string, irqsWereOff: boolean): AnnotationResult {
+  const step = LockingStep.of(lockingOf(world), `${task}: spin_unlock_irqrestore(${cls})`);
+  if (step.isHeld(task, cls) && step.on) step.release(task, cls);
+  const t = step.task(task);
+  step.setTask(task, { ...t, irqsOff: irqsWereOff, preempt: Math.max(0, t.preempt - 1) });
+  return { world: withLocking(world, step.s), violations: step.violations };
+}
+
+/**
+ * An acquisition and release of a fence's lock class by a call made inside a callback body (the
+ * call takes `fence->lock`): the same class already held is lockdep's recursive locking (rule C).
+ */
+export function fenceLockTouch(world: World, task: string, cls: string, what: string): AnnotationResult {
+  const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);
+  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }), false);
+  return { world: withLocking(world, step.s), violations: step.violations };
+}
