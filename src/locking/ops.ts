@@ -87,7 +87,8 @@ function sleepPoint(step: LockingStep, task: string, what: string, trace: Branch
 
 function sleepViolation(task: string, t: LockTask, what: string): Violation {
   const where = [t.preempt > 0 ? 'a spinlock held' : '', t.rcu > 0 ? 'inside an RCU read section' : '', t.irqsOff ? 'IRQs disabled' : ''].filter((x) => x !== '').join(', ');
-  const rule = t.rcu > 0 ? ' (rules B1/F1 of cross-protocol.md)' : ' (rule B1 of cross-protocol.md)';
+  const inCallback = t.held.some((h) => h.class.startsWith('fence_lock:'));
+  const rule = inCallback ? ' (rule C of cross-protocol.md: a fence callback runs atomic)' : t.rcu > 0 ? ' (rules B1/F1 of cross-protocol.md)' : ' (rule B1 of cross-protocol.md)';
   return violation(
     'might_sleep',
     `BUG: sleeping function called from invalid context: ${what} in task ${JSON.stringify(task)} (in_atomic(): ${t.preempt + t.rcu > 0 ? 1 : 0}, irqs_disabled(): ${t.irqsOff ? 1 : 0}; ${where})${rule}`,
