@@ -1,5 +1,6 @@
 import { fenceInfo, type FenceInfo } from '../dma-fence/query.js';
 import type { Kernel } from '../kernel/Kernel.js';
+import type { Event } from '../world/Event.js';
 import type { Outcome } from '../world/Outcome.js';
 import { type Result, freshName, result, unit } from './result.js';
 
@@ -81,8 +82,8 @@ export class DmaFence {
   }
 
   /** Signals: runs the callbacks (their names are the value); EINVAL if already signaled. Models dma_fence_signal(). */
-  signal(): Result<readonly string[]> {
-    return result(this.kernel.call({ type: 'dma_fence_signal', fence: this.name }), (o) => (o.callbacks as string[] | undefined) ?? []);
+  signal(task?: string): Result<readonly string[]> {
+    return result(this.kernel.call({ type: 'dma_fence_signal', fence: this.name, ...(task !== undefined ? { task } : {}) }), (o) => (o.callbacks as string[] | undefined) ?? []);
   }
 
   /** Signals unless signaled; the value says whether it already was. Models dma_fence_check_and_signal() (v7.0). */
@@ -95,9 +96,12 @@ export class DmaFence {
     return result(this.kernel.call({ type: 'dma_fence_enable_sw_signaling', fence: this.name }), unit);
   }
 
-  /** Queues callback `cb`; ENOENT when already signaled. Models dma_fence_add_callback(). */
-  registerCallback(cb: string): Result {
-    return result(this.kernel.call({ type: 'dma_fence_add_callback', fence: this.name, cb }), unit);
+  /**
+   * Queues callback `cb`; ENOENT when already signaled. `body`: the calls the callback makes when it
+   * runs (the Rust `DmaFenceCbFunc::callback`), in the signalling task, atomic. Models dma_fence_add_callback().
+   */
+  registerCallback(cb: string, body?: readonly Event[]): Result {
+    return result(this.kernel.call({ type: 'dma_fence_add_callback', fence: this.name, cb, ...(body !== undefined ? { do: body } : {}) }), unit);
   }
 
   /** Unlinks callback `cb`; the value says whether it was still queued. Models dma_fence_remove_callback(). */

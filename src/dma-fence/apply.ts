@@ -13,7 +13,14 @@ import { type Violation, type ViolationKind, violation } from '../world/Violatio
 import { type World, withSlice } from '../world/World.js';
 import type { DmaFenceEvent } from './events.js';
 import { DMA_FENCE_MAP } from '../locking/lockdep.js';
-import { inAtomic, lockdepEnabled, lockdepReport, mapAcquire, mapRelease, mightSleep, mightWait } from '../locking/ops.js';
+import { callbackEnter, callbackExit, fenceLockClass, fenceLockTouch, holdsMap, inAtomic, lockdepEnabled, lockdepReport, mapAcquire, mapRelease, mightSleep, mightWait } from '../locking/ops.js';
+import { applyLockingEvent, isLockingEvent } from '../locking/apply.js';
+import { LOCKING_EVENTS } from '../locking/events.js';
+import { DMA_FENCE_EVENTS } from './events.js';
+import type { Event } from '../world/Event.js';
+import { decodeFields } from '../world/fields.js';
+import type { EventDef } from '../world/Protocol.js';
+import { outcomeToJson } from '../world/logFormat.js';
 import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, type FenceRecord, type FenceState, IDLE_TASK } from './state.js';
 
 /** The compiled `dma_fence` machine. */
@@ -281,6 +288,82 @@ function removeFromSlot(
   return { slice, rec, removed };
 }
 
+/** The dma_fence calls that take `fence->lock` (their fence's lock class is touched inside a body). */
+const TAKES_FENCE_LOCK = new Set([
+  'dma_fence_signal',
+  'dma_fence_check_and_signal',
+  'dma_fence_add_callback',
+  'dma_fence_remove_callback',
+  'dma_fence_enable_sw_signaling',
+  'dma_fence_get_status',
+  'dma_fence_wait_timeout',
+]);
+
+/**
+ * Runs callback bodies the way dma_fence_signal_timestamp_locked calls `cur->func`: in the signalling
+ * task, with `fence->lock` held and IRQs off (spin_lock_irqsave), each body's calls in order. The
+ * calls' outcomes are listed per callback; their violations are also returned, naming the callback.
+ * A dma_fence call in a body that takes a fence lock annotates that lock's class (the same fence, or
+ * one of the same context, is lockdep's recursive locking). This is the Rust `DmaFenceCbFunc::callback`.
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT` for a body call that is not a dma_fence or locking call.
+ */
+function runBodies(
+  world: World,
+  rec: FenceRecord,
+  cbs: readonly (readonly [string, readonly Event[]])[],
+  task: string,
+  sectioned: boolean,
+  trace: BranchTrace | undefined,
+): { world: World; bodies: { [cb: string]: OutcomeValue }; violations: Violation[] } {
+  const cls = fenceLockClass(rec.context);
+  const vs: Violation[] = [];
+  const bodies: { [cb: string]: OutcomeValue } = {};
+  // KERNEL: dma_fence_signal opens a signalling section around the locked signal (begin returns
+  // true, doing nothing, inside a section or in atomic context).
+  let w = world;
+  const section = sectioned && lockdepEnabled(w) && !inAtomic(w, task) && !holdsMap(w, task, DMA_FENCE_MAP);
+  if (section) w = mapAcquire(w, task, DMA_FENCE_MAP, { read: true, trylock: true, what: 'dma_fence_signal()' }).world;
+  const enter = callbackEnter(w, task, cls);
+  w = enter.world;
+  vs.push(...enter.violations);
+  for (const [cb, body] of cbs) {
+    const outs: OutcomeValue[] = [];
+    for (const raw of body) {
+      const def = DMA_FENCE_EVENTS[raw.type as keyof typeof DMA_FENCE_EVENTS] as EventDef | undefined;
+      const fields = (def ?? (LOCKING_EVENTS as { readonly [t: string]: EventDef | undefined })[raw.type])?.fields;
+      const ev: Event = fields !== undefined && 'task' in fields ? { ...raw, task } : raw;
+      const pre: Violation[] = [];
+      let r: ApplyResult;
+      if (def !== undefined) {
+        const named = typeof raw.fence === 'string' ? w.dmaFence.fences.get(raw.fence) : undefined;
+        if (named !== undefined && TAKES_FENCE_LOCK.has(raw.type)) {
+          const t = fenceLockTouch(w, task, fenceLockClass(named.context), `${raw.type}(${raw.fence})`);
+          w = t.world;
+          pre.push(...t.violations);
+        }
+        r = applyDmaFence(w, decodeFields<DmaFenceEvent>(ev, def.fields), trace);
+      } else if (isLockingEvent(raw.type)) r = applyLockingEvent(w, ev, trace);
+      else throw new DrmstateError('MALFORMED_EVENT', `callback ${JSON.stringify(cb)}: "${raw.type}" is not a dma_fence or locking call`, { field: 'do' });
+      w = r.world;
+      const all = [...pre, ...r.outcome.violations];
+      const json = outcomeToJson(all.length === r.outcome.violations.length ? r.outcome : { ...r.outcome, violations: all }) as { [k: string]: OutcomeValue };
+      outs.push({ type: raw.type, ...json });
+      for (const v of all) vs.push(violation(v.kind, `in callback ${JSON.stringify(cb)} (${raw.type}): ${v.message}`, v.objects));
+    }
+    bodies[cb] = outs;
+  }
+  const exit = callbackExit(w, task, cls, enter.irqsWereOff);
+  vs.push(...exit.violations);
+  w = exit.world;
+  if (section) {
+    const r = mapRelease(w, task, DMA_FENCE_MAP, 'dma_fence_signal()', true);
+    w = r.world;
+    vs.push(...r.violations);
+  }
+  return { world: w, bodies, violations: vs };
+}
+
 /**
  * One call on a live fence: the `dma_fence` machine picks the branch, and this performs the effects
  * the branch names, returns the values it fixes, and records its violations. For add and remove
@@ -331,7 +414,15 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
     if (cbb.meta.refused) return { world, outcome: refused(...violationsOf(cbb, { call: e.type, name, rec: rec0, ran, event: e, host })) };
     // KERNEL: on a signaled fence the node is initialised as not queued; either way the slot now
     // belongs to this fence.
-    slice = patch(slice, { cbs: slice.cbs.set(e.cb, Object.freeze({ state: cbb.target as CbState, fence: name })) });
+    const body = e.do !== undefined && cbb.target === 'registered' ? { body: e.do as readonly Event[] } : {};
+    slice = patch(slice, { cbs: slice.cbs.set(e.cb, Object.freeze({ state: cbb.target as CbState, fence: name, ...body })) });
+  }
+  // The bodies of the queued callbacks, read before any effect: a replay's edit session changes the
+  // callback map in place.
+  const queuedBodies = new Map<string, readonly Event[]>();
+  for (const c of rec0.cbs) {
+    const body = s.cbs.get(c)?.body;
+    if (body !== undefined) queuedBodies.set(c, body);
   }
   const effects = m.effects;
   if (effects !== undefined) {
@@ -389,10 +480,19 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   if (d !== undefined) slice = put(slice, name, f, d);
   const own = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
   const vs = waited.length === 0 ? own : [...waited, ...own];
-  const next = slice === s ? world : withFences(world, slice);
-  if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
-  if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
-  return { world: next, outcome: ok(outcomeValues(m.returns, extra, ran), vs) };
+  let next = slice === s ? world : withFences(world, slice);
+  let vs2: readonly Violation[] = vs;
+  const withBodies = ran.filter((c) => queuedBodies.has(c));
+  if (withBodies.length > 0) {
+    const task = (e.type === 'dma_fence_signal' ? e.task : undefined) ?? 'irq';
+    const r = runBodies(next, rec0, withBodies.map((c) => [c, queuedBodies.get(c) ?? []] as const), task, e.type === 'dma_fence_signal', trace);
+    next = r.world;
+    vs2 = [...vs, ...r.violations];
+    (extra ??= {}).bodies = r.bodies;
+  }
+  if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs2) };
+  if (m.returns === undefined && extra === undefined && ran.length === 0 && vs2.length === 0) return { world: next, outcome: ok() };
+  return { world: next, outcome: ok(outcomeValues(m.returns, extra, ran), vs2) };
 }
 
 const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);

@@ -1,9 +1,26 @@
 import type { DecodedEvents } from '../world/fields.js';
 import type { EventDef } from '../world/Protocol.js';
+import { isLockingEvent } from '../locking/apply.js';
 
 const fence = { kind: 'name', doc: 'the fence' } as const;
 const cb = { kind: 'name', doc: 'the `struct dma_fence_cb` slot' } as const;
 const task = { kind: 'name', doc: 'the simulated thread' } as const;
+
+/**
+ * Checks a callback body: a list of calls (dma_fence or locking events) without `task` — they run in
+ * the signalling task. Returns an error sentence, or undefined.
+ */
+export function checkCallbackBody(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'a callback body is a list of calls ({"type": …})';
+  for (const [i, e] of v.entries()) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof (e as { type?: unknown }).type !== 'string')
+      return `call ${i} of the body is not an object with a string "type"`;
+    const type = (e as { type: string }).type;
+    if (!(type in DMA_FENCE_EVENTS) && !isLockingEvent(type)) return `call ${i} of the body: "${type}" is not a dma_fence or locking call`;
+    if ('task' in e) return `call ${i} of the body names a task: a body runs in the task that signals the fence`;
+  }
+  return undefined;
+}
 
 /** Every dma_fence event: fields, outcomes, errnos, violations, kernel function and Rust name. */
 export const DMA_FENCE_EVENTS = {
@@ -47,9 +64,9 @@ export const DMA_FENCE_EVENTS = {
     rust: 'drop(ARef)',
     summary: 'Drops a reference; at zero the fence is released — with callbacks pending, WARN, error -EDEADLK and signal first. A put of a released fence is a `refcount_underflow`, the last put of the static stub a `bug_on` (both refused).',
     fields: { fence },
-    returns: ['callbacks (when release ran them)'],
+    returns: ['callbacks (when release ran them)', 'bodies (when a callback had a body)'],
     errnos: [],
-    violations: ['warn_on', 'refcount_underflow', 'bug_on'],
+    violations: ['warn_on', 'refcount_underflow', 'bug_on', 'lockdep', 'might_sleep'],
   },
   dma_fence_get_stub: {
     kernel: 'dma_fence_get_stub() (drivers/dma-buf/dma-fence.c)',
@@ -70,8 +87,9 @@ export const DMA_FENCE_EVENTS = {
   dma_fence_add_callback: {
     kernel: 'dma_fence_add_callback() (drivers/dma-buf/dma-fence.c)',
     rust: 'DmaFence::register_callback() (RFC)',
-    summary: 'Queues the callback at the tail; ENOENT (not queued, never run) when the fence is signaled. Adding a callback that is still queued is a `bug_on` (refused).',
-    fields: { fence, cb },
+    summary:
+      'Queues the callback at the tail; ENOENT (not queued, never run) when the fence is signaled. Adding a callback that is still queued is a `bug_on` (refused). `do`: the callback\'s body, calls run at signal time in the signalling task, atomic, with the fence\'s lock held.',
+    fields: { fence, cb, do: { kind: 'json', optional: true, check: (v: unknown) => checkCallbackBody(v), doc: 'the body: calls run when the callback runs' } },
     returns: [],
     errnos: ['ENOENT'],
     violations: ['bug_on', 'use_after_free'],
@@ -95,19 +113,20 @@ export const DMA_FENCE_EVENTS = {
   dma_fence_signal: {
     kernel: 'dma_fence_signal() (drivers/dma-buf/dma-fence.c, v6.17 int return)',
     rust: 'DmaFence::signal() (RFC)',
-    summary: 'Sets SIGNALED and runs every queued callback in registration order; EINVAL when already signaled.',
-    fields: { fence },
-    returns: ['callbacks (when any ran)'],
+    summary:
+      'Sets SIGNALED and runs every queued callback in registration order; EINVAL when already signaled. Callback bodies run in `task` (default `irq`): their outcomes under `bodies`, their violations also at the top level.',
+    fields: { fence, task: { kind: 'name', optional: true, doc: 'the signalling task (runs callback bodies; default "irq")' } },
+    returns: ['callbacks (when any ran)', 'bodies (when a callback had a body)'],
     errnos: ['EINVAL'],
-    violations: ['use_after_free'],
+    violations: ['use_after_free', 'lockdep', 'might_sleep'],
   },
   dma_fence_check_and_signal: {
     kernel: 'dma_fence_check_and_signal() (drivers/dma-buf/dma-fence.c, v7.0)',
     summary: 'Signals if not yet signaled; returns whether it already was.',
     fields: { fence },
-    returns: ['was_signaled', 'callbacks (when any ran)'],
+    returns: ['was_signaled', 'callbacks (when any ran)', 'bodies (when a callback had a body)'],
     errnos: [],
-    violations: ['use_after_free'],
+    violations: ['use_after_free', 'lockdep', 'might_sleep'],
   },
   dma_fence_set_error: {
     kernel: 'dma_fence_set_error() (include/linux/dma-fence.h)',
@@ -136,11 +155,12 @@ export const DMA_FENCE_EVENTS = {
   },
   dma_fence_wait_timeout: {
     kernel: 'dma_fence_wait_timeout() / dma_fence_default_wait() (drivers/dma-buf/dma-fence.c)',
-    summary: 'Enables signaling and waits: signaled → the timeout (1 for 0); a poll (0) of an unsignaled fence → 0; otherwise blocked. A negative timeout WARNs and answers EINVAL before the fence is read.',
+    summary:
+      'might_sleep and the might-wait annotation (edges from every held lock to dma_fence_map, even for a poll), then enables signaling and waits: signaled → the timeout (1 for 0); a poll (0) of an unsignaled fence → 0; otherwise blocked. A negative timeout WARNs and answers EINVAL before the fence is read.',
     fields: { fence, task, timeout: { kind: 'int', doc: 'jiffies; 0 polls' } },
     returns: ['ret'],
     errnos: ['EINVAL'],
-    violations: ['warn_on', 'use_after_free'],
+    violations: ['warn_on', 'use_after_free', 'lockdep', 'might_sleep'],
   },
   dma_fence_begin_signalling: {
     kernel: 'dma_fence_begin_signalling() (drivers/dma-buf/dma-fence.c)',

@@ -1,5 +1,6 @@
 import { type Hash64, StreamHash, ZERO_HASH, addHash, entryHash, feedText } from '../world/hash.js';
 import { HashedMap } from '../world/HashedMap.js';
+import type { Event } from '../world/Event.js';
 
 /** A leaf state of the `dma_fence` machine (machines/dmaFence.machine.ts). */
 export type FenceState = 'unsignaled.signalingDisabled' | 'unsignaled.signalingEnabled' | 'signaled' | 'freed';
@@ -39,6 +40,8 @@ export interface CbRecord {
   readonly state: CbState;
   /** The fence it is queued on (while `registered`), else the fence it last touched. */
   readonly fence: string;
+  /** The callback's body (`do`): calls run when it runs. Absent for a body-less callback. */
+  readonly body?: readonly Event[];
 }
 
 /**
@@ -110,12 +113,13 @@ export function encodeContext(c: ContextRecord): string {
 
 /** Canonical encoding of a callback for hashing. */
 export function encodeCb(c: CbRecord): string {
-  return `${c.state}|${c.fence}`;
+  return c.body === undefined ? `${c.state}|${c.fence}` : `${c.state}|${c.fence}|${JSON.stringify(c.body)}`;
 }
 
 /** Streams {@link encodeCb}'s string into a hash without building it. */
 export function feedCb(c: CbRecord, h: StreamHash): void {
   h.str(c.state).char(SEP).str(c.fence);
+  if (c.body !== undefined) h.char(SEP).str(JSON.stringify(c.body));
 }
 
 const encodeTrue = (): string => '1';

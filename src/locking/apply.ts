@@ -3,7 +3,10 @@ import { ok } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
-import type { LockingEvent } from './events.js';
+import { DrmstateError } from '../errors.js';
+import type { Event } from '../world/Event.js';
+import { type EventSchema, decodeFields } from '../world/fields.js';
+import { LOCKING_EVENTS, type LockingEvent } from './events.js';
 import { contextCall, lockCall, lockInit, lockKindOf, lockingOf, mapAcquire, mapRelease, setDebugLocks } from './ops.js';
 
 /**
@@ -66,4 +69,19 @@ export function lockingTaskExit(world: World, task: string, trace?: BranchTrace)
   if (lockingOf(world).tasks.get(task) === undefined) return { world, violations: [] };
   const r = contextCall(world, { type: 'task_exit', task }, trace);
   return { world: r.world, violations: r.outcome.violations };
+}
+
+/**
+ * Applies one raw locking event (decoded here): what another protocol calls to run a locking call
+ * it was handed (a fence callback's body). @throws {DrmstateError} `MALFORMED_EVENT`.
+ */
+export function applyLockingEvent(world: World, event: Event, trace?: BranchTrace): ApplyResult {
+  const def = (LOCKING_EVENTS as Record<string, { fields: EventSchema }>)[event.type];
+  if (def === undefined) throw new DrmstateError('MALFORMED_EVENT', `not a locking event: ${event.type}`, { field: 'type' });
+  return applyLocking(world, decodeFields<LockingEvent>(event, def.fields), trace);
+}
+
+/** Whether an event type is a locking call. */
+export function isLockingEvent(type: string): boolean {
+  return Object.prototype.hasOwnProperty.call(LOCKING_EVENTS, type);
 }

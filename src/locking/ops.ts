@@ -87,7 +87,8 @@ function sleepPoint(step: LockingStep, task: string, what: string, trace: Branch
 
 function sleepViolation(task: string, t: LockTask, what: string): Violation {
   const where = [t.preempt > 0 ? 'a spinlock held' : '', t.rcu > 0 ? 'inside an RCU read section' : '', t.irqsOff ? 'IRQs disabled' : ''].filter((x) => x !== '').join(', ');
-  const rule = t.rcu > 0 ? ' (rules B1/F1 of cross-protocol.md)' : ' (rule B1 of cross-protocol.md)';
+  const inCallback = t.held.some((h) => h.class.startsWith('fence_lock:'));
+  const rule = inCallback ? ' (rule C of cross-protocol.md: a fence callback runs atomic)' : t.rcu > 0 ? ' (rules B1/F1 of cross-protocol.md)' : ' (rule B1 of cross-protocol.md)';
   return violation(
     'might_sleep',
     `BUG: sleeping function called from invalid context: ${what} in task ${JSON.stringify(task)} (in_atomic(): ${t.preempt + t.rcu > 0 ? 1 : 0}, irqs_disabled(): ${t.irqsOff ? 1 : 0}; ${where})${rule}`,
@@ -470,4 +471,46 @@ export function lockdepReport(world: World, message: string, objects: readonly s
 export function setDebugLocks(world: World, change: 'off' | 'proveAll'): World {
   const s = lockingOf(world);
   return withLocking(world, change === 'off' ? { ...s, debugLocks: false } : { ...s, proveAll: true });
+}
+
+/** The lockdep class of a fence's `fence->lock` in the model: one spinlock per fence context. */
+export function fenceLockClass(context: string): string {
+  return `fence_lock:${context}`;
+}
+
+/** Whether `task` holds `map` in lockdep's stack (with lockdep off: true, as lock_is_held answers). */
+export function holdsMap(world: World, task: string, map: string): boolean {
+  return LockingStep.of(lockingOf(world), '').isHeld(task, map);
+}
+
+/**
+ * Enters a fence callback's context in `task`: `spin_lock_irqsave(fence->lock)` as
+ * dma_fence_signal takes it — IRQs off, the preempt count raised, the lock's class held.
+ * {@link callbackExit} undoes it. Returns the IRQ state to restore.
+ */
+export function callbackEnter(world: World, task: string, cls: string): AnnotationResult & { readonly irqsWereOff: boolean } {
+  const step = LockingStep.of(lockingOf(world), `${task}: spin_lock_irqsave(${cls})`);
+  const t = step.task(task);
+  step.setTask(task, { ...t, irqsOff: true, preempt: t.preempt + 1 });
+  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }));
+  return { world: withLocking(world, step.s), violations: step.violations, irqsWereOff: t.irqsOff };
+}
+
+/** Leaves a fence callback's context (`spin_unlock_irqrestore(fence->lock)`). */
+export function callbackExit(world: World, task: string, cls: string, irqsWereOff: boolean): AnnotationResult {
+  const step = LockingStep.of(lockingOf(world), `${task}: spin_unlock_irqrestore(${cls})`);
+  if (step.isHeld(task, cls) && step.on) step.release(task, cls);
+  const t = step.task(task);
+  step.setTask(task, { ...t, irqsOff: irqsWereOff, preempt: Math.max(0, t.preempt - 1) });
+  return { world: withLocking(world, step.s), violations: step.violations };
+}
+
+/**
+ * An acquisition and release of a fence's lock class by a call made inside a callback body (the
+ * call takes `fence->lock`): the same class already held is lockdep's recursive locking (rule C).
+ */
+export function fenceLockTouch(world: World, task: string, cls: string, what: string): AnnotationResult {
+  const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);
+  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }), false);
+  return { world: withLocking(world, step.s), violations: step.violations };
 }

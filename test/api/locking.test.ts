@@ -61,3 +61,16 @@ describe('RwSemaphore', () => {
     expect(sem.tryWrite('t3')).toBeDefined();
   });
 });
+
+describe('DmaFence callbacks with bodies', () => {
+  it('runs the body in the signalling task: a mutex in it is might_sleep', async () => {
+    const { DmaFenceCtx } = await import('../../src/api/dmaFence.js');
+    const k = new Kernel();
+    Mutex.new(k, 'M');
+    const f = DmaFenceCtx.new(k, 'c').newFence('f');
+    expect(f.registerCallback('cb', [{ type: 'mutex_lock', lock: 'M' }]).ok).toBe(true);
+    const r = f.signal('t');
+    expect(r.ok && r.value).toEqual(['cb']);
+    expect(r.violations.map((v) => v.kind)).toContain('might_sleep');
+  });
+});

@@ -12,6 +12,12 @@ const MACHINE_IDS = ['dma_fence_context', 'dma_fence', 'dma_fence_cb', 'dma_fenc
  * answers: none left (contexts have their machine; init of a live fence is the fence machine's).
  */
 const OUTSIDE_MACHINES: { readonly [type: string]: readonly string[] } = {
+  // Decided by the locking protocol's machines: a wait's might_sleep and might-wait annotation, and
+  // the calls of callback bodies that a signal (or a release) runs.
+  dma_fence_wait_timeout: ['lockdep', 'might_sleep'],
+  dma_fence_signal: ['lockdep', 'might_sleep'],
+  dma_fence_check_and_signal: ['lockdep', 'might_sleep'],
+  dma_fence_put: ['lockdep', 'might_sleep'],
 };
 
 /** What the machines' branches for an event type record: violation kinds and errnos. */
