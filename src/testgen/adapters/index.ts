@@ -5,6 +5,8 @@ import { dmaFenceContextAdapter } from './dmaFenceContext.js';
 import { drmMmAdapter } from './drmMm.js';
 import { drmMmNodeAdapter } from './drmMmNode.js';
 import { drmMmScanAdapter } from './drmMmScan.js';
+import { mmStructAdapter } from './mmStruct.js';
+import { vmAreaStructAdapter } from './vmAreaStruct.js';
 import { signallingSectionAdapter } from './signallingSection.js';
 
 /**
@@ -20,6 +22,8 @@ const ALL: readonly AnyMachineAdapter[] = [
   drmMmAdapter,
   drmMmNodeAdapter,
   drmMmScanAdapter,
+  mmStructAdapter,
+  vmAreaStructAdapter,
 ];
 
 /** The adapter of every machine, keyed by machine id (derived from each adapter's machine). */
