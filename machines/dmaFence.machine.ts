@@ -224,10 +224,13 @@ export const dmaFenceMachine = setup({
           {
             guard: 'isPoll',
             target: '.signalingEnabled',
-            description: 'Enables signaling; a poll of an unsignaled fence returns 0.',
-            meta: { returns: { ret: 0 } },
+            description: 'might_sleep and the might-wait annotation, enables signaling; a poll of an unsignaled fence returns 0.',
+            meta: { returns: { ret: 0 }, effects: ['mightWait'] },
           },
-          { description: 'Would sleep until signaled: blocked, nothing changes.', meta: { blocked: true } },
+          {
+            description: 'might_sleep and the might-wait annotation (edges to dma_fence_map), then would sleep until signaled: blocked, nothing else changes.',
+            meta: { blocked: true, effects: ['mightWait'] },
+          },
         ],
       },
       states: {
@@ -295,8 +298,8 @@ export const dmaFenceMachine = setup({
             description: 'WARN, returns -EINVAL.',
             meta: { errno: 'EINVAL', violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'negativeTimeout' }] },
           },
-          { guard: 'isPoll', description: 'Signaled: a poll returns 1.', meta: { returns: { ret: 1 } } },
-          { description: 'Signaled: returns the timeout at once.', meta: { effects: ['returnTimeout'] } },
+          { guard: 'isPoll', description: 'might_sleep and the might-wait annotation; signaled: a poll returns 1.', meta: { returns: { ret: 1 }, effects: ['mightWait'] } },
+          { description: 'might_sleep and the might-wait annotation; signaled: returns the timeout at once.', meta: { effects: ['mightWait', 'returnTimeout'] } },
         ],
       },
     },

@@ -24,8 +24,12 @@ import { assign, setup } from 'xstate';
  * Ends need not come in the reverse order of the begins: `begin → false, begin → true,
  * end(false), end(true)` is clean.
  *
+ * - begin in atomic context (`in_atomic()`: the preempt count, raised by a spinlock or an RCU read
+ *   section; IRQs off alone do not raise it): untracked, cookie true (one more nested begin);
+ * - begin once lockdep is off (`debug_locks_off`, after its first report): `lock_is_held_type`
+ *   answers "held", so the cookie is true; with lockdep off, ends and exits report nothing.
+ *
  * Abstracted away:
- * - `in_atomic()` (begin returns true there): simulated tasks run in process context;
  * - kernels without CONFIG_LOCKDEP (begin always true): the model is a lockdep build.
  *
  * Invariants: sectionsAreHeldByTasks.
@@ -40,16 +44,20 @@ export interface SignallingSectionContext {
    * field: the kernel keeps no such count, which is why it cannot see the imbalance).
    */
   readonly nested: number;
+  /** `!debug_locks`: lockdep is off (lib/debug_locks.c), so nothing is tracked or reported. */
+  readonly lockdepOff: boolean;
 }
 
 /** Calls on a task's section. */
 export type SignallingSectionEvent =
-  /** `bool dma_fence_begin_signalling(void)`: returns the cookie. */
-  | { type: 'dma_fence_begin_signalling' }
+  /** `bool dma_fence_begin_signalling(void)`: returns the cookie; `atomic` is `in_atomic()`. */
+  | { type: 'dma_fence_begin_signalling'; atomic: boolean }
   /** `void dma_fence_end_signalling(bool cookie)`. */
   | { type: 'dma_fence_end_signalling'; cookie: boolean }
   /** The task returns to user space (`lockdep_sys_exit`). */
-  | { type: 'task_exit' };
+  | { type: 'task_exit' }
+  /** `debug_locks_off()`: lockdep stops (the locking protocol's call, seen here as a context change). */
+  | { type: 'debug_locks_off' };
 
 export const signallingSectionMachine = setup({
   types: { context: {} as SignallingSectionContext, events: {} as SignallingSectionEvent },
@@ -60,6 +68,10 @@ export const signallingSectionMachine = setup({
     isNestedCookie: ({ event }) => event.type === 'dma_fence_end_signalling' && event.cookie,
     /** A begin that returned true was never ended. */
     hasNestedBegin: ({ context }) => context.nested > 0,
+    /** `lock_is_held_type` answers "held" because lockdep is off (`!debug_locks`). */
+    isLockdepOff: ({ context }) => context.lockdepOff,
+    /** `in_atomic()`: the preempt count is raised (a spinlock, an RCU read section). */
+    isAtomic: ({ event }) => event.type === 'dma_fence_begin_signalling' && event.atomic,
   },
   actions: {
     /** A begin inside a section returns true: one more cookie true outstanding (the model's count). */
@@ -68,20 +80,36 @@ export const signallingSectionMachine = setup({
     popNested: assign({ nested: ({ context }) => context.nested - 1 }),
     /** `task_exit` clears the task's section state. */
     clearNested: assign({ nested: 0 }),
+    /** `debug_locks_off()`: lockdep is off from now on. */
+    turnLockdepOff: assign({ lockdepOff: true }),
   },
 }).createMachine({
   id: 'dma_fence_signalling',
   initial: 'outside',
-  context: { nested: 0 },
+  context: { nested: 0, lockdepOff: false },
   states: {
     outside: {
       description: 'The task does not hold dma_fence_map.',
       on: {
-        dma_fence_begin_signalling: {
-          target: 'inside',
-          description: 'Read-acquires dma_fence_map; returns false.',
-          meta: { cookie: false },
-        },
+        dma_fence_begin_signalling: [
+          {
+            guard: 'isLockdepOff',
+            actions: 'pushNested',
+            description: 'Lockdep is off: lock_is_held_type answers "held", so it returns true (one more nested begin).',
+            meta: { cookie: true, nested: 1 },
+          },
+          {
+            guard: 'isAtomic',
+            actions: 'pushNested',
+            description: 'in_atomic(): not tracked, returns true (one more nested begin).',
+            meta: { cookie: true, nested: 1 },
+          },
+          {
+            target: 'inside',
+            description: 'Read-trylock-acquires dma_fence_map; returns false.',
+            meta: { cookie: false, effects: ['acquireMap'] },
+          },
+        ],
         dma_fence_end_signalling: [
           {
             guard: 'isMatchedNestedCookie',
@@ -95,10 +123,15 @@ export const signallingSectionMachine = setup({
             meta: { violation: 'lockdep' },
           },
           {
+            guard: 'isLockdepOff',
+            description: 'Cookie false with lockdep off: lock_release returns at once; nothing happens.',
+          },
+          {
             description: 'Releases dma_fence_map that the task does not hold: lockdep bad unlock balance; refused.',
             meta: { violation: 'lockdep', refused: true },
           },
         ],
+        debug_locks_off: { actions: 'turnLockdepOff', description: 'Lockdep goes off: later begins answer true.' },
         task_exit: [
           {
             guard: 'hasNestedBegin',
@@ -130,14 +163,24 @@ export const signallingSectionMachine = setup({
             description: 'Cookie true with no nested begin outstanding: the kernel returns at once, so the imbalance goes unseen; recorded as lockdep.',
             meta: { violation: 'lockdep' },
           },
-          { target: 'outside', description: 'Releases dma_fence_map.' },
+          { target: 'outside', description: 'Releases dma_fence_map.', meta: { effects: ['releaseMap'] } },
         ],
-        task_exit: {
-          target: 'outside',
-          actions: 'clearNested',
-          description: 'Returns to user space holding dma_fence_map: lockdep "lock held when returning to user space"; recorded, the section state is cleared.',
-          meta: { violation: 'lockdep', clear: true },
-        },
+        debug_locks_off: { actions: 'turnLockdepOff', description: 'Lockdep goes off inside a section: the section stays open until its end.' },
+        task_exit: [
+          {
+            guard: 'isLockdepOff',
+            target: 'outside',
+            actions: 'clearNested',
+            description: 'Returns to user space inside a section with lockdep off: nothing is reported; the section state is cleared.',
+            meta: { clear: true },
+          },
+          {
+            target: 'outside',
+            actions: 'clearNested',
+            description: 'Returns to user space holding dma_fence_map: lockdep "lock held when returning to user space"; recorded, the section state is cleared.',
+            meta: { violation: 'lockdep', clear: true },
+          },
+        ],
       },
     },
   },

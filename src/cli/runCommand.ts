@@ -13,7 +13,7 @@ import { worldWithModules } from './requireModules.js';
 import { readScenarioLine } from './scenarioLine.js';
 
 /** `drmstate run --help`. */
-export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--strict] [--leaks] [--require MODULE]
+export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--strict] [--leaks] [--lockdep-all] [--require MODULE]
 
 Runs scenarios: one JSON kernel call per line, e.g.
   {"type":"dma_fence_context_alloc","ctx":"c1"}
@@ -38,6 +38,10 @@ Options:
                load MODULE first; its register(registrar) export registers the
                functions the scenario names (registrar.registerColorAdjust(fn, name))
   --leaks      record what is still alive at the end as leak violations
+  --lockdep-all
+               keep lockdep on after its first report (the kernel turns it off:
+               debug_locks_off), to see every report; the run starts with the
+               call {"type":"lockdep_prove_all"}, which the log records
   --help       this text
 
 Exit codes: 0 ok; 1 an outcome differs from the one a line expected, or --strict
@@ -56,6 +60,7 @@ export const runCommand: Command = {
     log: { type: 'string' },
     strict: { type: 'boolean' },
     leaks: { type: 'boolean' },
+    'lockdep-all': { type: 'boolean' },
     require: { type: 'string', multiple: true },
   },
   run,
@@ -141,6 +146,8 @@ function run(args: CommandArgs, io: CliIo): number {
     const kernel = new Kernel({ ...(log !== undefined ? { logFile: log } : {}), ...(world !== undefined ? { world } : {}) });
     try {
       if (!json && files.length > 1) io.stdout(`== ${name}\n`);
+      // --lockdep-all: a call of its own, so that the log replays the same reports.
+      if (flag(args, 'lockdep-all')) kernel.callJson({ type: 'lockdep_prove_all' });
       runFile(texts[f] as string, name, kernel, json, counts, io);
       reportAlive(kernel.leaks(), name, flag(args, 'leaks'), json, counts, io);
     } finally {

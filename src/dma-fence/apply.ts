@@ -12,6 +12,8 @@ import type { ApplyResult } from '../world/Protocol.js';
 import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type World, withSlice } from '../world/World.js';
 import type { DmaFenceEvent } from './events.js';
+import { DMA_FENCE_MAP } from '../locking/lockdep.js';
+import { inAtomic, lockdepEnabled, lockdepReport, mapAcquire, mapRelease, mightSleep, mightWait } from '../locking/ops.js';
 import { type CbRecord, type CbState, type DmaFenceState, type DmaFenceTask, type FenceRecord, type FenceState, IDLE_TASK } from './state.js';
 
 /** The compiled `dma_fence` machine. */
@@ -161,6 +163,7 @@ export const FENCE_EFFECTS: ReadonlySet<string> = new Set([
   'returnErrorOrOne',
   'returnTimeout',
   'compareSeqnos',
+  'mightWait',
 ]);
 
 /** The named effects of the `dma_fence_cb` branches that this file performs. */
@@ -300,7 +303,17 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   }
   const b = decide(FENCE_TABLE, rec0.state, e.type, { refcount: rec0.refcount, pending: rec0.cbs.length }, event, trace) as Branch;
   const m = b.meta;
-  if (m.blocked) return { world, outcome: blocked() };
+  // KERNEL: dma_fence_wait_timeout calls might_sleep() and __dma_fence_might_wait() before it looks
+  // at the fence, whatever the timeout: even a poll is a sleep point and records the wait's edges.
+  let waited: readonly Violation[] = NO_VIOLATIONS;
+  if (hasEffect(m, 'mightWait') && e.type === 'dma_fence_wait_timeout') {
+    const what = `dma_fence_wait_timeout(${name}, ${e.timeout})`;
+    const a = mightSleep(world, e.task, what, trace);
+    const c = mightWait(a.world, e.task, what);
+    world = c.world;
+    waited = [...a.violations, ...c.violations];
+  }
+  if (m.blocked) return { world, outcome: waited.length === 0 ? blocked() : { ok: false, blocked: true, violations: waited } };
   // A refusing branch (freed memory, a released f2, the stub's last reference) changes nothing and
   // names no effect.
   if (m.refused) return { world, outcome: refused(...violationsOf(b, { call: e.type, name, rec: rec0, ran: NO_NAMES, event: e, other })) };
@@ -374,7 +387,8 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   }
   if (b.target !== rec0.state) (d ??= { ...rec0 }).state = b.target as FenceState;
   if (d !== undefined) slice = put(slice, name, f, d);
-  const vs = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
+  const own = m.violation === undefined && m.violations === undefined ? NO_VIOLATIONS : violationsOf(b, { call: e.type, name, rec: rec0, ran, event: e, other });
+  const vs = waited.length === 0 ? own : [...waited, ...own];
   const next = slice === s ? world : withFences(world, slice);
   if (m.errno !== undefined) return { world: next, outcome: fail(m.errno as Errno, vs) };
   if (m.returns === undefined && extra === undefined && ran.length === 0 && vs.length === 0) return { world: next, outcome: ok() };
@@ -421,9 +435,9 @@ interface SectionMeta {
   readonly clear?: boolean;
 }
 
-/** The branch of the signalling-section machine a task's call takes. */
-function sectionBranch(t: DmaFenceTask, event: { type: string; cookie?: boolean }, trace?: BranchTrace): Branch {
-  const b = decide(SECTION_TABLE, t.signalling ? 'inside' : 'outside', event.type, { nested: t.nested }, event, trace);
+/** The branch of the signalling-section machine a task's call takes (lockdep's state read from the locking protocol). */
+function sectionBranch(world: World, t: DmaFenceTask, event: { type: string; cookie?: boolean; atomic?: boolean }, trace?: BranchTrace): Branch {
+  const b = decide(SECTION_TABLE, t.signalling ? 'inside' : 'outside', event.type, { nested: t.nested, lockdepOff: !lockdepEnabled(world) }, event, trace);
   // INVARIANT: every state answers every event of the machine with an unguarded last branch (a test checks it).
   if (b === undefined) throw new Error(`signalling-section machine has no branch for ${event.type}`);
   return b;
@@ -438,23 +452,32 @@ function sectionAfter(t: DmaFenceTask, b: Branch): DmaFenceTask {
 
 function beginSignalling(world: World, task: string, trace?: BranchTrace): ApplyResult {
   const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
-  const b = sectionBranch(t, { type: 'dma_fence_begin_signalling' }, trace);
-  return { world: withTask(world, task, sectionAfter(t, b)), outcome: ok({ cookie: (b.meta as SectionMeta).cookie === true }) };
+  const b = sectionBranch(world, t, { type: 'dma_fence_begin_signalling', atomic: inAtomic(world, task) }, trace);
+  let w = world;
+  let vs: readonly Violation[] = NO_VIOLATIONS;
+  // KERNEL: a successful read trylock of dma_fence_map: held from now on, no dependency recorded.
+  if (hasEffect(b.meta, 'acquireMap')) ({ world: w, violations: vs } = mapAcquire(w, task, DMA_FENCE_MAP, { read: true, trylock: true, ext: true, what: 'dma_fence_begin_signalling()' }));
+  return { world: withTask(w, task, sectionAfter(t, b)), outcome: ok({ cookie: (b.meta as SectionMeta).cookie === true }, vs) };
 }
 
 function endSignalling(world: World, task: string, cookie: boolean, trace?: BranchTrace): ApplyResult {
   const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
-  const b = sectionBranch(t, { type: 'dma_fence_end_signalling', cookie }, trace);
-  if (b.meta.refused)
-    return {
-      world,
-      outcome: refused(violation('lockdep', `dma_fence_end_signalling(false) in task ${JSON.stringify(task)}, which holds no dma_fence_map: bad unlock balance`, [task])),
-    };
-  const vs =
+  const b = sectionBranch(world, t, { type: 'dma_fence_end_signalling', cookie }, trace);
+  if (b.meta.refused) {
+    const r = lockdepReport(world, `dma_fence_end_signalling(false) in task ${JSON.stringify(task)}, which holds no dma_fence_map: bad unlock balance`, [task]);
+    return { world: r.world, outcome: refused(...r.violations) };
+  }
+  const vs: Violation[] =
     b.meta.violation === 'lockdep'
       ? [violation('lockdep', `dma_fence_end_signalling(true) in task ${JSON.stringify(task)}, which has no nested dma_fence_begin_signalling outstanding: unbalanced cookie`, [task])]
       : [];
-  return { world: withTask(world, task, sectionAfter(t, b)), outcome: ok({}, vs) };
+  let w = world;
+  if (hasEffect(b.meta, 'releaseMap')) {
+    const r = mapRelease(w, task, DMA_FENCE_MAP, 'dma_fence_end_signalling(false)', true);
+    w = r.world;
+    vs.push(...r.violations);
+  }
+  return { world: withTask(w, task, sectionAfter(t, b)), outcome: ok({}, vs) };
 }
 
 /**
@@ -467,17 +490,20 @@ function endSignalling(world: World, task: string, cookie: boolean, trace?: Bran
  */
 export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace): { world: World; violations: Violation[] } {
   const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
-  const b = sectionBranch(t, { type: 'task_exit' }, trace);
+  const b = sectionBranch(world, t, { type: 'task_exit' }, trace);
   const vs: Violation[] = [];
+  let w = world;
   if (b.meta.violation === 'lockdep') {
     // KERNEL: lockdep_sys_exit sees only held locks; a nested begin (cookie true) never ended holds
-    // none, so that half is the model's own finding, in lockdep's vocabulary.
-    const msg = t.signalling
-      ? `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`
-      : `task ${JSON.stringify(task)} returns to user space with ${t.nested} nested dma_fence_begin_signalling whose cookie no end took: unbalanced signalling annotation`;
-    vs.push(violation('lockdep', msg, [task]));
+    // none, so that half is the model's own finding, in lockdep's vocabulary (it leaves lockdep on).
+    if (t.signalling) {
+      const r = lockdepReport(w, `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`, [task]);
+      w = r.world;
+      vs.push(...r.violations);
+    } else
+      vs.push(violation('lockdep', `task ${JSON.stringify(task)} returns to user space with ${t.nested} nested dma_fence_begin_signalling whose cookie no end took: unbalanced signalling annotation`, [task]));
   }
-  return { world: withTask(world, task, sectionAfter(t, b)), violations: vs };
+  return { world: withTask(w, task, sectionAfter(t, b)), violations: vs };
 }
 
 /**

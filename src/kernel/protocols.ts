@@ -1,5 +1,6 @@
 import { dmaFenceProtocol } from '../dma-fence/protocol.js';
 import { drmMmProtocol } from '../drm-mm/protocol.js';
+import { lockingProtocol } from '../locking/protocol.js';
 import { mmProtocol } from '../mm/protocol.js';
 import { type AnyProtocol, composeKernel } from './composeKernel.js';
 
@@ -11,6 +12,7 @@ import { type AnyProtocol, composeKernel } from './composeKernel.js';
 export const PROTOCOLS: readonly AnyProtocol[] = [
   dmaFenceProtocol as unknown as AnyProtocol,
   drmMmProtocol as unknown as AnyProtocol,
+  lockingProtocol as unknown as AnyProtocol,
   mmProtocol as unknown as AnyProtocol,
 ];
 

@@ -49,12 +49,12 @@ export function readSnapshot(data: unknown, kernel: ComposedKernel = KERNEL): Wo
   const v1 = s.version === 1;
   if (v1 && !Array.isArray(s.tasks)) throw new DrmstateError('BAD_SNAPSHOT', 'a version-1 snapshot needs "tasks"', { field: 'tasks' });
   const w: Record<string, unknown> = {};
+  const v1Owner = kernel.protocols.find((q) => q.tasks !== undefined);
   for (const p of kernel.protocols) {
     let slice = (s.slices as Record<string, unknown>)[p.key];
     // ABSTRACTION: version 1 kept the task table beside the slices; it was the task part of the one
-    // protocol that had one then — the one whose task table still has a version-1 hash — which now
-    // keeps it in its slice as `tasks`. Protocols added later had no tasks in version 1.
-    if (v1 && p.tasks?.v1Hash !== undefined && typeof slice === 'object' && slice !== null) slice = { ...slice, tasks: s.tasks };
+    // protocol that had one, which now keeps it in its slice as `tasks`.
+    if (v1 && p === v1Owner && typeof slice === 'object' && slice !== null) slice = { ...slice, tasks: s.tasks };
     w[p.key] = slice === undefined ? p.initial() : p.fromSnapshot(slice);
   }
   const world = Object.freeze(w) as unknown as World;

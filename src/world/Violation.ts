@@ -4,6 +4,7 @@
  * - `warn_on`: a `WARN`/`WARN_ON` fired; the kernel carries on and so does the model.
  * - `bug_on`: a `BUG_ON` (or undefined behaviour such as list corruption); the call is refused.
  * - `lockdep`: a lockdep splat (lock imbalance, possible deadlock).
+ * - `might_sleep`: "sleeping function called from invalid context" (a sleep point in atomic context).
  * - `use_after_free`, `double_free`, `refcount_underflow`: memory-safety findings; refused.
  * - `leak`: an object still alive at teardown.
  * - `deadlock`: no task can make progress (model checker).
@@ -12,6 +13,7 @@ export type ViolationKind =
   | 'warn_on'
   | 'bug_on'
   | 'lockdep'
+  | 'might_sleep'
   | 'use_after_free'
   | 'double_free'
   | 'refcount_underflow'
@@ -23,6 +25,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'warn_on',
   'bug_on',
   'lockdep',
+  'might_sleep',
   'use_after_free',
   'double_free',
   'refcount_underflow',

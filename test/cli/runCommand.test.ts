@@ -314,3 +314,19 @@ describe('drmstate run: scenario line forms', () => {
     expect(b.err).toContain(`${bad}, line 4: outcome differs: expected no violations, got refcount_underflow`);
   });
 });
+
+describe('drmstate run --lockdep-all', () => {
+  const lines = [{ type: 'mutex_init', lock: 'L' }, { type: 'mutex_unlock', lock: 'L', task: 'a' }, { type: 'mutex_unlock', lock: 'L', task: 'b' }];
+
+  it('keeps lockdep on after its first report, and the log replays it', async () => {
+    const dir = tempDir();
+    const file = writeLines(dir, 's.ndjson', lines);
+    const plain = await cli('run', file, '--json');
+    expect(plain.out.split('\n').filter((l) => l.includes('lockdep'))).toHaveLength(1);
+    const log = join(dir, 'all.log');
+    const all = await cli('run', file, '--json', '--lockdep-all', '--log', log);
+    expect(all.out.trim().split('\n')).toHaveLength(3);
+    expect(all.out.split('\n').filter((l) => l.includes('lockdep'))).toHaveLength(2);
+    expect((await cli('replay', log)).code).toBe(0);
+  });
+});

@@ -740,7 +740,9 @@ describe('dma_fence_end_signalling', () => {
   });
 
   it('refuses cookie false in a task that holds no section as a lockdep unlock imbalance', () => {
+    // --lockdep-all: the report does not turn lockdep off, so the world stays as it was.
     const k = new Kernel();
+    call(k, { type: 'lockdep_prove_all' });
     expectRefused(k, { type: 'dma_fence_end_signalling', task: 't', cookie: false }, 'lockdep');
     calls(k, [
       { type: 'dma_fence_begin_signalling', task: 'u' },
@@ -751,6 +753,7 @@ describe('dma_fence_end_signalling', () => {
 
   it('does not let one task end another task\'s section', () => {
     const k = new Kernel();
+    call(k, { type: 'lockdep_prove_all' });
     call(k, { type: 'dma_fence_begin_signalling', task: 't1' });
     expectRefused(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: false }, 'lockdep');
     expect(k.world.dmaFence.tasks.get('t1')?.signalling).toBe(true);

@@ -5,9 +5,13 @@ import { dmaFenceContextAdapter } from './dmaFenceContext.js';
 import { drmMmAdapter } from './drmMm.js';
 import { drmMmNodeAdapter } from './drmMmNode.js';
 import { drmMmScanAdapter } from './drmMmScan.js';
+import { mutexAdapter } from './mutex.js';
+import { rwSemaphoreAdapter } from './rwSemaphore.js';
 import { mmStructAdapter } from './mmStruct.js';
 import { vmAreaStructAdapter } from './vmAreaStruct.js';
 import { signallingSectionAdapter } from './signallingSection.js';
+import { spinlockAdapter } from './spinlock.js';
+import { taskContextAdapter } from './taskContext.js';
 
 /**
  * Every machine's adapter. The API layer cannot be imported by the protocols (layer 3), so the
@@ -22,6 +26,10 @@ const ALL: readonly AnyMachineAdapter[] = [
   drmMmAdapter,
   drmMmNodeAdapter,
   drmMmScanAdapter,
+  mutexAdapter,
+  spinlockAdapter,
+  rwSemaphoreAdapter,
+  taskContextAdapter,
   mmStructAdapter,
   vmAreaStructAdapter,
 ];
