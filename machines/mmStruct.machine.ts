@@ -16,7 +16,10 @@ import { assign, setup } from 'xstate';
  * - the last mmput: exit_mmap unmaps every VMA, then the users' collective `mm_count` reference
  *   is dropped, which frees the struct when no mmgrab holds it;
  * - the misuse the kernel cannot see: mmget of a torn-down address space, an mmput past zero, an
- *   mmdrop of the users' own count reference, and every call on a freed struct.
+ *   mmdrop of the users' own count reference, and every call on a freed struct;
+ * - the mmap lock: each mmap_* call is the locking protocol's rwsem call on the mm's lock (class
+ *   `mmap_lock`); mmput's might_sleep; exit_mmap's read-then-write acquisition; vm_mmap's and
+ *   vm_munmap's write lock; find_vma's mmap_assert_locked.
  *
  * Abstracted away:
  * - the transient `tearingDown` condition of the spec: exit_mmap runs inside the last mmput, so
@@ -43,6 +46,8 @@ export interface MmStructFacts {
   readonly badRange?: boolean;
   /** vm_munmap: `start + PAGE_ALIGN(len) == start`. */
   readonly emptyRange?: boolean;
+  /** find_vma: lockdep is on and the task does not hold the mmap lock (`!lockdep_is_held`). */
+  readonly unlocked?: boolean;
 }
 
 /**
@@ -68,13 +73,44 @@ export type MmStructEvent = MmStructFacts & {
     | 'vm_mmap'
     | 'vm_munmap'
     | 'find_vma'
-    | 'vma_lookup';
+    | 'vma_lookup'
+    | MmapLockCall;
 };
+
+/** The mmap lock calls (include/linux/mmap_lock.h): each the rwsem call of the locking protocol. */
+export type MmapLockCall =
+  | 'mmap_read_lock'
+  | 'mmap_read_trylock'
+  | 'mmap_read_unlock'
+  | 'mmap_write_lock'
+  | 'mmap_write_trylock'
+  | 'mmap_write_unlock'
+  | 'mmap_write_downgrade';
+
+const ACQUIRES = ['mmap_read_lock', 'mmap_read_trylock', 'mmap_write_lock', 'mmap_write_trylock'] as const;
+const RELEASES = ['mmap_read_unlock', 'mmap_write_unlock', 'mmap_write_downgrade'] as const;
+
+/** A lock call on a live mm: the locking protocol's rwsem answers; a release ends the task's VMA references. */
+const LIVE_LOCK = Object.fromEntries([
+  ...ACQUIRES.map((t) => [t, { description: 'The rwsem of class mmap_lock answers (locking protocol): acquired, blocked and queued, or a trylock\'s locked.', meta: { effects: ['rwsem'] } }]),
+  ...RELEASES.map((t) => [
+    t,
+    { description: 'The rwsem answers (woke: the tasks it granted); once the task holds it no more, its VMA references from this mm are dead.', meta: { effects: ['rwsem', 'dropRefs'] } },
+  ]),
+]) as { readonly [K in MmapLockCall]: { readonly description: string; readonly meta: { readonly effects: readonly string[] } } };
 
 /** A use of a freed struct: refused. */
 const FREED = { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'freed' }], refused: true } as const;
 /** A use of the address space after exit_mmap tore it down: refused. */
 const TORN_DOWN = { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'tornDown' }], refused: true } as const;
+
+/**
+ * A lock call on a zero-user mm: the lock of a torn-down address space (Rust's `Mm` has no lock).
+ * No task can still hold it: both last puts wait for the lock to be free before they tear down.
+ */
+const TORN_DOWN_LOCK = Object.fromEntries(
+  [...ACQUIRES, ...RELEASES].map((t) => [t, { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN }]),
+);
 
 /** The last mmput (sync or async): exit_mmap, then the users' count reference. */
 function lastPut(sleeps: boolean) {
@@ -110,6 +146,8 @@ export const mmStructMachine = setup({
     isLastCount: ({ context }) => context.count === 1,
     /** do_vmi_munmap's `offset_in_page(start) || start > TASK_SIZE || len > TASK_SIZE-start` (mm/vma.c). */
     isBadRange: ({ event }) => event.badRange === true,
+    /** `WARN_ON(debug_locks && !lockdep_is_held(&mm->mmap_lock))` of mmap_assert_locked (include/linux/mmap_lock.h). */
+    isAssertLockedFailing: ({ event }) => event.unlocked === true,
     /** do_vmi_munmap's `end == start` after `PAGE_ALIGN(len)` (mm/vma.c). */
     isEmptyRange: ({ event }) => event.emptyRange === true,
   },
@@ -161,8 +199,16 @@ export const mmStructMachine = setup({
           { guard: 'isEmptyRange', description: 'Zero length after PAGE_ALIGN: -EINVAL.', meta: { errno: 'EINVAL', effects: ['mmapWriteLock'] } },
           { description: 'Unmaps [start, start + PAGE_ALIGN(len)) under the write lock, splitting VMAs at its ends; 0.', meta: { effects: ['mmapWriteLock', 'doVmiMunmap'] } },
         ],
-        find_vma: { description: 'The first VMA ending above addr, or null; asserts the mmap lock.', meta: { effects: ['mmapAssertLocked', 'findVma'] } },
+        find_vma: [
+          {
+            guard: 'isAssertLockedFailing',
+            description: 'mmap_assert_locked: the task does not hold the mmap lock (lockdep on): a lockdep WARN; the lookup still runs.',
+            meta: { violation: 'lockdep', violations: [{ kind: 'lockdep', check: 'assertLocked' }], effects: ['findVma'] },
+          },
+          { description: 'The first VMA ending above addr, or null; the task holds the mmap lock.', meta: { effects: ['findVma'] } },
+        ],
         vma_lookup: { description: 'The VMA containing addr, or null; asserts nothing.', meta: { effects: ['vmaLookup'] } },
+        ...LIVE_LOCK,
       },
     },
     usersGone: {
@@ -193,6 +239,7 @@ export const mmStructMachine = setup({
         vm_munmap: { description: 'The address space is torn down: a use after free; refused.', meta: TORN_DOWN },
         find_vma: { description: 'The VMA tree was destroyed by exit_mmap: a use after free; refused.', meta: TORN_DOWN },
         vma_lookup: { description: 'The VMA tree was destroyed by exit_mmap: a use after free; refused.', meta: TORN_DOWN },
+        ...TORN_DOWN_LOCK,
       },
     },
     freed: {
@@ -212,6 +259,7 @@ export const mmStructMachine = setup({
         vm_munmap: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
         find_vma: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
         vma_lookup: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
+        ...Object.fromEntries([...ACQUIRES, ...RELEASES].map((t) => [t, { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED }])),
       },
     },
   },

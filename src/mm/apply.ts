@@ -4,10 +4,12 @@ import { vmAreaStructMachine } from '../../machines/vmAreaStruct.machine.js';
 import { DrmstateError } from '../errors.js';
 import type { Errno } from '../errno.js';
 import { type Misuse, unknownObject } from '../world/Misuse.js';
-import { type OutcomeValue, fail, ok, refused } from '../world/Outcome.js';
+import { type Outcome, type OutcomeValue, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult } from '../world/Protocol.js';
 import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type World, withSlice } from '../world/World.js';
+import { MMAP_LOCK_CLASS } from '../locking/lockdep.js';
+import { type LockCallType, contextCall, initRwsem, lockCall, lockdepEnabled, lockingOf, mightSleep } from '../locking/ops.js';
 import type { MmEvent } from './events.js';
 import {
   DEFAULT_MMAP_BASE,
@@ -45,9 +47,10 @@ export const MM_EFFECTS: ReadonlySet<string> = new Set([
   'doMmap',
   'mmapWriteLock',
   'doVmiMunmap',
-  'mmapAssertLocked',
   'findVma',
   'vmaLookup',
+  'rwsem',
+  'dropRefs',
 ]);
 
 /** The named effects of the `vm_area_struct` branches that this file performs. */
@@ -98,6 +101,8 @@ function say(check: string | undefined, fallback: string, w: Said): string {
       return `${w.call} on VMA ${mm} in task ${JSON.stringify(w.task)}: no mmap lock protects the reference (its guard was released, or it was never looked up under one; VmaRef's invariant): use after free the kernel cannot see`;
     case 'unmapped':
       return `${w.call} on VMA ${mm}, which is unmapped: use after free`;
+    case 'assertLocked':
+      return `WARNING: ${w.call}(${w.name}) in task ${JSON.stringify(w.task)} without the mmap lock: mmap_assert_locked (lockdep_assert_held) fails`;
     default:
       return `${w.call}: ${fallback}`;
   }
@@ -174,24 +179,127 @@ function munmapFacts(e: Extract<MmEvent, { type: 'vm_munmap' }>): { badRange: bo
   return { badRange, emptyRange: !badRange && pageAlign(e.len) === 0n };
 }
 
+/** The name of an mm's `mmap_lock` in the locking protocol's lock table. */
+export function mmapLockOf(mm: string): string {
+  return `mmap_lock:${mm}`;
+}
+
+/** Whether `task` holds `mm`'s mmap lock (for read or write). */
+export function holdsMmapLock(world: World, mm: string, task: string): boolean {
+  const rec = lockingOf(world).locks.get(mmapLockOf(mm));
+  return rec !== undefined && (rec.owner === task || rec.readers.includes(task));
+}
+
+/** Whether `mm`'s mmap lock has no holder and no waiter. */
+function lockIsFree(world: World, mm: string): boolean {
+  const rec = lockingOf(world).locks.get(mmapLockOf(mm));
+  return rec === undefined || (rec.owner === null && rec.readers.length === 0 && rec.waiters.length === 0);
+}
+
+/** The rwsem call of each mmap lock call (include/linux/mmap_lock.h). */
+const RWSEM_CALL: { readonly [type: string]: LockCallType } = {
+  mmap_read_lock: 'down_read',
+  mmap_read_trylock: 'down_read_trylock',
+  mmap_read_unlock: 'up_read',
+  mmap_write_lock: 'down_write',
+  mmap_write_trylock: 'down_write_trylock',
+  mmap_write_unlock: 'up_write',
+  mmap_write_downgrade: 'downgrade_write',
+};
+
+/** A compound call's progress: the world so far and the findings in the order the kernel makes them. */
+interface Step {
+  world: World;
+  readonly vs: Violation[];
+}
+
+/**
+ * Takes `mm`'s mmap lock for a call that holds it across its own work (vm_mmap, vm_munmap, the
+ * last mmput's exit_mmap): the result when it cannot go on now.
+ *
+ * ABSTRACTION: such a call cannot be queued half-done (the grant would have to finish it), so a
+ * lock another task holds or waits for makes it block before it changes anything, to be retried:
+ * the kernel's lockdep annotation of that sleeping acquisition is not recorded. A lock the task
+ * itself holds makes the rwsem's own answer: queued on itself, with lockdep's report.
+ */
+function cannotLock(step: Step, mm: string, task: string, trace: BranchTrace | undefined): ApplyResult | undefined {
+  if (lockIsFree(step.world, mm)) return undefined;
+  if (holdsMmapLock(step.world, mm, task)) {
+    const r = lockCall(step.world, 'down_write', mmapLockOf(mm), task, trace);
+    return { world: r.world, outcome: { ...r.outcome, violations: [...step.vs, ...r.outcome.violations] } as Outcome };
+  }
+  return { world: step.world, outcome: { ok: false, blocked: true, violations: step.vs } };
+}
+
+/** One rwsem call on `mm`'s lock inside a compound call (it cannot block: cannotLock said so). */
+function rwsem(step: Step, type: LockCallType, mm: string, task: string, trace: BranchTrace | undefined): void {
+  const r = lockCall(step.world, type, mmapLockOf(mm), task, trace);
+  step.world = r.world;
+  step.vs.push(...r.outcome.violations);
+}
+
+/** The world with the task's references into `mm` dropped once it no longer holds `mm`'s lock. */
+function dropRefs(world: World, mm: string, task: string): World {
+  const s = world.mm;
+  const t = s.tasks.get(task);
+  if (t === undefined || holdsMmapLock(world, mm, task)) return world;
+  const refs = t.refs.filter((r) => r.mm !== mm);
+  if (refs.length === t.refs.length) return world;
+  return withMm(world, patch(s, { tasks: refs.length === 0 ? s.tasks.delete(task) : s.tasks.set(task, Object.freeze({ refs: Object.freeze(refs) })) }));
+}
+
 /**
  * One call on a named mm: the `mm_struct` machine picks the branch; this performs the effects it
- * names (the VMA machine deciding vm_mmap's errno and the unmaps), and returns what it fixes.
+ * names (the locking protocol's sleep check and rwsem, the VMA machine deciding vm_mmap's errno
+ * and the unmaps), and returns what it fixes.
  */
 function callMm(world: World, s: MmState, name: string, rec: MmRecord, e: MmCall | Extract<MmEvent, { type: 'get_task_mm' | 'task_mm_borrow' }>, trace: BranchTrace | undefined): ApplyResult {
-  const facts = e.type === 'vm_munmap' ? munmapFacts(e) : {};
+  // KERNEL: mmap_assert_locked is lockdep_assert_held, which a lockdep turned off answers "held";
+  // CONFIG_DEBUG_VM's rwsem_is_locked BUG is off.
+  const facts =
+    e.type === 'vm_munmap' ? munmapFacts(e) : e.type === 'find_vma' ? { unlocked: lockdepEnabled(world) && !holdsMmapLock(world, name, e.task) } : {};
   const b = decide(MM_TABLE, rec.state, e.type, { users: rec.users, count: rec.count }, { ...e, ...facts }, trace) as Branch;
   const m = b.meta;
   const task = 'task' in e ? e.task : undefined;
-  const said: Said = { call: e.type, name, rec, task };
-  const vs = violationsOf(b, said, [name]);
-  if (m.refused || m.errno !== undefined) return { world, outcome: answer(b, vs) };
+  const effects = m.effects ?? [];
+  const step: Step = { world, vs: [] };
+  // KERNEL: mmput sleep-checks before it looks at the count.
+  if (task !== undefined && effects.includes('mightSleep')) step.vs.push(...mightSleep(world, task, `${e.type}(${name})`, trace).violations);
+  step.vs.push(...violationsOf(b, { call: e.type, name, rec, task }, task === undefined ? [name] : [name, task]));
+  if (m.refused) return { world, outcome: refused(...step.vs) };
+  if (task !== undefined && effects.includes('rwsem')) {
+    const r = lockCall(world, RWSEM_CALL[e.type] as LockCallType, mmapLockOf(name), task, trace);
+    return { world: effects.includes('dropRefs') ? dropRefs(r.world, name, task) : r.world, outcome: r.outcome };
+  }
+  if (task !== undefined && effects.includes('mmapWriteLock')) {
+    // KERNEL: vm_munmap takes the write lock before do_vmi_munmap checks the range.
+    const blocked = cannotLock(step, name, task, trace);
+    if (blocked !== undefined) return blocked;
+    rwsem(step, 'down_write', name, task, trace);
+  }
+  if (m.errno !== undefined) {
+    if (task !== undefined && effects.includes('mmapWriteLock')) rwsem(step, 'up_write', name, task, trace);
+    return { world: step.world, outcome: fail(m.errno as Errno, step.vs) };
+  }
+  if (e.type === 'vm_mmap') return doMmap(step, name, rec, e, trace);
+  if (e.type === 'mmput_async' && effects.includes('exitMmap') && !lockIsFree(step.world, name)) {
+    // ABSTRACTION: the kworker's exit_mmap would wait for the lock; the model makes the call wait
+    // (before it changes anything) instead of queueing work, so no zero-user mm has a lock holder.
+    return { world, outcome: { ok: false, blocked: true, violations: step.vs } };
+  }
+  if (e.type === 'mmput' && effects.includes('exitMmap')) {
+    const blocked = cannotLock(step, name, e.task, trace);
+    if (blocked !== undefined) return blocked;
+    // KERNEL: exit_mmap unmaps under the read lock, then frees the page tables and VMAs under the
+    // write lock (mm/mmap.c), also for an mm without VMAs.
+    for (const t of ['down_read', 'up_read', 'down_write', 'up_write'] as const) rwsem(step, t, name, e.task, trace);
+  }
   let users = rec.users;
   let count = rec.count;
   let map = rec.map;
-  let slice = s;
+  let slice = step.world.mm;
   const values: { [k: string]: OutcomeValue } = {};
-  for (const effect of m.effects ?? []) {
+  for (const effect of effects) {
     switch (effect) {
       case 'mmgrabCount':
         count++;
@@ -219,9 +327,6 @@ function callMm(world: World, s: MmState, name: string, rec: MmRecord, e: MmCall
       case 'returnMm':
         values.mm = name;
         break;
-      case 'doMmap':
-        if (e.type === 'vm_mmap') return doMmap(world, slice, name, rec, e, trace);
-        break;
       case 'doVmiMunmap':
         if (e.type === 'vm_munmap') {
           const r = unmapAndTell(slice, { ...rec, map }, e.addr, e.addr + pageAlign(e.len), trace);
@@ -236,33 +341,52 @@ function callMm(world: World, s: MmState, name: string, rec: MmRecord, e: MmCall
         if (e.type === 'find_vma' || e.type === 'vma_lookup') {
           const p = effect === 'findVma' ? findVma(map, e.addr) : vmaLookup(map, e.addr);
           values.vma = p === undefined ? null : p.vma;
-          // TODO(#11): record the reference only while the task holds the mmap lock (locking issue).
-          if (p !== undefined) slice = patch(slice, { tasks: withRef(slice, e.task, { vma: p.vma, mm: name, start: p.start, end: p.end }) });
+          // INVARIANT: a reference is recorded only under the lock (VmaRef's invariant); the
+          // task's release of the lock ends it.
+          if (p !== undefined && holdsMmapLock(step.world, name, e.task))
+            slice = patch(slice, { tasks: withRef(slice, e.task, { vma: p.vma, mm: name, start: p.start, end: p.end }) });
         }
         break;
       default:
-        // mightSleep, mmapWriteLock, mmapAssertLocked, free: the lock and context checks come with
-        // the locking protocol; `free` is the target state.
+        // mightSleep and mmapWriteLock came first; free is the target state.
         break;
     }
   }
+  if (task !== undefined && effects.includes('mmapWriteLock')) {
+    step.world = withMm(step.world, slice);
+    rwsem(step, 'up_write', name, task, trace);
+    slice = step.world.mm;
+  }
   const next: MmRecord = Object.freeze({ ...rec, state: b.target as MmLifecycle, users, count, map });
   slice = patch(slice, { mms: slice.mms.set(name, next) });
-  return { world: withMm(world, slice), outcome: ok({ ...(m.returns ?? {}), ...values }, vs) };
+  return { world: withMm(step.world, slice), outcome: ok({ ...(m.returns ?? {}), ...values }, step.vs) };
 }
 
-/** vm_mmap on a live mm: the VMA's machine decides do_mmap's errno; mmap_region maps it. */
-function doMmap(world: World, s: MmState, name: string, rec: MmRecord, e: Extract<MmEvent, { type: 'vm_mmap' }>, trace: BranchTrace | undefined): ApplyResult {
+/**
+ * vm_mmap on a live mm (vm_mmap_pgoff, mm/util.c): the write lock, then the VMA's machine decides
+ * do_mmap's errno; mmap_region allocates the VMA (GFP_KERNEL) and maps it; the lock is released.
+ */
+function doMmap(step: Step, name: string, rec: MmRecord, e: Extract<MmEvent, { type: 'vm_mmap' }>, trace: BranchTrace | undefined): ApplyResult {
   const flags = parseFlags(e.type, 'flags', e.flags as string, MAP_FLAGS);
   const prot = e.prot === undefined ? PROT_FLAGS.PROT_READ | PROT_FLAGS.PROT_WRITE : parseFlags(e.type, 'prot', e.prot as string, PROT_FLAGS);
-  const old = s.vmas.get(e.vma);
+  const old = step.world.mm.vmas.get(e.vma);
   if (old !== undefined && old.state === 'mapped')
     throw new DrmstateError('MALFORMED_EVENT', `vm_mmap: ${JSON.stringify(e.vma)} already names a mapped VMA; name the new mapping something else`, { field: 'vma' });
+  const blocked = cannotLock(step, name, e.task, trace);
+  if (blocked !== undefined) return blocked;
+  rwsem(step, 'down_write', name, e.task, trace);
   const place = placeMapping(rec.map, BigInt(rec.mmapBase), e.addr ?? 0n, e.len, flags);
   const facts = 'errno' in place ? { [place.check]: true } : {};
   const b = decideVma(old, e.type, facts, trace);
-  if (b.meta.errno !== undefined || !('addr' in place)) return { world, outcome: answer(b, []) };
-  let slice = s;
+  if (b.meta.errno !== undefined || !('addr' in place)) {
+    rwsem(step, 'up_write', name, e.task, trace);
+    return { world: step.world, outcome: fail(b.meta.errno as Errno, step.vs) };
+  }
+  // KERNEL: __mmap_new_vma allocates the VMA with vm_area_alloc (GFP_KERNEL) under the write lock.
+  const alloc = contextCall(step.world, { type: 'kmalloc', task: e.task, gfp: 'GFP_KERNEL' }, trace);
+  step.world = alloc.world;
+  step.vs.push(...alloc.outcome.violations);
+  let slice = step.world.mm;
   let map = rec.map;
   const values: { [k: string]: OutcomeValue } = { start: place.addr };
   const end = place.addr + place.len;
@@ -276,8 +400,9 @@ function doMmap(world: World, s: MmState, name: string, rec: MmRecord, e: Extrac
   }
   map = insertPiece(map, { start: place.addr.toString(), end: end.toString(), vma: e.vma });
   const vma: VmaRecord = Object.freeze({ state: b.target as VmaLifecycle, mm: name, flags: vmFlagsOf(prot, flags) });
-  slice = patch(slice, { vmas: slice.vmas.set(e.vma, vma), mms: slice.mms.set(name, Object.freeze({ ...rec, map })) });
-  return { world: withMm(world, slice), outcome: ok(values) };
+  step.world = withMm(step.world, patch(slice, { vmas: slice.vmas.set(e.vma, vma), mms: slice.mms.set(name, Object.freeze({ ...rec, map })) }));
+  rwsem(step, 'up_write', name, e.task, trace);
+  return { world: step.world, outcome: ok(values, step.vs) };
 }
 
 /** A VmaRef read: the VMA's machine decides whether the task's reference is still protected. */
@@ -294,17 +419,29 @@ function readVma(world: World, s: MmState, e: Extract<MmEvent, { type: 'vma_star
   return { world, outcome: ok({ [e.type === 'vma_start' ? 'start' : e.type === 'vma_end' ? 'end' : 'flags']: value }, vs) };
 }
 
-function mmAlloc(world: World, s: MmState, e: Extract<MmEvent, { type: 'mm_alloc' }>): ApplyResult {
+function mmAlloc(world: World, s: MmState, e: Extract<MmEvent, { type: 'mm_alloc' }>, trace: BranchTrace | undefined): ApplyResult {
   const old = s.mms.get(e.mm);
   if (old !== undefined && old.state !== 'freed')
     throw new DrmstateError('MALFORMED_EVENT', `mm_alloc: ${JSON.stringify(e.mm)} already names a live mm; name the new one something else`, { field: 'mm' });
   const base = e.mmap_base ?? DEFAULT_MMAP_BASE;
   if (offsetInPage(base) !== 0n || base < PAGE_SIZE || base > TASK_SIZE)
     throw new DrmstateError('MALFORMED_EVENT', `mm_alloc: mmap_base ${base} must be page aligned, in [${PAGE_SIZE}, ${TASK_SIZE}]`, { field: 'mmap_base' });
+  let w = world;
+  const vs: Violation[] = [];
+  // KERNEL: allocate_mm is a GFP_KERNEL slab allocation (kernel/fork.c), in the calling task.
+  if (e.task !== undefined) {
+    const r = contextCall(w, { type: 'kmalloc', task: e.task, gfp: 'GFP_KERNEL' }, trace);
+    w = r.world;
+    vs.push(...r.outcome.violations);
+  }
+  // KERNEL: mmap_init_lock's init_rwsem: one lockdep class for every mm's mmap_lock.
+  const init = initRwsem(w, mmapLockOf(e.mm), MMAP_LOCK_CLASS, trace);
+  if (!init.outcome.ok) return { world, outcome: refused(...vs, ...init.outcome.violations) };
+  w = init.world;
   // KERNEL: mm_init sets mm_users and mm_count to 1; arch_pick_mmap_layout sets mmap_base.
   const rec: MmRecord = Object.freeze({ state: MM_TABLE.initial as MmLifecycle, users: 1, count: 1, mmapBase: base.toString(), map: Object.freeze([]) as readonly Piece[] });
-  const slice = patch(s, { mms: s.mms.set(e.mm, rec), owners: e.task === undefined ? s.owners : s.owners.set(e.task, e.mm) });
-  return { world: withMm(world, slice), outcome: ok({ mm_users: 1, mm_count: 1 }) };
+  const slice = patch(w.mm, { mms: w.mm.mms.set(e.mm, rec), owners: e.task === undefined ? w.mm.owners : w.mm.owners.set(e.task, e.mm) });
+  return { world: withMm(w, slice), outcome: ok({ mm_users: 1, mm_count: 1 }, vs) };
 }
 
 /**
@@ -330,7 +467,7 @@ export function applyMm(world: World, e: MmEvent, trace?: BranchTrace): ApplyRes
   const s = world.mm;
   switch (e.type) {
     case 'mm_alloc':
-      return mmAlloc(world, s, e);
+      return mmAlloc(world, s, e, trace);
     case 'get_task_mm':
     case 'task_mm_borrow': {
       const owner = s.owners.get(e.task);

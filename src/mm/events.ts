@@ -93,6 +93,13 @@ export const MM_EVENTS = {
     errnos: [],
     violations: [],
   },
+  mmap_read_lock: lockEvent('mmap_read_lock', 'down_read', 'MmWithUser::mmap_read_lock() -> MmapReadGuard', 'Takes the mmap lock for read (the rwsem of class mmap_lock): readers share, a writer or a queued writer makes it block and queue.', []),
+  mmap_read_trylock: lockEvent('mmap_read_trylock', 'down_read_trylock', 'MmWithUser::mmap_read_trylock() -> Option<MmapReadGuard>', 'Tries the read lock: `locked` false while a writer holds it or waits.', ['locked']),
+  mmap_read_unlock: lockEvent('mmap_read_unlock', 'up_read', 'drop(MmapReadGuard)', 'Releases a read hold (by a task that never took it: lockdep, and the reader count still drops); `woke` lists the tasks it granted. The task\'s VMA references from this mm die with its last hold.', ['woke']),
+  mmap_write_lock: lockEvent('mmap_write_lock', 'down_write', undefined, 'Takes the mmap lock for write: blocks and queues behind any holder.', []),
+  mmap_write_trylock: lockEvent('mmap_write_trylock', 'down_write_trylock', undefined, 'Tries the write lock: `locked` false while anyone holds it.', ['locked']),
+  mmap_write_unlock: lockEvent('mmap_write_unlock', 'up_write', undefined, 'Releases the write lock; `woke` lists the tasks it granted; the task\'s VMA references from this mm die.', ['woke']),
+  mmap_write_downgrade: lockEvent('mmap_write_downgrade', 'downgrade_write', undefined, 'Turns the write hold into a read hold; waiting readers may enter (`woke`), writers stay out.', ['woke']),
   vm_mmap: {
     kernel: 'vm_mmap() / vm_mmap_pgoff() / do_mmap() (mm/util.c, mm/mmap.c)',
     summary:
@@ -163,6 +170,19 @@ export const MM_EVENTS = {
     violations: ['use_after_free'],
   },
 } as const satisfies { readonly [type: string]: EventDef };
+
+/** An mmap lock call: `mm, task`, the rwsem call of the locking protocol on the mm's lock. */
+function lockEvent<R extends readonly string[]>(name: string, rwsem: string, rust: string | undefined, summary: string, returns: R) {
+  return {
+    kernel: `${name}() = ${rwsem}(&mm->mmap_lock) (include/linux/mmap_lock.h, kernel/locking/rwsem.c)`,
+    ...(rust === undefined ? {} : { rust }),
+    summary: `${summary} On a zero-user mm a use_after_free of the torn-down address space (refused; Rust's \`Mm\` offers no lock).`,
+    fields: { mm, task },
+    returns,
+    errnos: [] as const,
+    violations: ['lockdep', 'might_sleep', 'use_after_free'] as const,
+  } as const;
+}
 
 /** Checks a `|`-joined flag string (the flag names themselves are checked when it is parsed). */
 function checkFlagString(field: string): (v: unknown) => string | undefined {

@@ -267,24 +267,127 @@ describe('find_vma and vma_lookup', () => {
 });
 
 describe('VmaRef reads', () => {
-  it('answer the piece a task looked up; a task that never looked it up reads a use_after_free', () => {
+  it('answer the piece the task looked up while it holds the lock; after the unlock a use_after_free', () => {
     const k = withMm();
     mmap(k, 'a', 8192, { addr: 0x100000, flags: 'MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED' });
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 't' });
     call(k, { type: 'vma_lookup', mm: 'm', task: 't', addr: String(0x100000) });
     expect(call(k, { type: 'vma_start', vma: 'a', task: 't' })).toEqual({ ok: true, start: String(0x100000) });
     expect(call(k, { type: 'vma_end', vma: 'a', task: 't' })).toEqual({ ok: true, end: String(0x102000) });
     expect(call(k, { type: 'vma_flags', vma: 'a', task: 't' })).toEqual({ ok: true, flags: 0x1 | 0x2 | 0x70 | 0x88 });
-    const o = expectRefused(k, { type: 'vma_start', vma: 'a', task: 'u' }, 'use_after_free');
-    expect(messages(o)[0]).toMatch(/no mmap lock protects the reference/);
+    expect(messages(expectRefused(k, { type: 'vma_start', vma: 'a', task: 'u' }, 'use_after_free'))[0]).toMatch(/no mmap lock protects the reference/);
+    call(k, { type: 'mmap_read_unlock', mm: 'm', task: 't' });
+    expectRefused(k, { type: 'vma_end', vma: 'a', task: 't' }, 'use_after_free');
+  });
+
+  it('a lookup without the lock gives no reference (vma_lookup asserts nothing)', () => {
+    const k = withMm();
+    mmap(k, 'a', 4096);
+    expect(call(k, { type: 'vma_lookup', mm: 'm', task: 't', addr: String(DEFAULT_MMAP_BASE - PAGE) })).toEqual({ ok: true, vma: 'a' });
+    expectRefused(k, { type: 'vma_start', vma: 'a', task: 't' }, 'use_after_free');
+  });
+
+  it('a downgrade keeps the references; task_exit ends them', () => {
+    const k = withMm();
+    mmap(k, 'a', 4096);
+    call(k, { type: 'mmap_write_lock', mm: 'm', task: 't' });
+    call(k, { type: 'find_vma', mm: 'm', task: 't', addr: '0' });
+    call(k, { type: 'mmap_write_downgrade', mm: 'm', task: 't' });
+    expect(call(k, { type: 'vma_start', vma: 'a', task: 't' }).ok).toBe(true);
+    const exit = call(k, { type: 'task_exit', task: 't' });
+    expect(kinds(exit)).toEqual(['lockdep']);
+    expect(k.world.mm.tasks.has('t')).toBe(false);
   });
 
   it('after exit_mmap a read is a use_after_free of an unmapped VMA', () => {
     const k = withMm();
     mmap(k, 'a', 4096);
-    call(k, { type: 'find_vma', mm: 'm', task: 't', addr: '0' });
     call(k, { type: 'mmput', mm: 'm', task: 't' });
     const o = expectRefused(k, { type: 'vma_start', vma: 'a', task: 't' }, 'use_after_free');
     expect(messages(o)[0]).toMatch(/which is unmapped/);
-    expect(kinds(o)).toEqual(['use_after_free']);
+  });
+});
+
+describe('the mmap lock (locking protocol rwsem, class mmap_lock)', () => {
+  it('find_vma without the lock is lockdep (mmap_assert_locked), with it clean', () => {
+    const k = withMm();
+    const o = call(k, { type: 'find_vma', mm: 'm', task: 't', addr: '0' });
+    expect(o.ok).toBe(true);
+    expect(kinds(o)).toEqual(['lockdep']);
+    expect(messages(o)[0]).toMatch(/mmap_assert_locked/);
+    const k2 = withMm();
+    call(k2, { type: 'mmap_read_lock', mm: 'm', task: 't' });
+    expect(call(k2, { type: 'find_vma', mm: 'm', task: 't', addr: '0' })).toEqual({ ok: true, vma: null });
+  });
+
+  it('a recursive read lock by one task is lockdep; two tasks share it cleanly', () => {
+    const k = withMm();
+    expect(call(k, { type: 'mmap_read_lock', mm: 'm', task: 't' })).toEqual({ ok: true });
+    expect(call(k, { type: 'mmap_read_lock', mm: 'm', task: 'u' })).toEqual({ ok: true });
+    expect(kinds(call(k, { type: 'mmap_read_lock', mm: 'm', task: 't' }))).toContain('lockdep');
+  });
+
+  it('two mms\' mmap locks nest as recursion of the one class', () => {
+    const k = withMm();
+    call(k, { type: 'mm_alloc', mm: 'm2' });
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 't' });
+    expect(kinds(call(k, { type: 'mmap_write_lock', mm: 'm2', task: 't' }))).toContain('lockdep');
+  });
+
+  it('write lock under the task\'s own read lock: lockdep and the task queues on itself', () => {
+    const k = withMm();
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 't' });
+    const o = call(k, { type: 'mmap_write_lock', mm: 'm', task: 't' });
+    expect(o).toMatchObject({ ok: false, blocked: true, queued: true });
+    expect(kinds(o)).toContain('lockdep');
+  });
+
+  it('vm_mmap takes the write lock itself: it waits while another task reads, and allocates GFP_KERNEL', () => {
+    const k = withMm();
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 'u' });
+    const before = k.fingerprint;
+    expect(mmap(k, 'a', 4096)).toEqual({ ok: false, blocked: true });
+    expect(k.fingerprint).toBe(before);
+    call(k, { type: 'mmap_read_unlock', mm: 'm', task: 'u' });
+    expect(mmap(k, 'a', 4096).ok).toBe(true);
+    call(k, { type: 'dma_fence_begin_signalling', task: 't' });
+    expect(kinds(mmap(k, 'b', 4096))).toContain('lockdep');
+  });
+
+  it('the last mmput sleep-checks first: in atomic context might_sleep, mmput_async clean', () => {
+    const k = withMm();
+    call(k, { type: 'rcu_read_lock', task: 't' });
+    const o = call(k, { type: 'mmput', mm: 'm', task: 't' });
+    expect(kinds(o)[0]).toBe('might_sleep');
+    const k2 = withMm();
+    call(k2, { type: 'rcu_read_lock', task: 't' });
+    expect(call(k2, { type: 'mmput_async', mm: 'm' })).toEqual({ ok: true, mm_users: 0, unmapped: [] });
+  });
+
+  it('the last mmput inside a signalling section is lockdep through exit_mmap\'s mmap lock (A7); a non-final one is clean', () => {
+    const k = withMm();
+    call(k, { type: 'mmget', mm: 'm' });
+    call(k, { type: 'dma_fence_begin_signalling', task: 't' });
+    expect(call(k, { type: 'mmput', mm: 'm', task: 't' })).toEqual({ ok: true, mm_users: 1 });
+    const last = call(k, { type: 'mmput', mm: 'm', task: 't' });
+    expect(last.ok).toBe(true);
+    expect(kinds(last)).toEqual(['lockdep']);
+    expect(messages(last)[0]).toMatch(/mmap_lock/);
+  });
+
+  it('a zero-user mm\'s lock is a use_after_free of the torn-down address space', () => {
+    const k = withMm();
+    call(k, { type: 'mmgrab', mm: 'm' });
+    call(k, { type: 'mmput', mm: 'm', task: 't' });
+    for (const type of ['mmap_read_lock', 'mmap_read_trylock', 'mmap_write_lock', 'mmap_read_unlock'])
+      expectRefused(k, { type, mm: 'm', task: 't' }, 'use_after_free');
+  });
+
+  it('the last mmput waits while another task holds the lock', () => {
+    const k = withMm();
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 'u' });
+    expect(call(k, { type: 'mmput', mm: 'm', task: 't' })).toEqual({ ok: false, blocked: true });
+    expect(call(k, { type: 'mmput_async', mm: 'm' })).toEqual({ ok: false, blocked: true });
+    expect(k.world.mm.mms.get('m')?.users).toBe(1);
   });
 });

@@ -9,6 +9,17 @@ export interface MmSut {
   next: number;
 }
 
+/** The mmap lock calls: each is run by a task of its own, which leaves the lock as it found it. */
+const LOCK_CALLS = [
+  'mmap_read_lock',
+  'mmap_read_trylock',
+  'mmap_read_unlock',
+  'mmap_write_lock',
+  'mmap_write_trylock',
+  'mmap_write_unlock',
+  'mmap_write_downgrade',
+] as const;
+
 /** How far the counts are explored: enough for every branch, bounded so the graph is finite. */
 const MAX = 2;
 
@@ -28,8 +39,10 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
       { type: 'vm_munmap', badRange: true },
       { type: 'vm_munmap', emptyRange: true },
       { type: 'vm_munmap' },
+      { type: 'find_vma', unlocked: true },
       { type: 'find_vma' },
       { type: 'vma_lookup' },
+      ...LOCK_CALLS.map((type) => ({ type })),
     ];
   },
   setup(): MmSut {
@@ -61,11 +74,44 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
         if (event.badRange) return k.call({ type: 'vm_munmap', mm: 'm', task: 't', addr: '1', len: '4096' });
         if (event.emptyRange) return k.call({ type: 'vm_munmap', mm: 'm', task: 't', addr: '4096', len: '0' });
         return k.call({ type: 'vm_munmap', mm: 'm', task: 't', addr: '4096', len: '4096' });
-      case 'find_vma':
+      case 'find_vma': {
+        // Under the read lock, unless the path asks for the assertion to fail (a refused call needs none).
+        const locked = event.unlocked !== true && !branch.meta.refused;
+        if (locked) k.call({ type: 'mmap_read_lock', mm: 'm', task: 'f' });
+        const r = k.call({ type: 'find_vma', mm: 'm', task: 'f', addr: '0' });
+        if (locked) k.call({ type: 'mmap_read_unlock', mm: 'm', task: 'f' });
+        return r;
+      }
       case 'vma_lookup':
         return k.call({ type: event.type, mm: 'm', task: 't', addr: '0' });
-      default:
-        throw new Error(`no executor for ${event.type}`);
+      default: {
+        const type = event.type as (typeof LOCK_CALLS)[number];
+        if (!LOCK_CALLS.includes(type)) throw new Error(`no executor for ${event.type}`);
+        const task = `l${++sut.next}`;
+        const lock = (t: (typeof LOCK_CALLS)[number]) => k.call({ type: t, mm: 'm', task });
+        // A zero-user or freed mm refuses every lock call: nothing to set up or undo.
+        if (branch.meta.refused) return lock(type);
+        switch (type) {
+          case 'mmap_read_unlock':
+            lock('mmap_read_lock');
+            return lock(type);
+          case 'mmap_write_unlock':
+            lock('mmap_write_lock');
+            return lock(type);
+          case 'mmap_write_downgrade': {
+            lock('mmap_write_lock');
+            const r = lock(type);
+            lock('mmap_read_unlock');
+            return r;
+          }
+          default: {
+            const r = lock(type);
+            expectThat(r.ok && (r.locked === undefined || r.locked === true), `${type} on a free lock answered ${JSON.stringify(r.violations)}`);
+            lock(type.startsWith('mmap_read') ? 'mmap_read_unlock' : 'mmap_write_unlock');
+            return r;
+          }
+        }
+      }
     }
   },
   checks: {

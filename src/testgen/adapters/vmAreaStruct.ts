@@ -98,11 +98,15 @@ export const vmAreaStructAdapter: MachineAdapter<VmaSut> = {
       }
       default: {
         const type = event.type as 'vma_start' | 'vma_end' | 'vma_flags';
-        if (event.referenced !== true) return k.call({ type, vma: 'v', task: 'u' });
         const first = pieces(sut)[0];
-        if (first === undefined) throw new Error('v has no piece to look up');
+        if (first === undefined) return k.call({ type, vma: 'v', task: 't' });
+        // A reference found under the read lock: read while it is held, or after the unlock.
+        k.call({ type: 'mmap_read_lock', mm, task: 't' });
         k.call({ type: 'vma_lookup', mm, task: 't', addr: first.start });
-        return k.call({ type, vma: 'v', task: 't' });
+        if (event.referenced !== true) k.call({ type: 'mmap_read_unlock', mm, task: 't' });
+        const r = k.call({ type, vma: 'v', task: 't' });
+        if (event.referenced === true) k.call({ type: 'mmap_read_unlock', mm, task: 't' });
+        return r;
       }
     }
   },
