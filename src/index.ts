@@ -68,6 +68,8 @@ export { SNAPSHOT_FORMAT, readSnapshot, takeSnapshot, type Snapshot } from './ke
 
 // dma_fence: the Rust-style API, reads, invariants.
 export { DmaFence, DmaFenceCtx, SignallingSection } from './api/dmaFence.js';
+export { Guard, KBox, type Locked, Mutex, MutexGuard, Pending, RcuGuard, RwSemaphore, RwSemaphoreReadGuard, RwSemaphoreWriteGuard, SpinLock, SpinLockGuard, rcuReadLock } from './api/locking.js';
+export { lockingProtocol } from './locking/protocol.js';
 export type { Result } from './api/result.js';
 export { fenceInfo, type FenceFlags, type FenceInfo } from './dma-fence/query.js';
 export { dmaFenceInvariants } from './dma-fence/invariants.js';

@@ -268,8 +268,19 @@ export class Explorer {
     const outcome = r.outcome;
     const queued = outcome.queued === true;
     if (outcome.ok === false && outcome.blocked === true && !queued) {
-      // A call inside an atomic block that would sleep: the whole step is not enabled.
-      return { blocked: `${renderCallText(event)} (step ${ins.where.step})` };
+      const v0 = outcome.violations[0];
+      // A call that would sleep (or spin) without joining a wait queue: the step is not enabled —
+      // unless the kernel reported something before it sleeps (lockdep's annotation of the
+      // acquisition or of a fence wait, might_sleep): that report is a finding, and ends the trace.
+      if (v0 === undefined) return { blocked: `${renderCallText(event)} (step ${ins.where.step})` };
+      return [
+        {
+          world: r.world,
+          tasks,
+          lines: lines === undefined ? NO_LINES : [...lines, { task, event, outcome: outcomeToJson(outcome) }],
+          finding: { result: 'violation', kind: v0.kind, message: v0.message, task },
+        },
+      ];
     }
     // The outcome's JSON form only where something reads it: a trace, an expect, a bind.
     const json = lines !== undefined || ins.expect !== undefined || ins.bind !== undefined ? outcomeToJson(outcome) : undefined;

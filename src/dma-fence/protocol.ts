@@ -83,6 +83,9 @@ export const dmaFenceProtocol: Protocol<'dmaFence', DmaFenceEvent> = {
     const out: string[] = [];
     if (event.type === 'dma_fence_context_alloc') out.push('dma_fence_context_counter');
     if (event.type === 'dma_fence_get_stub') out.push('dma_fence_stub');
+    // Sections and waits are lockdep annotations: they read and extend the one dependency graph
+    // (the locking protocol's `lockdep` object).
+    if (event.type === 'dma_fence_begin_signalling' || event.type === 'dma_fence_end_signalling' || event.type === 'dma_fence_wait_timeout') out.push('lockdep');
     for (const field of ['fence', 'f1', 'f2', 'ctx', 'cb'] as const) {
       const v = event[field];
       if (typeof v === 'string') out.push(`${field === 'ctx' ? 'ctx' : field === 'cb' ? 'cb' : 'fence'}:${v}`);

@@ -219,7 +219,7 @@ export class LockingStep {
         .join(', ');
       const rule = cycleRule(cycle, next.class);
       this.report(
-        `possible circular locking dependency detected${rule === 'lockdep' ? '' : ` (rule ${rule} of cross-protocol.md)`}: task ${JSON.stringify(task)} is trying to acquire ${next.class} in ${this.call} while holding ${prev.class}, and ${chain} already exist; cycle: ${cycle.join(' → ')}`,
+        `possible circular locking dependency detected${rule === 'lockdep' ? '' : ` (rule ${rule} of cross-protocol.md)`}: task ${JSON.stringify(task)} is trying to acquire ${next.class} in ${this.call} while holding ${prev.class}, and ${chain} already recorded; cycle: ${cycle.join(' → ')}`,
         [...new Set(cycle)],
       );
       return false;

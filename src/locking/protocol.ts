@@ -89,3 +89,6 @@ export const lockingProtocol: Protocol<'locking', LockingEvent> = {
   tasks: { table: (s) => s.taskKeys, v1Hash: () => ZERO_HASH, exit: lockingTaskExit },
 };
 
+
+/** The locking slice's type (re-exported so that declarations carry its WorldSlices entry). */
+export type { LockingState } from './state.js';
