@@ -60,7 +60,7 @@ export {
 export { apply, checkEvent, initialWorld, tryApply } from './kernel/apply.js';
 export { fingerprint, fingerprintHash } from './kernel/fingerprint.js';
 export { TASK_EXIT, TASK_EXIT_EVENT } from './kernel/taskExit.js';
-export { Kernel, leaks, type DmaFenceEventInput, type DrmMmEventInput, type KernelEvent } from './kernel/Kernel.js';
+export { Kernel, leaks, type DmaFenceEventInput, type DrmMmEventInput, type KernelEvent, type MmEventInput } from './kernel/Kernel.js';
 export { LogWriter } from './kernel/LogWriter.js';
 export { KERNEL, PROTOCOLS, eventTypes } from './kernel/protocols.js';
 export { replay, replayLog, worldAt, type LogReplayResult, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
@@ -78,6 +78,15 @@ export { dmaFenceProtocol } from './dma-fence/protocol.js';
 export type { DmaFenceEvent, DmaFenceEventType } from './dma-fence/events.js';
 export type { CbRecord, CbState, ContextRecord, DmaFenceState, DmaFenceTask, FenceRecord, FenceState } from './dma-fence/state.js';
 export { dmaFenceLeaks } from './dma-fence/leaks.js';
+
+// mm: the Rust-style API (Mm, MmWithUser, the mmap read guard, VmaRef), the protocol, its invariants.
+export { Mm, MmWithUser, MmWithUserAsync, MmWithUserRef, MmapReadGuard, VmaRef, currentMm } from './api/mm.js';
+export { mmProtocol } from './mm/protocol.js';
+export { mmInvariants } from './mm/invariants.js';
+export { mmLeaks } from './mm/leaks.js';
+export type { MmEvent, MmEventType } from './mm/events.js';
+export type { MmLifecycle, MmRecord, MmState, MmTask, Piece, VmaLifecycle, VmaRecord, VmaRefRecord } from './mm/state.js';
+export { DEFAULT_MMAP_BASE, TASK_SIZE } from './mm/layout.js';
 
 // drm_mm: the Rust-style API, reads, invariants.
 export { Allocator, Node, Scan, type AllocInner, type AllocatorOptions, type InsertOptions, type ScanOptions } from './api/drmMm.js';

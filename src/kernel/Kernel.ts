@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DMA_FENCE_EVENTS } from '../dma-fence/events.js';
 import type { DrmMmEvent } from '../drm-mm/events.js';
 import type { LOCKING_EVENTS } from '../locking/events.js';
+import type { MM_EVENTS } from '../mm/events.js';
 import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { EventInput, InputEvents } from '../world/fields.js';
@@ -33,12 +34,14 @@ export type DrmMmEventInput = EventInput<DrmMmEvent>;
 
 /** A locking event as a caller writes it, inferred from the event schemas. */
 export type LockingEventInput = InputEvents<typeof LOCKING_EVENTS>;
+/** An mm event as a caller writes it (u64 fields as decimal strings or bigints), inferred from the schemas. */
+export type MmEventInput = InputEvents<typeof MM_EVENTS>;
 
 /**
  * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
  * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
  */
-export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | LockingEventInput | TaskExitEventInput;
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | LockingEventInput | MmEventInput | TaskExitEventInput;
 
 /** The kernel's own `task_exit` event, typed. */
 export interface TaskExitEventInput {

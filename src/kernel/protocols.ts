@@ -1,6 +1,7 @@
 import { dmaFenceProtocol } from '../dma-fence/protocol.js';
 import { drmMmProtocol } from '../drm-mm/protocol.js';
 import { lockingProtocol } from '../locking/protocol.js';
+import { mmProtocol } from '../mm/protocol.js';
 import { type AnyProtocol, composeKernel } from './composeKernel.js';
 
 /**
@@ -12,6 +13,7 @@ export const PROTOCOLS: readonly AnyProtocol[] = [
   dmaFenceProtocol as unknown as AnyProtocol,
   drmMmProtocol as unknown as AnyProtocol,
   lockingProtocol as unknown as AnyProtocol,
+  mmProtocol as unknown as AnyProtocol,
 ];
 
 /** The kernel composed from {@link PROTOCOLS}: what the free functions (`apply`, `fingerprint`, …) use. */

@@ -86,7 +86,7 @@ export function toDot(machine: AnyStateMachine, options: DiagramOptions = {}): s
   const lines: string[] = [
     `digraph ${q(d.id)} {`,
     '  compound=true;',
-    '  rankdir=LR;',
+    '  rankdir=LR; ranksep=0.6;',
     `  label=${q(d.id)}; labelloc=t; fontname="Courier"; fontsize=16;`,
     '  node [shape=box, style=rounded, fontname="Courier", fontsize=12];',
     '  edge [fontname="Courier", fontsize=11];',
