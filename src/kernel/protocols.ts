@@ -1,5 +1,6 @@
 import { dmaFenceProtocol } from '../dma-fence/protocol.js';
 import { drmMmProtocol } from '../drm-mm/protocol.js';
+import { drmProtocol } from '../drm/protocol.js';
 import { type AnyProtocol, composeKernel } from './composeKernel.js';
 
 /**
@@ -10,6 +11,7 @@ import { type AnyProtocol, composeKernel } from './composeKernel.js';
 export const PROTOCOLS: readonly AnyProtocol[] = [
   dmaFenceProtocol as unknown as AnyProtocol,
   drmMmProtocol as unknown as AnyProtocol,
+  drmProtocol as unknown as AnyProtocol,
 ];
 
 /** The kernel composed from {@link PROTOCOLS}: what the free functions (`apply`, `fingerprint`, …) use. */

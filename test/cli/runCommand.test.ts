@@ -272,7 +272,7 @@ describe('drmstate run: scenario line forms', () => {
   it('exits 2 for an event with neither outcome nor expect, with both, or with an unknown member', async () => {
     const dir = tempDir();
     const cases: [object, string][] = [
-      [{ event: alloc }, 'field "event": a line with "event" needs "outcome" (the whole outcome) or "expect" (a subset of it)'],
+      [{ event: alloc }, 'field "event": a line with "event" needs "outcome" (the whole outcome), "expect" (a subset of it) or "expect_violation"'],
       [{ event: alloc, outcome: { ok: true }, expect: { ok: true } }, 'field "expect": give "outcome" (the whole outcome) or "expect" (a subset), not both'],
       [{ event: alloc, expected: { ok: true } }, 'field "expected": unknown member'],
       [{ outcome: { ok: true } }, 'field "outcome": this member needs an "event" on the same line'],

@@ -7,7 +7,8 @@ import { reachedBranches } from './reach.js';
 const MACHINE_IDS = Object.keys(MACHINES).sort();
 
 /**
- * Branches apply cannot reach by construction, each with the reason. A slot that is on no list is
+ * Branches apply cannot reach by construction, each with the reason (the adapters still run them:
+ * a later unbind, another handle's creation). A slot that is on no list is
  * never shown its fence's signal: dma_fence_signal walks only the fence's own cb_list. The machine
  * still answers the event in those states, as every non-final state must.
  */
@@ -16,6 +17,12 @@ const UNREACHABLE: { readonly [machineId: string]: { readonly [branch: string]: 
     'unqueued:dma_fence_signal:0': 'a slot on no list is not walked by dma_fence_signal',
     'invoked:dma_fence_signal:0': 'a slot on no list is not walked by dma_fence_signal',
     'removed:dma_fence_signal:0': 'a slot on no list is not walked by dma_fence_signal',
+  },
+  devres: {
+    'initialised.revoked:device_unbind:0': 'a revocation runs once: the devres action leaves the device\'s list when it runs, so no later unbind reaches a revoked Devres',
+  },
+  drm_gem_handle: {
+    'live:drm_gem_handle_create:0': 'idr_alloc hands out the lowest free id, never a live one: a creation is asked of a free slot only',
   },
 };
 

@@ -6,6 +6,13 @@ import { drmMmAdapter } from './drmMm.js';
 import { drmMmNodeAdapter } from './drmMmNode.js';
 import { drmMmScanAdapter } from './drmMmScan.js';
 import { signallingSectionAdapter } from './signallingSection.js';
+import { deviceAdapter } from './device.js';
+import { devresAdapter } from './devres.js';
+import { drmDeviceAdapter } from './drmDevice.js';
+import { drmFileAdapter } from './drmFile.js';
+import { drmGemHandleAdapter } from './drmGemHandle.js';
+import { drmGemObjectAdapter } from './drmGemObject.js';
+import { drmRegistrationAdapter } from './drmRegistration.js';
 
 /**
  * Every machine's adapter. The API layer cannot be imported by the protocols (layer 3), so the
@@ -20,6 +27,13 @@ const ALL: readonly AnyMachineAdapter[] = [
   drmMmAdapter,
   drmMmNodeAdapter,
   drmMmScanAdapter,
+  deviceAdapter,
+  drmDeviceAdapter,
+  drmRegistrationAdapter,
+  devresAdapter,
+  drmFileAdapter,
+  drmGemObjectAdapter,
+  drmGemHandleAdapter,
 ];
 
 /** The adapter of every machine, keyed by machine id (derived from each adapter's machine). */
