@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DMA_FENCE_EVENTS } from '../dma-fence/events.js';
 import type { DrmMmEvent } from '../drm-mm/events.js';
+import type { DRM_EVENTS } from '../drm/events.js';
 import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { EventInput, InputEvents } from '../world/fields.js';
@@ -30,11 +31,14 @@ export type DmaFenceEventInput = InputEvents<typeof DMA_FENCE_EVENTS>;
  */
 export type DrmMmEventInput = EventInput<DrmMmEvent>;
 
+/** A drm event (devices, Devres, files, GEM) as a caller writes it, inferred from the schemas. */
+export type DrmEventInput = InputEvents<typeof DRM_EVENTS>;
+
 /**
  * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
  * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
  */
-export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | TaskExitEventInput;
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | DrmEventInput | TaskExitEventInput;
 
 /** The kernel's own `task_exit` event, typed. */
 export interface TaskExitEventInput {
