@@ -694,6 +694,7 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       }
       const o = getObj(world, objName);
       const ob = ask(TABLES.obj, o.state, { type: e.type }, trace);
+      if (ob.meta.refused) return refuse(world, refusal(ob, e.type, [e.file, objName]));
       if (e.type === 'drm_gem_object_lookup') {
         setObj(acc, objName, { ...o, refcount: o.refcount + (hasEffect(ob.meta, 'krefGet') ? 1 : 0) });
         return done(acc, { found: true, obj: objName });

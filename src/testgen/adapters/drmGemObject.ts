@@ -45,6 +45,15 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
     const handle = (): number => sut.must({ type: 'drm_gem_handle_create', file, obj }).handle as number;
     if (branch.source === 'freed') {
       if (event.type === 'drm_gem_handle_create') return sut.call({ type: event.type, file, obj });
+      if (event.type === 'drm_gem_handle_delete' || event.type === 'drm_gem_object_lookup' || event.type === 'drm_gem_flink') {
+        // Another object brought to the same state with a handle left: one put too many frees it.
+        const o2 = sut.fresh('dangling');
+        sut.must({ type: 'drm_gem_object_init', obj: o2, drm: 'd', size: '4096' });
+        const h = sut.must({ type: 'drm_gem_handle_create', file, obj: o2 }).handle as number;
+        sut.must({ type: 'drm_gem_object_put', obj: o2 });
+        sut.must({ type: 'drm_gem_object_put', obj: o2 });
+        return sut.call({ type: event.type, file, handle: h });
+      }
       return sut.call({ type: event.type, obj });
     }
     if (event.deviceReleased === true) releaseDevice(sut);
