@@ -26,8 +26,11 @@ import { setup } from 'xstate';
 export type DeviceEvent =
   /** `device_driver_attach(drv, dev)`: 0 or `-EBUSY`. */
   | { readonly type: 'driver_bind' }
-  /** `device_release_driver(dev)`; `waits`: a Devres revocation must wait for RCU readers. */
-  | { readonly type: 'device_unbind'; readonly waits: boolean }
+  /**
+   * `device_release_driver(dev)`; `waits`: a Devres revocation must wait for RCU readers;
+   * `ownGuard`: the unbinding task holds a Devres guard itself.
+   */
+  | { readonly type: 'device_unbind'; readonly waits: boolean; readonly ownGuard: boolean }
   /** `devm_add_action(dev, action, data)`: 0. */
   | { readonly type: 'devm_add_action' }
   /** `Devres::new(dev, data)`. */
@@ -50,6 +53,8 @@ export const deviceMachine = setup({
   guards: {
     /** A `Devres` revocation finds RCU readers: `synchronize_rcu()` in `Revocable::revoke` must wait (rust/kernel/revocable.rs). */
     isWaitingForReaders: ({ event }) => event.type === 'device_unbind' && event.waits,
+    /** The revocation's `synchronize_rcu()` would run inside the caller's own RCU read section (rust/kernel/revocable.rs). */
+    isWaitingForItself: ({ event }) => event.type === 'device_unbind' && event.waits && event.ownGuard,
     /** `drm.as_ref().as_raw() != dev.as_raw()` in `Registration::new_foreign_owned` (rust/kernel/drm/driver.rs). */
     isOtherParent: ({ event }) => event.type === 'drm_registration_new_foreign_owned' && event.otherParent,
   },
@@ -78,6 +83,11 @@ export const deviceMachine = setup({
           on: {
             driver_bind: { description: 'A driver is bound already: EBUSY.', meta: { errno: 'EBUSY' } },
             device_unbind: [
+              {
+                guard: 'isWaitingForItself',
+                description: 'The unbinding task holds a Devres guard: synchronize_rcu waits for itself; deadlock, refused.',
+                meta: { violation: 'deadlock', violations: [{ kind: 'deadlock', check: 'ownGuard' }], refused: true },
+              },
               {
                 guard: 'isWaitingForReaders',
                 target: 'unbound',

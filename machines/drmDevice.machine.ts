@@ -207,7 +207,7 @@ export const drmDeviceMachine = setup({
         drm_dev_unplug: UAF('drm_dev_unplug'),
         drm_dev_enter: UAF('drm_dev_enter'),
         drm_dev_is_unplugged: UAF('drm_dev_is_unplugged'),
-        drm_open: UAF('drm_open'),
+        drm_open: { description: 'The minors were freed with the device (drm_minor_alloc_release erased their xarray slots): drm_minor_acquire finds none; ENODEV.', meta: { errno: 'ENODEV' } },
         drm_gem_object_init: UAF('drm_gem_object_init'),
       },
     },

@@ -443,7 +443,8 @@ function unbind(acc: Acc, dev: string, taskName: string, trace: BranchTrace | un
     setDevice(acc, dev, { ...d, actions: [] });
     rest = runActions(acc, dev, taskName, [...d.actions].reverse(), trace);
   }
-  const b = ask(TABLES.device, d.state, { type: 'device_unbind', waits: rest !== undefined }, trace);
+  const b = ask(TABLES.device, d.state, { type: 'device_unbind', waits: rest !== undefined, ownGuard: task(before, taskName).guards.length > 0 }, trace);
+  if (b.meta.refused) return refuse(before, refusal(b, 'device_unbind', [dev, taskName]));
   if (!hasEffect(b.meta, 'devresReleaseAll')) {
     acc.world = before;
     return done(acc);

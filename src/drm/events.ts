@@ -69,11 +69,11 @@ export const DRM_EVENTS = {
     kernel: 'device_release_driver() → devres_release_all() (drivers/base/dd.c, drivers/base/devres.c)',
     rust: 'unbind: devres actions, `Devres` revocation (rust/kernel/devres.rs)',
     summary:
-      'Unbinds the driver and runs the device\'s devres actions last-registered-first: user actions, devm drm_dev_put, foreign-owned Registration drops, Devres revocations. A revocation waits for RCU readers (Devres guards): blocked and queued until the last one is dropped. Nothing bound: nothing happens.',
+      'Unbinds the driver and runs the device\'s devres actions last-registered-first: user actions, devm drm_dev_put, foreign-owned Registration drops, Devres revocations. A revocation waits for RCU readers (Devres guards): blocked and queued until the last one is dropped; a task unbinding inside its own guard is a deadlock. Nothing bound: nothing happens.',
     fields: { dev, task: { ...task, optional: true, doc: 'the unbinding thread (default: the device name)' } },
     returns: ['violations of the actions'],
     errnos: [],
-    violations: ['use_after_free', 'leak', 'double_free'],
+    violations: ['deadlock', 'use_after_free', 'leak', 'double_free'],
   },
   devm_add_action: {
     kernel: 'devm_add_action() (include/linux/device/devres.h)',
@@ -243,11 +243,11 @@ export const DRM_EVENTS = {
   drm_open: {
     kernel: 'drm_open() → drm_minor_acquire() (drivers/gpu/drm/drm_file.c, drm_drv.c)',
     rust: 'drm::File open callback',
-    summary: 'Opens a file on the device, which it keeps alive; ENODEV unless registered and not unplugged.',
+    summary: 'Opens a file on the device, which it keeps alive; ENODEV unless registered and not unplugged (and after the device was released: its minors are gone).',
     fields: { file, drm, task: { ...task, optional: true } },
     returns: [],
     errnos: ['ENODEV'],
-    violations: ['use_after_free'],
+    violations: [],
   },
   drm_release: {
     kernel: 'drm_release() → drm_file_free() → drm_gem_release(), then drm_minor_release() (drivers/gpu/drm/drm_file.c)',

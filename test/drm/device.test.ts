@@ -218,3 +218,22 @@ describe('Devres', () => {
     expect(kinds(s.run({ type: 'devres_guard_drop', res: 'bar', task: 'nobody' }))).toEqual(['lockdep']);
   });
 });
+
+describe('drm_open after the device is released', () => {
+  it('answers ENODEV: the minors went with the device', () => {
+    const s = new Scenario().device();
+    s.ok({ type: 'drm_dev_unregister', drm: 'drm0' }, { type: 'drm_dev_put', drm: 'drm0' });
+    expect(s.run({ type: 'drm_open', file: 'f', drm: 'drm0' })).toEqual({ ok: false, errno: 'ENODEV' });
+  });
+});
+
+describe('device_unbind inside a Devres guard', () => {
+  it('is a deadlock when the unbinding task holds a guard, and changes nothing', () => {
+    const s = new Scenario();
+    s.ok({ type: 'device_add', dev: 'p' }, { type: 'driver_bind', dev: 'p' }, { type: 'devres_new', res: 'bar', dev: 'p' });
+    s.ok({ type: 'devres_try_access', res: 'bar', task: 't' });
+    const before = s.world;
+    expect(kinds(s.run({ type: 'device_unbind', dev: 'p', task: 't' }))).toEqual(['deadlock']);
+    expect(s.world).toBe(before);
+  });
+});

@@ -10,13 +10,13 @@ export const deviceAdapter: MachineAdapter<DrmSut> = {
   events(s: AnyMachineSnapshot): MachineEvent[] {
     const list: MachineEvent[] = [
       { type: 'driver_bind' },
-      { type: 'device_unbind', waits: false },
+      { type: 'device_unbind', waits: false, ownGuard: false },
       { type: 'devm_add_action' },
       { type: 'devres_new' },
       { type: 'drm_registration_new_foreign_owned', otherParent: false },
       { type: 'drm_registration_new_foreign_owned', otherParent: true },
     ];
-    if (leafOf(s) === 'added.bound') list.push({ type: 'device_unbind', waits: true });
+    if (leafOf(s) === 'added.bound') list.push({ type: 'device_unbind', waits: true, ownGuard: false }, { type: 'device_unbind', waits: true, ownGuard: true });
     return list;
   },
   setup(): DrmSut {
@@ -31,6 +31,14 @@ export const deviceAdapter: MachineAdapter<DrmSut> = {
       case 'driver_bind':
         return sut.call({ type: 'driver_bind', dev: 'd' });
       case 'device_unbind': {
+        if (event.ownGuard === true) {
+          const res = sut.fresh('r');
+          sut.must({ type: 'devres_new', res, dev: 'd' });
+          sut.must({ type: 'devres_try_access', res, task: 'unbinder' });
+          const r = sut.call({ type: 'device_unbind', dev: 'd', task: 'unbinder' });
+          sut.must({ type: 'devres_guard_drop', res, task: 'unbinder' });
+          return r;
+        }
         if (event.waits === true) {
           const res = sut.fresh('r');
           sut.must({ type: 'devres_new', res, dev: 'd' });
