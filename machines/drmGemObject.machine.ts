@@ -30,8 +30,8 @@ export type DrmGemObjectEvent =
   | { readonly type: 'drm_gem_object_get' }
   /** `last`: the put drops the last reference; `deviceReleased`: the object's drm_device is freed. */
   | { readonly type: 'drm_gem_object_put'; readonly last: boolean; readonly deviceReleased: boolean }
-  /** `hasHandles`: `handle_count > 0` before the call. */
-  | { readonly type: 'drm_gem_handle_create'; readonly hasHandles: boolean }
+  /** `hasHandles`: `handle_count > 0` before the call; `deviceReleased`: `obj->dev` is freed (its `object_name_lock` with it). */
+  | { readonly type: 'drm_gem_handle_create'; readonly hasHandles: boolean; readonly deviceReleased: boolean }
   /**
    * A handle's release (GEM_CLOSE or file close); `lastHandle`, `last`: the handle count and the
    * refcount reach zero. The handle's file keeps the device alive, so it is never released here.
@@ -66,7 +66,8 @@ export const drmGemObjectMachine = setup({
     /** `drm_mm_node_allocated(&node->vm_node)` in drm_vma_offset_add (drm_vma_manager.c). */
     hasOffset: ({ event }) => event.type === 'drm_gem_create_mmap_offset' && event.hasOffset,
     /** The object's `dev` has been released (drm_dev_release ran). */
-    isDeviceReleased: ({ event }) => (event.type === 'drm_gem_create_mmap_offset' || event.type === 'drm_gem_free_mmap_offset') && event.deviceReleased,
+    isDeviceReleased: ({ event }) =>
+      (event.type === 'drm_gem_create_mmap_offset' || event.type === 'drm_gem_free_mmap_offset' || event.type === 'drm_gem_handle_create') && event.deviceReleased,
   },
 }).createMachine({
   id: 'drm_gem_object',
@@ -83,6 +84,11 @@ export const drmGemObjectMachine = setup({
           { description: 'Drops a reference.', meta: { effects: ['krefPut'] } },
         ],
         drm_gem_handle_create: [
+          {
+            guard: 'isDeviceReleased',
+            description: 'drm_gem_handle_create_tail takes obj->dev->object_name_lock of a released drm_device: use_after_free, refused.',
+            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'deviceReleased' }], refused: true },
+          },
           { guard: 'hasHandles', description: 'Another handle: handle_count + 1, no new reference.', meta: { effects: ['handleCountInc'] } },
           { description: 'The first handle: handle_count 1 and one reference shared by all handles.', meta: { effects: ['handleCountInc', 'krefGet'] } },
         ],

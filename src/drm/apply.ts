@@ -364,13 +364,17 @@ function createHandle(acc: Acc, fileName: string, objName: string, call: string,
   const f = getFile(acc.world, fileName);
   const o = getObj(acc.world, objName);
   if (o.state === 'freed') {
-    const b = ask(TABLES.obj, o.state, { type: 'drm_gem_handle_create', hasHandles: false }, trace);
+    const b = ask(TABLES.obj, o.state, { type: 'drm_gem_handle_create', hasHandles: false, deviceReleased: false }, trace);
+    return { outcome: refusal(b, call, [fileName, objName]) };
+  }
+  if (getDrm(acc.world, o.drm).state === 'released') {
+    const b = ask(TABLES.obj, o.state, { type: 'drm_gem_handle_create', hasHandles: o.handleCount > 0, deviceReleased: true }, trace);
     return { outcome: refusal(b, call, [fileName, objName]) };
   }
   const id = lowestFree(f.handles.map(([h]) => h));
   const hb = ask(TABLES.handle, 'free', { type: 'drm_gem_handle_create', ...(o.openFails !== null ? { open_fails: o.openFails } : {}) }, trace);
   if (hb.meta.errno !== undefined) return { outcome: fail(hb.meta.errno as Errno) };
-  const ob = ask(TABLES.obj, o.state, { type: 'drm_gem_handle_create', hasHandles: o.handleCount > 0 }, trace);
+  const ob = ask(TABLES.obj, o.state, { type: 'drm_gem_handle_create', hasHandles: o.handleCount > 0, deviceReleased: false }, trace);
   const allow = o.allow.some(([file]) => file === fileName)
     ? o.allow.map(([file, n]) => (file === fileName ? ([file, n + 1] as const) : ([file, n] as const)))
     : [...o.allow, [fileName, 1] as const].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

@@ -59,7 +59,10 @@ describe('drm_gem_object_lookup and drm_gem_handle_delete', () => {
     const o = s.run({ type: 'drm_dev_put', drm: 'drm0' });
     expect(kinds(o)).toEqual(['leak']);
     expect((o.violations as { message: string }[])[0]?.message).toContain('GEM object still alive (o)');
-    // The object does not hold its device: its last put now touches freed memory.
+    // The object does not hold its device: a handle to it (from a file of another device) and its
+    // last put now touch freed memory.
+    s.device('drm1', 'pdev1').ok({ type: 'drm_open', file: 'g', drm: 'drm1' });
+    expect(kinds(s.run({ type: 'drm_gem_handle_create', file: 'g', obj: 'o' }))).toEqual(['use_after_free']);
     expect(kinds(s.run({ type: 'drm_gem_object_put', obj: 'o' }))).toEqual(['use_after_free']);
   });
 });

@@ -19,8 +19,9 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
     { type: 'drm_gem_object_put', last: true, deviceReleased: false },
     { type: 'drm_gem_object_put', last: false, deviceReleased: false },
     { type: 'drm_gem_object_put', last: true, deviceReleased: true },
-    { type: 'drm_gem_handle_create', hasHandles: false },
-    { type: 'drm_gem_handle_create', hasHandles: true },
+    { type: 'drm_gem_handle_create', hasHandles: false, deviceReleased: false },
+    { type: 'drm_gem_handle_create', hasHandles: true, deviceReleased: false },
+    { type: 'drm_gem_handle_create', hasHandles: false, deviceReleased: true },
     { type: 'drm_gem_handle_delete', lastHandle: false, last: false },
     { type: 'drm_gem_handle_delete', lastHandle: true, last: false },
     { type: 'drm_gem_handle_delete', lastHandle: true, last: true },
@@ -36,6 +37,8 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
     const sut = new DrmSut();
     sut.registeredDrm('d', 'p');
     sut.must({ type: 'drm_open', file: 'f', drm: 'd' });
+    sut.registeredDrm('d2', 'p2');
+    sut.must({ type: 'drm_open', file: 'g', drm: 'd2' });
     sut.must({ type: 'drm_gem_object_init', obj: 'o', drm: 'd', size: '4096' });
     return sut;
   },
@@ -64,6 +67,8 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
         if (event.last !== true) sut.must({ type: 'drm_gem_object_get', obj });
         return sut.call({ type: 'drm_gem_object_put', obj });
       case 'drm_gem_handle_create':
+        // With the device released, the handle is asked for in a file of another device.
+        if (event.deviceReleased === true) return sut.call({ type: 'drm_gem_handle_create', file: 'g', obj });
         if (event.hasHandles === true) handle();
         return sut.call({ type: 'drm_gem_handle_create', file, obj });
       case 'drm_gem_handle_delete': {
