@@ -31,15 +31,16 @@ export type DrmFileEvent =
   | { readonly type: 'drm_release' }
   /** `found`: a node starts at the page and spans the length (and offset, len are valid); `allowed`: the file is on its allow-list. */
   | { readonly type: 'drm_gem_mmap'; readonly unplugged: boolean; readonly found: boolean; readonly allowed: boolean }
-  /** `nameFound`: the flink name is in the device's name table. */
-  | { readonly type: 'drm_gem_open_by_name'; readonly nameFound: boolean }
+  /** `notGem`: the device lacks DRIVER_GEM; `nameFound`: the flink name is in the device's name table. */
+  | { readonly type: 'drm_gem_open_by_name'; readonly notGem: boolean; readonly nameFound: boolean }
   | { readonly type: 'drm_gem_handle_create' }
   | { readonly type: 'drm_gem_object_lookup' }
   | { readonly type: 'drm_gem_handle_delete' }
-  | { readonly type: 'drm_gem_flink' };
+  | { readonly type: 'drm_gem_flink'; readonly notGem: boolean };
 
 const UAF = (what: string) =>
   ({ description: `${what} on a released file: use_after_free, refused.`, meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'released' }], refused: true } }) as const;
+const NOT_GEM = { guard: 'isNotGem', description: 'The driver has no DRIVER_GEM: EOPNOTSUPP.', meta: { errno: 'EOPNOTSUPP' } } as const;
 const PASS = (what: string) => ({ description: `The file is open: ${what} (the handle slot decides).` }) as const;
 
 export const drmFileMachine = setup({
@@ -53,6 +54,8 @@ export const drmFileMachine = setup({
     isNotAllowed: ({ event }) => event.type === 'drm_gem_mmap' && !event.allowed,
     /** `idr_find(&dev->object_name_idr, name)` is NULL in drm_gem_open_ioctl (drm_gem.c). */
     isUnknownName: ({ event }) => event.type === 'drm_gem_open_by_name' && !event.nameFound,
+    /** `!drm_core_check_feature(dev, DRIVER_GEM)` in drm_gem_flink_ioctl / drm_gem_open_ioctl (drm_gem.c). */
+    isNotGem: ({ event }) => (event.type === 'drm_gem_flink' || event.type === 'drm_gem_open_by_name') && event.notGem,
   },
 }).createMachine({
   id: 'drm_file',
@@ -74,13 +77,14 @@ export const drmFileMachine = setup({
           { description: 'Mapped with the shmem vm_ops; the VMA holds an object reference.', meta: { effects: ['vmaOpen'] } },
         ],
         drm_gem_open_by_name: [
+          NOT_GEM,
           { guard: 'isUnknownName', description: 'No object has that name: ENOENT.', meta: { errno: 'ENOENT' } },
           PASS('creates a handle to the named object'),
         ],
         drm_gem_handle_create: PASS('creates a handle'),
         drm_gem_object_lookup: PASS('looks the handle up'),
         drm_gem_handle_delete: PASS('deletes the handle'),
-        drm_gem_flink: PASS('names the handle\'s object'),
+        drm_gem_flink: [NOT_GEM, PASS('names the handle\'s object')],
       },
     },
     released: {

@@ -686,8 +686,9 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
     case 'drm_gem_handle_delete':
     case 'drm_gem_flink': {
       const f = getFile(world, e.file);
-      const b = fileGate(acc, e.file, { type: e.type }, trace);
+      const b = fileGate(acc, e.file, { type: e.type, notGem: !getDrm(world, f.drm).features.includes('gem') }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.file]));
+      if (b.meta.errno !== undefined) return refuse(world, fail(b.meta.errno as Errno));
       const entry = f.handles.find(([h]) => h === e.handle);
       const hb = ask(TABLES.handle, entry === undefined ? 'free' : 'live', { type: e.type }, trace);
       if (hb.meta.errno !== undefined) return refuse(world, fail(hb.meta.errno as Errno));
@@ -716,7 +717,7 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const f = getFile(world, e.file);
       const d = getDrm(world, f.drm);
       const found = d.names.find(([n]) => n === e.name);
-      const b = fileGate(acc, e.file, { type: e.type, nameFound: found !== undefined }, trace);
+      const b = fileGate(acc, e.file, { type: e.type, notGem: !d.features.includes('gem'), nameFound: found !== undefined }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.file]));
       if (b.meta.errno !== undefined || found === undefined) return refuse(world, fail((b.meta.errno ?? 'ENOENT') as Errno));
       const r = createHandle(acc, e.file, found[1], e.type, trace);

@@ -356,18 +356,18 @@ export const DRM_EVENTS = {
   },
   drm_gem_flink: {
     kernel: `drm_gem_flink_ioctl() (${GEM})`,
-    summary: 'The object\'s device-global name (lowest free ≥ 1 on first use); ENOENT for an unknown handle.',
+    summary: 'The object\'s device-global name (lowest free ≥ 1 on first use); ENOENT for an unknown handle; EOPNOTSUPP without the gem feature.',
     fields: { file, handle },
     returns: ['name'],
-    errnos: ['ENOENT'],
+    errnos: ['EOPNOTSUPP', 'ENOENT'],
     violations: ['use_after_free'],
   },
   drm_gem_open_by_name: {
     kernel: `drm_gem_open_ioctl() (${GEM})`,
-    summary: 'A new handle in the file to the object with that flink name, and its size; ENOENT for an unknown name.',
+    summary: 'A new handle in the file to the object with that flink name, and its size; ENOENT for an unknown name; EOPNOTSUPP without the gem feature.',
     fields: { file, name: { kind: 'int', doc: 'the flink name' } },
     returns: ['handle', 'size'],
-    errnos: ['ENOENT', ...OPEN_FAILS],
+    errnos: ['EOPNOTSUPP', 'ENOENT', ...OPEN_FAILS],
     violations: ['use_after_free'],
   },
 } as const satisfies { readonly [type: string]: EventDef };

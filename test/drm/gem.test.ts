@@ -150,3 +150,13 @@ describe('the drm slice', () => {
     expect(fingerprint(back)).toBe(fingerprint(s.world));
   });
 });
+
+describe('GEM ioctls on a device without the gem feature', () => {
+  it('answers EOPNOTSUPP to flink and open by name', () => {
+    const s = new Scenario();
+    s.ok({ type: 'device_add', dev: 'p' }, { type: 'driver_bind', dev: 'p' }, { type: 'drm_dev_alloc', drm: 'd', parent: 'p', features: ['modeset'] });
+    s.ok({ type: 'drm_dev_register', drm: 'd', flags: 0 }, { type: 'drm_open', file: 'f', drm: 'd' });
+    expect(s.run({ type: 'drm_gem_flink', file: 'f', handle: 1 })).toEqual({ ok: false, errno: 'EOPNOTSUPP' });
+    expect(s.run({ type: 'drm_gem_open_by_name', file: 'f', name: 1 })).toEqual({ ok: false, errno: 'EOPNOTSUPP' });
+  });
+});

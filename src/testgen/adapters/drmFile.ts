@@ -19,12 +19,14 @@ export const drmFileAdapter: MachineAdapter<FileSut> = {
     { type: 'drm_gem_mmap', unplugged: false, found: false, allowed: false },
     { type: 'drm_gem_mmap', unplugged: false, found: true, allowed: false },
     { type: 'drm_gem_mmap', unplugged: false, found: true, allowed: true },
-    { type: 'drm_gem_open_by_name', nameFound: false },
-    { type: 'drm_gem_open_by_name', nameFound: true },
+    { type: 'drm_gem_open_by_name', notGem: true, nameFound: false },
+    { type: 'drm_gem_open_by_name', notGem: false, nameFound: false },
+    { type: 'drm_gem_open_by_name', notGem: false, nameFound: true },
     { type: 'drm_gem_handle_create' },
     { type: 'drm_gem_object_lookup' },
     { type: 'drm_gem_handle_delete' },
-    { type: 'drm_gem_flink' },
+    { type: 'drm_gem_flink', notGem: false },
+    { type: 'drm_gem_flink', notGem: true },
   ],
   setup(): FileSut {
     const sut = new FileSut();
@@ -34,6 +36,11 @@ export const drmFileAdapter: MachineAdapter<FileSut> = {
     sut.must({ type: 'drm_gem_handle_create', file: 'f', obj: 'o' });
     sut.offset = String(sut.must({ type: 'drm_gem_create_mmap_offset', obj: 'o' }).offset);
     sut.offset2 = String(sut.must({ type: 'drm_gem_create_mmap_offset', obj: 'o2' }).offset);
+    // A device without DRIVER_GEM and a file on it, for the ioctls that check the feature.
+    sut.boundDevice('pn');
+    sut.must({ type: 'drm_dev_alloc', drm: 'dn', parent: 'pn', features: [] });
+    sut.must({ type: 'drm_dev_register', drm: 'dn', flags: 0 });
+    sut.must({ type: 'drm_open', file: 'fn', drm: 'dn' });
     return sut;
   },
   exec(sut, event, branch) {
@@ -50,6 +57,7 @@ export const drmFileAdapter: MachineAdapter<FileSut> = {
         return sut.call({ type: 'drm_gem_mmap', file, offset, len: '8192', vma: sut.fresh('vma') });
       }
       case 'drm_gem_open_by_name': {
+        if (event.notGem === true && !released) return sut.call({ type: 'drm_gem_open_by_name', file: 'fn', name: 1 });
         let name = 99;
         if (event.nameFound === true && !released) name = sut.must({ type: 'drm_gem_flink', file, handle: 1 }).name as number;
         return sut.call({ type: 'drm_gem_open_by_name', file, name });
@@ -67,7 +75,7 @@ export const drmFileAdapter: MachineAdapter<FileSut> = {
         return sut.call({ type: 'drm_gem_handle_delete', file, handle: h });
       }
       case 'drm_gem_flink':
-        return sut.call({ type: 'drm_gem_flink', file, handle: 1 });
+        return sut.call({ type: 'drm_gem_flink', file: event.notGem === true && !released ? 'fn' : file, handle: 1 });
       default:
         throw new Error(`no executor for ${event.type}`);
     }
