@@ -30,8 +30,11 @@ export type DevresEvent =
   /** `holdsGuard`: the task holds a guard on this resource. */
   | { readonly type: 'devres_guard_drop'; readonly holdsGuard: boolean }
   | { readonly type: 'devres_guard_deref'; readonly holdsGuard: boolean }
-  /** `otherDevice`: `dev` is not the device the Devres was created with. */
-  | { readonly type: 'devres_access'; readonly otherDevice: boolean }
+  /**
+   * `otherDevice`: `dev` is not the device the Devres was created with; `unbound`: the device is
+   * no longer bound (an unbind is under way, its revocation of this Devres still to come).
+   */
+  | { readonly type: 'devres_access'; readonly otherDevice: boolean; readonly unbound: boolean }
   /** The devres action at unbind (`devres_callback`); `readers`: some task holds an RCU read section (a guard). */
   | { readonly type: 'device_unbind'; readonly readers: boolean };
 
@@ -51,6 +54,8 @@ export const devresMachine = setup({
     holdsGuard: ({ event }) => (event.type === 'devres_guard_drop' || event.type === 'devres_guard_deref') && event.holdsGuard,
     /** `self.dev.as_raw() != dev.as_raw()` in `Devres::access` (rust/kernel/devres.rs). */
     isOtherDevice: ({ event }) => event.type === 'devres_access' && event.otherDevice,
+    /** The device is not bound: no `&Device<Bound>` can be shown (rust/kernel/device.rs). */
+    isUnbound: ({ event }) => event.type === 'devres_access' && event.unbound,
     /** `synchronize_rcu()` in `Revocable::revoke` finds RCU readers (rust/kernel/revocable.rs). */
     hasReaders: ({ event }) => event.type === 'device_unbind' && event.readers,
   },
@@ -75,7 +80,15 @@ export const devresMachine = setup({
           description: 'is_available: the resource may be used through try_access or access.',
           on: {
             devres_try_access: { description: 'rcu_read_lock, available: a guard; returns available true.', meta: { returns: { available: true }, effects: ['rcuReadLock'] } },
-            devres_access: [OTHER_DEVICE, { description: 'The same, bound device: a reference without RCU.' }],
+            devres_access: [
+          OTHER_DEVICE,
+          {
+            guard: 'isUnbound',
+            description: 'The device is unbinding (this revocation still to come): no &Device<Bound> exists; use_after_free, refused.',
+            meta: { violation: 'use_after_free', violations: [{ kind: 'use_after_free', check: 'unbound' }], refused: true },
+          },
+          { description: 'The same, bound device: a reference without RCU.' },
+        ],
             device_unbind: [
               {
                 guard: 'hasReaders',

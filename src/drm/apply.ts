@@ -605,8 +605,8 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
     }
     case 'devres_access': {
       const r = getDevres(world, e.res);
-      getDevice(world, e.dev);
-      const b = ask(TABLES.devres, r.state, { type: e.type, otherDevice: r.dev !== e.dev }, trace);
+      const dv = getDevice(world, e.dev);
+      const b = ask(TABLES.devres, r.state, { type: e.type, otherDevice: r.dev !== e.dev, unbound: dv.state !== 'added.bound' }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.res, e.dev]));
       if (b.meta.errno !== undefined) return refuse(world, fail(b.meta.errno as Errno));
       return done(acc);

@@ -237,3 +237,16 @@ describe('device_unbind inside a Devres guard', () => {
     expect(s.world).toBe(before);
   });
 });
+
+describe('devres_access during an unbind', () => {
+  it('is a use_after_free on a Devres whose revocation is still to come', () => {
+    const s = new Scenario();
+    s.ok({ type: 'device_add', dev: 'p' }, { type: 'driver_bind', dev: 'p' }, { type: 'devres_new', res: 'early', dev: 'p' }, { type: 'devres_new', res: 'late', dev: 'p' });
+    s.ok({ type: 'devres_try_access', res: 'late', task: 'r' });
+    expect(s.run({ type: 'device_unbind', dev: 'p', task: 'u' })).toEqual({ ok: false, blocked: true, queued: true });
+    expect(s.world.drm.devres.get('early')?.state).toBe('initialised.valid');
+    expect(kinds(s.run({ type: 'devres_access', res: 'early', dev: 'p' }))).toEqual(['use_after_free']);
+    expect(s.run({ type: 'devres_guard_drop', res: 'late', task: 'r' })).toEqual({ ok: true, woke: ['u'] });
+    expect(s.world.drm.devres.get('early')?.state).toBe('initialised.revoked');
+  });
+});

@@ -14,8 +14,9 @@ export const devresAdapter: MachineAdapter<DrmSut> = {
     { type: 'devres_guard_drop', holdsGuard: false },
     { type: 'devres_guard_deref', holdsGuard: true },
     { type: 'devres_guard_deref', holdsGuard: false },
-    { type: 'devres_access', otherDevice: true },
-    { type: 'devres_access', otherDevice: false },
+    { type: 'devres_access', otherDevice: true, unbound: false },
+    { type: 'devres_access', otherDevice: false, unbound: false },
+    { type: 'devres_access', otherDevice: false, unbound: true },
   ],
   setup(): DrmSut {
     const sut = new DrmSut();
@@ -51,8 +52,16 @@ export const devresAdapter: MachineAdapter<DrmSut> = {
         if (event.type === 'devres_guard_deref' && !revoked) sut.must({ type: 'devres_guard_drop', res, task: 'g' });
         return r;
       }
-      case 'devres_access':
+      case 'devres_access': {
+        if (event.unbound === true && !revoked) {
+          // A Devres registered later is revoked first and waits for its reader: `res` is still valid, the device unbinding.
+          sut.must({ type: 'devres_new', res: 'late', dev: 'p' });
+          sut.must({ type: 'devres_try_access', res: 'late', task: 'lateReader' });
+          expectThat(sut.call({ type: 'device_unbind', dev: 'p', task: 'u' }).queued === true, 'the unbind waits');
+          expectThat(sut.drm.devres.get(res)?.state === 'initialised.valid', 'res is not revoked yet');
+        }
         return sut.call({ type: 'devres_access', res, dev: event.otherDevice === true ? 'q' : 'p' });
+      }
       default:
         throw new Error(`no executor for ${event.type}`);
     }
