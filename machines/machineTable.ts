@@ -30,6 +30,11 @@ export interface BranchMeta {
   readonly refused?: boolean;
   /** Whether the call would sleep: `{ ok: false, blocked: true }`, nothing changes. */
   readonly blocked?: boolean;
+  /**
+   * With `blocked`: the call joins a wait queue: its first phase takes effect (`{ ok: false,
+   * blocked: true, queued: true }`) and a later call completes it, listing the task in `woke`.
+   */
+  readonly queued?: boolean;
   /** Outcome fields the branch fixes (`{ was_signaled: true }`, `{ status: 0 }`). */
   readonly returns?: { readonly [field: string]: BranchReturn };
   /** Named effects the protocol performs on this branch, in order (`['runCallbacks']`). */

@@ -25,6 +25,7 @@ export const ERRNO_VALUES = {
   ETIME: 62,
   ENOLINK: 67,
   EOVERFLOW: 75,
+  EOPNOTSUPP: 95,
   ECANCELED: 125,
   ERESTARTSYS: 512,
 } as const;

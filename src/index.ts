@@ -60,7 +60,7 @@ export {
 export { apply, checkEvent, initialWorld, tryApply } from './kernel/apply.js';
 export { fingerprint, fingerprintHash } from './kernel/fingerprint.js';
 export { TASK_EXIT, TASK_EXIT_EVENT } from './kernel/taskExit.js';
-export { Kernel, leaks, type DmaFenceEventInput, type DrmMmEventInput, type KernelEvent, type MmEventInput } from './kernel/Kernel.js';
+export { Kernel, leaks, type DmaFenceEventInput, type DrmEventInput, type DrmMmEventInput, type KernelEvent, type MmEventInput } from './kernel/Kernel.js';
 export { LogWriter } from './kernel/LogWriter.js';
 export { KERNEL, PROTOCOLS, eventTypes } from './kernel/protocols.js';
 export { replay, replayLog, worldAt, type LogReplayResult, type ReplayMismatch, type ReplayResult } from './kernel/replay.js';
@@ -103,6 +103,14 @@ export {
   type ColorAdjustTable,
 } from './drm-mm/colorAdjust.js';
 
+// drm: devices, registration, Devres, files, GEM objects — the Rust-style API and the protocol.
+export { BusDevice, Device, Devres, File, GemObject, ObjectRef, Registration, RevocableGuard, UniqueObjectRef } from './api/drm.js';
+export { drmProtocol } from './drm/protocol.js';
+export { drmInvariants } from './drm/invariants.js';
+export { drmLeaks } from './drm/leaks.js';
+export type { DrmEvent, DrmEventType } from './drm/events.js';
+export type { DrmDeviceRecord, DrmDeviceState, DrmFileRecord, DrmState, GemObjectRecord } from './drm/state.js';
+
 // Statecharts.
 export { MACHINES } from './kernel/machines.js';
 export { dmaFenceMachine } from '../machines/dmaFence.machine.js';
@@ -111,6 +119,13 @@ export { signallingSectionMachine } from '../machines/signallingSection.machine.
 export { drmMmMachine } from '../machines/drmMm.machine.js';
 export { drmMmNodeMachine } from '../machines/drmMmNode.machine.js';
 export { drmMmScanMachine } from '../machines/drmMmScan.machine.js';
+export { deviceMachine } from '../machines/device.machine.js';
+export { drmDeviceMachine } from '../machines/drmDevice.machine.js';
+export { drmRegistrationMachine } from '../machines/drmRegistration.machine.js';
+export { devresMachine } from '../machines/devres.machine.js';
+export { drmFileMachine } from '../machines/drmFile.machine.js';
+export { drmGemObjectMachine } from '../machines/drmGemObject.machine.js';
+export { drmGemHandleMachine } from '../machines/drmGemHandle.machine.js';
 export { compileMachine, decide, type Branch, type BranchMeta, type MachineTable } from '../machines/machineTable.js';
 
 // The model checker.

@@ -18,7 +18,8 @@ import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
 import { DrmstateError } from '../errors.js';
 import { HashedMap } from '../world/HashedMap.js';
 import type { Event } from '../world/Event.js';
-import type { EventDef, Protocol } from '../world/Protocol.js';
+import type { ApplyResult, EventDef, Protocol } from '../world/Protocol.js';
+import type { BranchTrace } from '../../machines/machineTable.js';
 import type { World } from '../world/World.js';
 import { decodeFields } from '../world/fields.js';
 import { applyDrmMm } from './apply.js';
@@ -332,6 +333,21 @@ function fromSnapshot(data: unknown): DrmMmState {
     if (e instanceof DrmstateError) throw e;
     throw badSnapshot((e as Error).message);
   }
+}
+
+/**
+ * Applies one drm_mm call to a world, for protocols built on drm_mm (the GEM offset manager): the
+ * event is read and answered exactly as the kernel's `apply` would, without going through it.
+ *
+ * Models the drm_mm function the event names (drivers/gpu/drm/drm_mm.c).
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT` for an event drm_mm does not read.
+ * @throws {Misuse} `UNKNOWN_OBJECT` for an allocator never initialised.
+ * @example
+ *   callDrmMm(world, { type: 'drm_mm_init', mm: 'm', start: '0', size: '4096' }).outcome.ok; // true
+ */
+export function callDrmMm(world: World, event: Event, trace?: BranchTrace): ApplyResult {
+  return applyDrmMm(world, drmMmProtocol.decode(event), trace);
 }
 
 /**

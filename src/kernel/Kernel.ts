@@ -3,6 +3,7 @@ import type { DMA_FENCE_EVENTS } from '../dma-fence/events.js';
 import type { DrmMmEvent } from '../drm-mm/events.js';
 import type { LOCKING_EVENTS } from '../locking/events.js';
 import type { MM_EVENTS } from '../mm/events.js';
+import type { DRM_EVENTS } from '../drm/events.js';
 import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
 import type { EventInput, InputEvents } from '../world/fields.js';
@@ -36,12 +37,14 @@ export type DrmMmEventInput = EventInput<DrmMmEvent>;
 export type LockingEventInput = InputEvents<typeof LOCKING_EVENTS>;
 /** An mm event as a caller writes it (u64 fields as decimal strings or bigints), inferred from the schemas. */
 export type MmEventInput = InputEvents<typeof MM_EVENTS>;
+/** A drm event (devices, Devres, files, GEM) as a caller writes it, inferred from the schemas. */
+export type DrmEventInput = InputEvents<typeof DRM_EVENTS>;
 
 /**
  * Every event {@link Kernel.call} takes, typed: a misspelt `type` or field does not compile.
  * Events read from JSON go through {@link Kernel.callJson}, which checks them at run time.
  */
-export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | LockingEventInput | MmEventInput | TaskExitEventInput;
+export type KernelEvent = DmaFenceEventInput | DrmMmEventInput | LockingEventInput | MmEventInput | DrmEventInput | TaskExitEventInput;
 
 /** The kernel's own `task_exit` event, typed. */
 export interface TaskExitEventInput {

@@ -2,6 +2,7 @@ import { dmaFenceProtocol } from '../dma-fence/protocol.js';
 import { drmMmProtocol } from '../drm-mm/protocol.js';
 import { lockingProtocol } from '../locking/protocol.js';
 import { mmProtocol } from '../mm/protocol.js';
+import { drmProtocol } from '../drm/protocol.js';
 import { type AnyProtocol, composeKernel } from './composeKernel.js';
 
 /**
@@ -14,6 +15,7 @@ export const PROTOCOLS: readonly AnyProtocol[] = [
   drmMmProtocol as unknown as AnyProtocol,
   lockingProtocol as unknown as AnyProtocol,
   mmProtocol as unknown as AnyProtocol,
+  drmProtocol as unknown as AnyProtocol,
 ];
 
 /** The kernel composed from {@link PROTOCOLS}: what the free functions (`apply`, `fingerprint`, …) use. */
