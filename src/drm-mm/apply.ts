@@ -157,12 +157,15 @@ type InsertEvent = Extract<DrmMmEvent, { type: 'drm_mm_insert_node_in_range' | '
  * colour 0 and best fit (include/drm/drm_mm.h).
  */
 function inRangeCall(e: InsertEvent): InsertArgs {
-  const common = { type: e.type, mm: e.mm, node: e.node, size: e.size };
+  // Built field by field (no spread): one object of one shape per call, on the hot path.
   if (e.type === 'drm_mm_insert_node')
-    return { ...common, alignment: 0n, color: 0n, rangeStart: 0n, rangeEnd: U64_MAX, mode: 'best', once: false };
+    return { type: e.type, mm: e.mm, node: e.node, size: e.size, alignment: 0n, color: 0n, rangeStart: 0n, rangeEnd: U64_MAX, mode: 'best', once: false };
   const ranged = e.type === 'drm_mm_insert_node_in_range';
   return {
-    ...common,
+    type: e.type,
+    mm: e.mm,
+    node: e.node,
+    size: e.size,
     alignment: e.alignment,
     color: e.color,
     rangeStart: ranged ? e.range_start : 0n,

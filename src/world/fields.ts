@@ -4,6 +4,9 @@ import type { Event } from './Event.js';
 /** Largest u64. */
 export const U64_MAX = (1n << 64n) - 1n;
 
+/** One shared bigint per small value (bigints are values: sharing them is unobservable). */
+const SMALL_U64: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 /**
  * How one event field is read.
  *
@@ -43,6 +46,21 @@ function malformed(type: string, field: string, what: string): DrmstateError {
  */
 export function readU64(type: string, field: string, v: unknown): bigint {
   let b: bigint;
+  if (typeof v === 'string') {
+    // Hot path (every u64 of every logged call): up to 15 decimal digits is below 2^53, so the
+    // digits are read as a double exactly, and small values share one bigint.
+    const n = v.length;
+    if (n > 0 && n <= 15) {
+      let x = 0;
+      let i = 0;
+      for (; i < n; i++) {
+        const d = v.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        x = x * 10 + d;
+      }
+      if (i === n) return x < SMALL_U64.length ? (SMALL_U64[x] as bigint) : BigInt(x);
+    }
+  }
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) b = BigInt(v);
   else if (typeof v === 'number' && Number.isInteger(v)) {
