@@ -125,15 +125,15 @@ function usable(n: RbNode<Hole> | null, size: bigint): boolean {
   return n !== null && n.max >= size;
 }
 
-/** A cursor over one of the hole indexes in the order a mode visits them. */
-interface Cursor {
-  readonly hole: Hole;
-  next(): Cursor | undefined;
-}
+/**
+ * A walk over one of the hole indexes in the order a mode visits them: the path from the root to
+ * the current hole (for hole_stack, the in-order stack of pending ancestors), changed in place by
+ * each step. One per search, never shared: a search allocates no cursor per hole.
+ */
+type Path = RbNode<Hole>[];
 
-/** Models find_hole_addr(): descent toward `addr`, pruned by subtree_max_hole; keeps the path. */
-function findHoleAddr(root: RbNode<Hole> | null, addr: bigint, size: bigint): RbNode<Hole>[] {
-  const path: RbNode<Hole>[] = [];
+/** Models find_hole_addr(): descent toward `addr`, pruned by subtree_max_hole; fills the path. */
+function findHoleAddr(path: Path, root: RbNode<Hole> | null, addr: bigint, size: bigint): void {
   let rb = root;
   while (rb !== null) {
     if (!usable(rb, size)) break;
@@ -143,45 +143,40 @@ function findHoleAddr(root: RbNode<Hole> | null, addr: bigint, size: bigint): Rb
     else if (addr > u64(hs + rb.item.size)) rb = rb.right;
     else break;
   }
-  return path;
 }
 
-/** Models next_hole_low_addr() / next_hole_high_addr() (DECLARE_NEXT_HOLE_ADDR) on a path. */
-function addrCursor(path: RbNode<Hole>[], size: bigint, low: boolean): Cursor | undefined {
-  if (path.length === 0) return undefined;
-  const first: 'left' | 'right' = low ? 'right' : 'left';
-  const last: 'left' | 'right' = low ? 'left' : 'right';
-  return {
-    hole: (path[path.length - 1] as RbNode<Hole>).item,
-    next(): Cursor | undefined {
-      const p = path.slice();
-      let node = p[p.length - 1] as RbNode<Hole>;
-      if (usable(node[first], size)) {
-        node = node[first] as RbNode<Hole>;
-        p.push(node);
-        while (usable(node[last], size)) {
-          node = node[last] as RbNode<Hole>;
-          p.push(node);
-        }
-        return addrCursor(p, size, low);
-      }
-      // KERNEL: climb while we are the parent's `first` child; the parent is next.
-      p.pop();
-      let parent = p[p.length - 1];
-      while (parent !== undefined && node === parent[first]) {
-        node = parent;
-        p.pop();
-        parent = p[p.length - 1];
-      }
-      return parent === undefined ? undefined : addrCursor(p, size, low);
-    },
-  };
+/**
+ * Models next_hole_low_addr() / next_hole_high_addr() (DECLARE_NEXT_HOLE_ADDR) on the path: false
+ * when there is no next hole.
+ */
+function nextAddr(path: Path, size: bigint, low: boolean): boolean {
+  let node = path[path.length - 1] as RbNode<Hole>;
+  const first = low ? node.right : node.left;
+  if (usable(first, size)) {
+    node = first as RbNode<Hole>;
+    path.push(node);
+    for (;;) {
+      const last = low ? node.left : node.right;
+      if (!usable(last, size)) break;
+      node = last as RbNode<Hole>;
+      path.push(node);
+    }
+    return true;
+  }
+  // KERNEL: climb while we are the parent's `first` child; the parent is next.
+  path.pop();
+  let parent = path[path.length - 1];
+  while (parent !== undefined && node === (low ? parent.right : parent.left)) {
+    node = parent;
+    path.pop();
+    parent = path[path.length - 1];
+  }
+  return parent !== undefined;
 }
 
-/** Models best_hole() then rb_prev() on holes_size: smallest fitting size, latest tie first. */
-function bestCursor(root: RbNode<Hole> | null, size: bigint): Cursor | undefined {
-  const path: RbNode<Hole>[] = [];
-  let bestDepth = -1;
+/** Models best_hole() on holes_size: smallest fitting size, latest tie first; fills the path. */
+function bestHole(path: Path, root: RbNode<Hole> | null, size: bigint): void {
+  let bestDepth = 0;
   let rb = root;
   while (rb !== null) {
     path.push(rb);
@@ -190,62 +185,72 @@ function bestCursor(root: RbNode<Hole> | null, size: bigint): Cursor | undefined
       rb = rb.right;
     } else rb = rb.left;
   }
-  if (bestDepth < 0) return undefined;
-  return prevCursor(path.slice(0, bestDepth));
+  path.length = bestDepth;
 }
 
-function prevCursor(path: RbNode<Hole>[]): Cursor {
-  return {
-    hole: (path[path.length - 1] as RbNode<Hole>).item,
-    next(): Cursor | undefined {
-      const p = path.slice();
-      let node = p[p.length - 1] as RbNode<Hole>;
-      if (node.left !== null) {
-        node = node.left;
-        p.push(node);
-        while (node.right !== null) {
-          node = node.right;
-          p.push(node);
-        }
-        return prevCursor(p);
-      }
-      p.pop();
-      let parent = p[p.length - 1];
-      while (parent !== undefined && node === parent.left) {
-        node = parent;
-        p.pop();
-        parent = p[p.length - 1];
-      }
-      return parent === undefined ? undefined : prevCursor(p);
-    },
-  };
+/** Models rb_prev() on the path: false at the first node. */
+function prevNode(path: Path): boolean {
+  let node = path[path.length - 1] as RbNode<Hole>;
+  if (node.left !== null) {
+    node = node.left;
+    path.push(node);
+    while (node.right !== null) {
+      node = node.right;
+      path.push(node);
+    }
+    return true;
+  }
+  path.pop();
+  let parent = path[path.length - 1];
+  while (parent !== undefined && node === parent.left) {
+    node = parent;
+    path.pop();
+    parent = path[path.length - 1];
+  }
+  return parent !== undefined;
 }
 
-/** hole_stack from the top (list_first_entry, list_next_entry). */
-function stackCursor(root: RbNode<Hole> | null): Cursor | undefined {
-  const top = rbFirst(root);
-  if (top === undefined) return undefined;
-  const at = (h: Hole): Cursor => ({
-    hole: h,
-    next(): Cursor | undefined {
-      const n = rbNeighbours(STACK_KIND, root, h.stamp).next;
-      return n === undefined ? undefined : at(n);
-    },
-  });
-  return at(top);
+/** hole_stack from the top (list_first_entry): the in-order stack of the leftmost spine. */
+function stackFirst(path: Path, root: RbNode<Hole> | null): void {
+  for (let n = root; n !== null; n = n.left) path.push(n);
 }
 
-/** Models first_hole(). */
-function firstHole(mm: Mm, rangeStart: bigint, rangeEnd: bigint, size: bigint, mode: InsertMode): Cursor | undefined {
+/** list_next_entry on hole_stack: in-order successor with the pending-ancestor stack. */
+function stackNext(path: Path): boolean {
+  const n = path.pop() as RbNode<Hole>;
+  for (let m = n.right; m !== null; m = m.left) path.push(m);
+  return path.length > 0;
+}
+
+/** Models first_hole(): fills the path; false when there is none. */
+function firstHole(path: Path, mm: Mm, rangeStart: bigint, rangeEnd: bigint, size: bigint, mode: InsertMode): boolean {
   switch (mode) {
     case 'low':
-      return addrCursor(findHoleAddr(mm.byAddr, rangeStart, size), size, true);
+      findHoleAddr(path, mm.byAddr, rangeStart, size);
+      break;
     case 'high':
-      return addrCursor(findHoleAddr(mm.byAddr, rangeEnd, size), size, false);
+      findHoleAddr(path, mm.byAddr, rangeEnd, size);
+      break;
     case 'evict':
-      return stackCursor(mm.stack);
+      stackFirst(path, mm.stack);
+      break;
     default:
-      return bestCursor(mm.bySize, size);
+      bestHole(path, mm.bySize, size);
+  }
+  return path.length > 0;
+}
+
+/** Models next_hole(): steps the path; false when there is none. */
+function nextHole(path: Path, size: bigint, mode: InsertMode): boolean {
+  switch (mode) {
+    case 'low':
+      return nextAddr(path, size, true);
+    case 'high':
+      return nextAddr(path, size, false);
+    case 'evict':
+      return stackNext(path);
+    default:
+      return prevNode(path);
   }
 }
 
@@ -278,8 +283,9 @@ export function findPlacement(
   if (largest === undefined || largest.size < size) return undefined;
   const align = alignment <= 1n ? 0n : alignment;
   const high = mode === 'high';
-  for (let c = firstHole(mm, rangeStart, rangeEnd, size, mode); c !== undefined; c = once ? undefined : c.next()) {
-    const h = c.hole;
+  const path: Path = [];
+  for (let more = firstHole(path, mm, rangeStart, rangeEnd, size, mode); more; more = !once && nextHole(path, size, mode)) {
+    const h = (path[path.length - 1] as RbNode<Hole>).item;
     const hs = h.addr;
     const he = u64(hs + h.size);
     if (mode === 'low' && hs >= rangeEnd) break;
@@ -304,8 +310,11 @@ export function linkNode(mm: Mm, hole: Hole, item: ListItem): Mm {
   const hs = hole.addr;
   const he = u64(hs + hole.size);
   t.rmHole(hole);
-  if (item.start > hs) t.addHole(hole.owner === HEAD ? undefined : rbFind(LIST_KIND, t.f.list, hole.ownerStart));
-  if (u64(item.start + item.size) < he) t.addHole(item);
+  // The leftover holes are known without a list search: the owner's now ends at the node, the
+  // node's where the split hole ended.
+  if (item.start > hs) t.pushHole(hole.owner, hs, item.start, hole.ownerStart, hole.ownerColor);
+  const end = u64(item.start + item.size);
+  if (end < he) t.pushHole(item.name, end, he, item.start, item.color);
   return t.done();
 }
 
@@ -316,7 +325,8 @@ export function linkNode(mm: Mm, hole: Hole, item: ListItem): Mm {
 export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigint, fn?: ColorAdjustFn): Hole | undefined {
   const end = u64(start + size);
   if (end <= start) return undefined;
-  const path = findHoleAddr(mm.byAddr, start, 0n);
+  const path: Path = [];
+  findHoleAddr(path, mm.byAddr, start, 0n);
   const hole = path[path.length - 1]?.item;
   if (hole === undefined) return undefined;
   const hs = hole.addr;
@@ -334,13 +344,17 @@ export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigi
  */
 export function removeNode(mm: Mm, item: ListItem): Mm {
   const t = new MmTxn(mm);
-  const prev = mm.prevBefore(item.start);
-  const own = t.holeAt(u64(item.start + item.size), item.name);
+  const end = u64(item.start + item.size);
+  const own = t.holeAt(end, item.name);
+  // The freed range merges into the previous node's hole, which ends where the node's own did.
+  const holeEnd = own === undefined ? end : u64(own.addr + own.size);
   if (own !== undefined) t.rmHole(own);
-  t.unlink(item.start);
-  const prevHole = t.holeAt(prev === undefined ? mm.start : u64(prev.start + prev.size), prev?.name ?? HEAD);
+  const prev = t.unlink(item.start);
+  const prevEnd = prev === undefined ? mm.start : u64(prev.start + prev.size);
+  const prevHole = t.holeAt(prevEnd, prev?.name ?? HEAD);
   if (prevHole !== undefined) t.rmHole(prevHole);
-  t.addHole(prev);
+  if (prev === undefined) t.pushHole(HEAD, prevEnd, holeEnd, 0n, 0n);
+  else t.pushHole(prev.name, prevEnd, holeEnd, prev.start, prev.color);
   return t.done();
 }
 
@@ -398,8 +412,9 @@ export function scanColorEvict(mm: Mm, scan: ScanParams, fn?: ColorAdjustFn): st
   const top = rbFirst(mm.stack);
   if (top === undefined) return undefined;
   if (!hasColorAdjust(mm)) return null;
-  for (let c = stackCursor(mm.stack); c !== undefined; c = c.next()) {
-    const h = c.hole;
+  const path: Path = [];
+  for (let more = firstHole(path, mm, 0n, 0n, 0n, 'evict'); more; more = stackNext(path)) {
+    const h = (path[path.length - 1] as RbNode<Hole>).item;
     const hs = h.addr;
     const he = u64(hs + h.size);
     if (hs <= scan.hitStart && he >= scan.hitEnd) {

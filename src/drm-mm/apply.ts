@@ -129,6 +129,24 @@ function adjustFnOf(s: DrmMmState, mm: Mm): ColorAdjustFn | undefined {
   return mm.adjust === null ? undefined : colorAdjustFn(s.colorAdjust, mm.adjust);
 }
 
+/**
+ * The slice with new allocator and node maps, built field by field (not spread: the hot path of
+ * every insertion and removal).
+ */
+function withMaps(s: DrmMmState, mms: DrmMmState['mms'], nodes: DrmMmState['nodes']): DrmMmState {
+  return { mms, nodes, scans: s.scans, colorAdjust: s.colorAdjust };
+}
+
+/** A node record in another machine state, every other field kept (built field by field). */
+function withState(n: NodeRecord, state: NodeState): NodeRecord {
+  if (n.prev === undefined && n.next === undefined && n.scan === undefined) {
+    return n.rule === undefined
+      ? { state, mm: n.mm, gen: n.gen, start: n.start, size: n.size, color: n.color }
+      : { state, mm: n.mm, gen: n.gen, start: n.start, size: n.size, color: n.color, rule: n.rule };
+  }
+  return { ...n, state };
+}
+
 function itemOf(name: string, n: NodeRecord): ListItem {
   return { name, start: n.start, size: n.size, color: n.color };
 }
@@ -157,12 +175,15 @@ type InsertEvent = Extract<DrmMmEvent, { type: 'drm_mm_insert_node_in_range' | '
  * colour 0 and best fit (include/drm/drm_mm.h).
  */
 function inRangeCall(e: InsertEvent): InsertArgs {
-  const common = { type: e.type, mm: e.mm, node: e.node, size: e.size };
+  // Built field by field (no spread): one object of one shape per call, on the hot path.
   if (e.type === 'drm_mm_insert_node')
-    return { ...common, alignment: 0n, color: 0n, rangeStart: 0n, rangeEnd: U64_MAX, mode: 'best', once: false };
+    return { type: e.type, mm: e.mm, node: e.node, size: e.size, alignment: 0n, color: 0n, rangeStart: 0n, rangeEnd: U64_MAX, mode: 'best', once: false };
   const ranged = e.type === 'drm_mm_insert_node_in_range';
   return {
-    ...common,
+    type: e.type,
+    mm: e.mm,
+    node: e.node,
+    size: e.size,
     alignment: e.alignment,
     color: e.color,
     rangeStart: ranged ? e.range_start : 0n,
@@ -245,7 +266,7 @@ function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace |
   };
   return result(
     world,
-    { ...s, mms: s.mms.set(a.mm, linkNode(mm, p.hole, item)), nodes: s.nodes.set(a.node, next) },
+    withMaps(s, s.mms.set(a.mm, linkNode(mm, p.hole, item)), s.nodes.set(a.node, next)),
     ok({ start: p.start }),
   );
 }
@@ -263,7 +284,7 @@ function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'dr
   const next: NodeRecord = { state: v.branch.target as NodeState, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
-    { ...s, mms: s.mms.set(e.mm, linkNode(mm, hole, item)), nodes: s.nodes.set(e.node, next) },
+    withMaps(s, s.mms.set(e.mm, linkNode(mm, hole, item)), s.nodes.set(e.node, next)),
     ok(),
   );
 }
@@ -276,7 +297,7 @@ function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | 
   const m = mm as Mm;
   return result(
     world,
-    { ...s, mms: s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), nodes: s.nodes.set(name, { ...rec, state: v.branch.target as NodeState }) },
+    withMaps(s, s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), s.nodes.set(name, withState(rec, v.branch.target as NodeState))),
     ok(),
   );
 }

@@ -356,12 +356,13 @@ export class MmTxn {
     this.f.count++;
   }
 
-  /** list_del() of a node. */
-  unlink(start: bigint): void {
+  /** list_del() of a node; returns its list predecessor (`list_prev_entry`), undefined for the head. */
+  unlink(start: bigint): ListItem | undefined {
     const t = this.list();
     t.erase(start);
     this.f.list = t.root;
     this.f.count--;
+    return t.prevItem;
   }
 
   /** The hole an owner has in this workspace, if any. */
@@ -376,18 +377,26 @@ export class MmTxn {
    */
   addHole(item: ListItem | undefined): void {
     const f = this.f;
-    const owner = item === undefined ? HEAD : item.name;
-    const addr = item === undefined ? f.start : u64(item.start + item.size);
     const nx = this.next(item?.start);
     const end = nx === undefined ? u64(f.start + f.size) : nx.start;
+    if (item === undefined) this.pushHole(HEAD, f.start, end, 0n, 0n);
+    else this.pushHole(item.name, u64(item.start + item.size), end, item.start, item.color);
+  }
+
+  /**
+   * add_hole() where the caller knows the hole: the owner's end `addr` and the next node's start
+   * `end` (the list is not searched). `ownerStart` and `ownerColor` are 0 for the head.
+   */
+  pushHole(owner: string, addr: bigint, end: bigint, ownerStart: bigint, ownerColor: bigint): void {
+    const f = this.f;
     const size = shared(u64(end - addr));
     const h = holeItemHash(owner, addr, size);
     const hole: Hole = {
       owner,
       addr,
       size,
-      ownerStart: item?.start ?? 0n,
-      ownerColor: item?.color ?? 0n,
+      ownerStart,
+      ownerColor,
       seq: f.nextSeq++,
       stamp: f.nextStamp++,
       lo: h.lo,
@@ -409,15 +418,18 @@ export class MmTxn {
   /** Models rm_hole() (drm_mm.c): the hole leaves hole_stack, holes_size and holes_addr. */
   rmHole(hole: Hole): void {
     const f = this.f;
-    const { prev: above, next: below } = rbNeighbours(STACK_KIND, f.stack, hole.stamp);
+    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
+    kt.erase(hole.stamp);
+    f.stack = kt.root;
+    // The erase found the hole's stack neighbours: the link to the hole below it goes, and the one
+    // above it now links to that one.
+    const above = kt.prevItem;
+    const below = kt.nextItem;
     f.stackHash = subHash(f.stackHash, stackEntry(hole.owner, below?.owner));
     if (above !== undefined) {
       f.stackHash = subHash(f.stackHash, stackEntry(above.owner, hole.owner));
       f.stackHash = addHash(f.stackHash, stackEntry(above.owner, below?.owner));
     }
-    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
-    kt.erase(hole.stamp);
-    f.stack = kt.root;
     const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize));
     st.erase(hole);
     f.bySize = st.root;

@@ -37,8 +37,8 @@ import {
   drmMmHash,
   drmMmV1Hash,
   emptyDrmMm,
-  encodeMm,
-  encodeNode,
+  MM_ENCODING,
+  NODE_ENCODING,
   encodeScan,
   heldBlocks,
 } from './state.js';
@@ -287,10 +287,10 @@ function fromSnapshot(data: unknown): DrmMmState {
   try {
     const d = data as { mms: [string, MmSnap][]; nodes: [string, NodeSnap][]; scans: [string, ScanSnap][] };
     if (!Array.isArray(d.mms) || !Array.isArray(d.nodes) || !Array.isArray(d.scans)) throw badSnapshot('expected { mms, nodes, scans }');
-    const mms = HashedMap.from('drm_mm', encodeMm, d.mms.map(([k, m]) => [k, mmFromSnap(m)] as const));
+    const mms = HashedMap.from('drm_mm', MM_ENCODING, d.mms.map(([k, m]) => [k, mmFromSnap(m)] as const));
     const nodes = HashedMap.from(
       'drm_mm_node',
-      encodeNode,
+      NODE_ENCODING,
       d.nodes.map(([k, n]) => {
         const rec: NodeRecord = {
           state: n.state,

@@ -586,18 +586,46 @@ export class RbTxn<T, K> {
   erase(key: K): boolean {
     const cmp = this.kind.cmp;
     const op = this.op;
+    this.prevItem = undefined;
+    this.nextItem = undefined;
     let cur = op.ownRoot();
     if (cur === null) return false;
+    // The last ancestors the descent left to the right (an in-order predecessor) and to the left
+    // (a successor): the erased item's neighbours when it has no subtree on that side.
+    let below: ONode<T> | null = null;
+    let above: ONode<T> | null = null;
     for (;;) {
       const c = cmp(key, cur.item);
       if (c === 0) break;
-      const nx: ONode<T> | null = c < 0 ? op.ownL(cur) : op.ownR(cur);
+      let nx: ONode<T> | null;
+      if (c < 0) {
+        above = cur;
+        nx = op.ownL(cur);
+      } else {
+        below = cur;
+        nx = op.ownR(cur);
+      }
       if (nx === null) return false;
       cur = nx;
     }
+    let m: RbNode<T> | null = cur.left;
+    if (m !== null) {
+      while (m.right !== null) m = m.right;
+      this.prevItem = m.item;
+    } else if (below !== null) this.prevItem = below.item;
+    m = cur.right;
+    if (m !== null) {
+      while (m.left !== null) m = m.left;
+      this.nextItem = m.item;
+    } else if (above !== null) this.nextItem = above.item;
     op.erase(cur);
     return true;
   }
+
+  /** After {@link RbTxn.erase}: the erased item's in-order predecessor (rb_prev), if any. */
+  prevItem: T | undefined = undefined;
+  /** After {@link RbTxn.erase}: the erased item's in-order successor (rb_next), if any. */
+  nextItem: T | undefined = undefined;
 
   /** Recomputes augmented values and hashes of the copied nodes, freezes them, and returns the root. */
   finish(): RbNode<T> | null {

@@ -1,5 +1,5 @@
 import { HashedMap } from '../world/HashedMap.js';
-import { type Hash64, addHash, entryHash, feedText, hashToHex } from '../world/hash.js';
+import { type Hash64, type StreamHash, addHash, entryHash, feedText, hashToHex } from '../world/hash.js';
 import type { InsertMode, ScanParams } from './allocator.js';
 import { type ColorAdjustTable, EMPTY_COLOR_ADJUST } from './colorAdjust.js';
 import type { Mm } from './mm.js';
@@ -99,6 +99,35 @@ export function encodeMm(mm: Mm): string {
   return `${mm.live ? 'L' : 'T'}|${mm.gen}|${mm.start}|${mm.size}|${mm.gap ?? '-'}|${mm.adjust === null ? '-' : JSON.stringify(mm.adjust)}|${mm.scanActive}|${hashToHex(mm.hash)}`;
 }
 
+/**
+ * Streams {@link encodeMm}'s string into a hash without building it (the slice hash's hot path: every
+ * call that changes an allocator rehashes its record).
+ */
+export function feedMm(mm: Mm, h: StreamHash): void {
+  h.str(mm.live ? 'L|' : 'T|').int(mm.gen).char(124).u64(mm.start).char(124).u64(mm.size).char(124);
+  if (mm.gap === null) h.char(45);
+  else h.u64(mm.gap);
+  h.char(124);
+  if (mm.adjust === null) h.char(45);
+  else h.str(JSON.stringify(mm.adjust));
+  h.char(124).int(mm.scanActive).char(124).hex(mm.hash);
+}
+
+/** Streams {@link encodeNode}'s string into a hash without building it. */
+export function feedNode(n: NodeRecord, h: StreamHash): void {
+  h.str(n.state).char(124).str(n.mm).char(124).int(n.gen).char(124).u64(n.start).char(124).u64(n.size).char(124).u64(n.color).char(124);
+  if (n.prev === undefined) h.char(45);
+  else h.str(n.prev);
+  h.char(124);
+  if (n.next === undefined) h.char(45);
+  else h.str(n.next);
+  if (n.scan !== undefined) h.char(124).str(n.scan);
+}
+
+/** How the slice's maps hash their records: streamed, the same hashes as the canonical strings. */
+export const MM_ENCODING = { feed: feedMm } as const;
+export const NODE_ENCODING = { feed: feedNode } as const;
+
 /** A node's encoding as log format version 1 hashed it (without the scan it joined). */
 function encodeNodeV1(n: NodeRecord): string {
   return `${n.state}|${n.mm}|${n.gen}|${n.start}|${n.size}|${n.color}|${n.prev ?? '-'}|${n.next ?? '-'}`;
@@ -141,8 +170,8 @@ export function drmMmV1Hash(s: DrmMmState): Hash64 {
 /** The slice of an empty world. */
 export function emptyDrmMm(): DrmMmState {
   return {
-    mms: HashedMap.empty<Mm>('drm_mm', encodeMm),
-    nodes: HashedMap.empty<NodeRecord>('drm_mm_node', encodeNode),
+    mms: HashedMap.empty<Mm>('drm_mm', MM_ENCODING),
+    nodes: HashedMap.empty<NodeRecord>('drm_mm_node', NODE_ENCODING),
     scans: HashedMap.empty<ScanRecord>('drm_mm_scan', encodeScan),
     colorAdjust: EMPTY_COLOR_ADJUST,
   };

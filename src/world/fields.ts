@@ -4,6 +4,9 @@ import type { Event } from './Event.js';
 /** Largest u64. */
 export const U64_MAX = (1n << 64n) - 1n;
 
+/** One shared bigint per small value (bigints are values: sharing them is unobservable). */
+const SMALL_U64: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 /**
  * How one event field is read.
  *
@@ -43,6 +46,21 @@ function malformed(type: string, field: string, what: string): DrmstateError {
  */
 export function readU64(type: string, field: string, v: unknown): bigint {
   let b: bigint;
+  if (typeof v === 'string') {
+    // Hot path (every u64 of every logged call): up to 15 decimal digits is below 2^53, so the
+    // digits are read as a double exactly, and small values share one bigint.
+    const n = v.length;
+    if (n > 0 && n <= 15) {
+      let x = 0;
+      let i = 0;
+      for (; i < n; i++) {
+        const d = v.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        x = x * 10 + d;
+      }
+      if (i === n) return x < SMALL_U64.length ? (SMALL_U64[x] as bigint) : BigInt(x);
+    }
+  }
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) b = BigInt(v);
   else if (typeof v === 'number' && Number.isInteger(v)) {
@@ -72,8 +90,9 @@ function describe(v: unknown): unknown {
  */
 export function decodeFields<T>(event: Event, schema: EventSchema): T {
   let present = 0;
-  // The u64 fields read as bigints, when there are any.
-  let wide: Record<string, bigint> | undefined;
+  // The copy that carries the u64 fields as bigints, made at the first u64 field (with the fields
+  // before it): an event without one reads as itself.
+  let out: Record<string, unknown> | undefined;
   for (const field in schema) {
     const spec = schema[field] as FieldSpec;
     // Schema fields are never Object.prototype's names, so a plain read finds only own fields.
@@ -88,9 +107,12 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
         if (typeof v !== 'string' || v.length === 0)
           throw malformed(event.type, field, `expected an object name (a non-empty string), got ${JSON.stringify(describe(v))}`);
         break;
-      case 'u64':
-        (wide ??= Object.create(null) as Record<string, bigint>)[field] = readU64(event.type, field, v);
-        break;
+      case 'u64': {
+        const b = readU64(event.type, field, v);
+        if (out === undefined) out = copyBefore(event, schema, field);
+        out[field] = b;
+        continue;
+      }
       case 'int':
         if (typeof v !== 'number' || !Number.isInteger(v))
           throw malformed(event.type, field, `expected an integer, got ${JSON.stringify(describe(v))}`);
@@ -109,6 +131,7 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
         break;
       }
     }
+    if (out !== undefined) out[field] = v;
   }
   // Only when the event has more own fields than the schema matched is there an unknown one to name.
   if (Object.keys(event).length !== present + 1) {
@@ -119,15 +142,20 @@ export function decodeFields<T>(event: Event, schema: EventSchema): T {
       }
     }
   }
-  // Every field checked: an event with no u64 reads as itself (a replay hot path); otherwise a
-  // copy carries the u64s as bigints.
-  if (wide === undefined) return event as T;
+  // Every field checked: an event with no u64 reads as itself (a replay hot path); otherwise the
+  // copy carries the u64s as bigints, its fields in schema order.
+  return (out ?? event) as T;
+}
+
+/** `{ type }` and the event's fields that the schema lists before `field`, in schema order. */
+function copyBefore(event: Event, schema: EventSchema, field: string): Record<string, unknown> {
   const out: Record<string, unknown> = { type: event.type };
-  for (const field in schema) {
-    const v = (event as Record<string, unknown>)[field];
-    if (v !== undefined) out[field] = wide[field] ?? v;
+  for (const f in schema) {
+    if (f === field) break;
+    const v = (event as Record<string, unknown>)[f];
+    if (v !== undefined) out[f] = v;
   }
-  return out as T;
+  return out;
 }
 
 /** Converts a value for JSON: bigints become decimal strings. */

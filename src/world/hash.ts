@@ -11,6 +11,9 @@ export interface Hash64 {
   readonly hi: number;
 }
 
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const HEX_DIGIT = '0123456789abcdef';
+
 /** The hash of nothing: the neutral element of {@link addHash}. */
 export const ZERO_HASH: Hash64 = Object.freeze({ lo: 0, hi: 0 });
 
@@ -104,6 +107,31 @@ export class StreamHash {
       this.char(48 + d);
       n -= d * p;
     }
+    return this;
+  }
+
+  /** Feeds a u64 as its decimal digits (what `String(v)` writes), without building the string below 2^53. */
+  u64(v: bigint): this {
+    if (v > MAX_SAFE_BIG || v < 0n) return this.str(String(v));
+    let n = Number(v);
+    if (n <= 0x7fffffff) return this.int(n);
+    // Exact for doubles below 2^53: at most 16 digits, most significant first.
+    let p = 1;
+    while (p * 10 <= n) p *= 10;
+    for (; p >= 1; p /= 10) {
+      let d = Math.floor(n / p);
+      // Guard against the quotient rounding up to the next integer.
+      if (d * p > n) d--;
+      this.char(48 + d);
+      n -= d * p;
+    }
+    return this;
+  }
+
+  /** Feeds a hash as {@link hashToHex} writes it: 16 lowercase hex digits, `hi` then `lo`. */
+  hex(h: Hash64): this {
+    for (let i = 28; i >= 0; i -= 4) this.char(HEX_DIGIT.charCodeAt((h.hi >>> i) & 15));
+    for (let i = 28; i >= 0; i -= 4) this.char(HEX_DIGIT.charCodeAt((h.lo >>> i) & 15));
     return this;
   }
 

@@ -1,10 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo } from '../../src/drm-mm/protocol.js';
-import { Mm } from '../../src/drm-mm/mm.js';
-import { hashToHex } from '../../src/world/hash.js';
+import { Mm, initMm } from '../../src/drm-mm/mm.js';
+import { type NodeRecord, encodeMm, encodeNode, feedMm, feedNode } from '../../src/drm-mm/state.js';
+import { StreamHash, hashString, hashToHex } from '../../src/world/hash.js';
 import type { World } from '../../src/world/World.js';
 import { Driver, U64_MAX_S, emptyWorld } from './helpers.js';
 
@@ -187,5 +189,47 @@ describe('drmMmInvariants', () => {
     expect(broken(misaligned)).toEqual(['everyNodeKeepsItsPlacementRules']);
     const outside = { ...d.world, drmMm: { ...d.world.drmMm, nodes: d.world.drmMm.nodes.set('a', { ...rec!, rule: { alignment: 8n, rangeStart: 20n, rangeEnd: 64n } }) } };
     expect(broken(outside)).toEqual(['everyNodeKeepsItsPlacementRules']);
+  });
+});
+
+describe('feedNode / feedMm', () => {
+  it('hash a node record exactly as its canonical string (encodeNode)', () => {
+    const name = fc.oneof(fc.constant(''), fc.string({ maxLength: 6 }));
+    const u = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1n << 54n }));
+    fc.assert(
+      fc.property(
+        fc.record({
+          state: fc.constantFrom('unlinked', 'inserted', 'scanned', 'removed', 'orphaned'),
+          mm: name,
+          gen: fc.nat(),
+          start: u,
+          size: u,
+          color: u,
+          prev: fc.option(name, { nil: undefined }),
+          next: fc.option(name, { nil: undefined }),
+          scan: fc.option(name, { nil: undefined }),
+        }),
+        (r) => {
+          const n = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as NodeRecord;
+          const h = new StreamHash();
+          feedNode(n, h);
+          expect(h.digest()).toEqual(hashString(encodeNode(n)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hash an allocator exactly as its canonical string (encodeMm), colour adjustment and takedown included', () => {
+    const u = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1n << 54n }));
+    fc.assert(
+      fc.property(u, u, fc.option(u, { nil: null }), fc.option(fc.string({ maxLength: 5 }), { nil: null }), fc.nat(), fc.nat({ max: 5 }), fc.boolean(), (start, size, gap, adjust, gen, scanActive, live) => {
+        const mm = initMm(gen, start, size, gap, adjust).with({ scanActive, live });
+        const h = new StreamHash();
+        feedMm(mm, h);
+        expect(h.digest()).toEqual(hashString(encodeMm(mm)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

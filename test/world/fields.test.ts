@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DrmstateError } from '../../src/errors.js';
 import { U64_MAX, decodeFields, readU64 } from '../../src/world/fields.js';
@@ -13,6 +14,22 @@ function message(f: () => unknown): string {
 }
 
 describe('readU64', () => {
+  it('reads every decimal string of up to 20 digits (leading zeros too) as BigInt does', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,20}$/), (v) => {
+        const b = BigInt(v);
+        if (b > U64_MAX) expect(() => readU64('t', 'f', v)).toThrow(DrmstateError);
+        else expect(readU64('t', 'f', v)).toBe(b);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const v of ['0', '1023', '1024', '999999999999999', '9007199254740991', '9007199254740993', '18446744073709551615', '000000000000004096'])
+      expect(readU64('t', 'f', v)).toBe(BigInt(v));
+    for (const v of ['', ' 1', '1 ', '+1', '1e3', '0x10', '１'])
+      expect(() => readU64('t', 'f', v)).toThrow(DrmstateError);
+    expect(readU64('t', 'f', '-0')).toBe(0n);
+  });
+
   it('reads decimal strings, bigints and JSON numbers below 2^53', () => {
     expect(readU64('t', 'f', '18446744073709551615')).toBe(U64_MAX);
     expect(readU64('t', 'f', 5n)).toBe(5n);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CbRecord, type FenceRecord, encodeCb, encodeFence, feedCb, feedFence } from '../../src/dma-fence/state.js';
-import { StreamHash, entryHash, feedString, feedText, hashString, tagState } from '../../src/world/hash.js';
+import { StreamHash, entryHash, feedString, feedText, hashString, hashToHex, tagState } from '../../src/world/hash.js';
 import { HashedMap } from '../../src/world/HashedMap.js';
 
 const codeUnit = fc.integer({ min: 0, max: 0xffff });
@@ -32,7 +32,32 @@ function textOf(p: Piece): string {
   return p.kind === 'str' ? p.s : p.kind === 'char' ? String.fromCharCode(p.c) : String(p.n);
 }
 
+/** u64s, with the powers of ten and their neighbours, the 2^31, 2^32 and 2^53 edges and U64_MAX. */
+const u64Value = fc.oneof(
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  fc.bigInt({ min: 0n, max: 1n << 54n }),
+  fc.integer({ min: 0, max: 22 }).chain((e) => fc.constantFrom(10n ** BigInt(e) - 1n, 10n ** BigInt(e), 10n ** BigInt(e) + 1n)),
+  fc.constantFrom(0n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 9n * 10n ** 15n - 1n, (1n << 64n) - 1n),
+);
+
 describe('StreamHash', () => {
+  it('feeds a u64 as String(v) would be fed', () => {
+    fc.assert(
+      fc.property(u64Value, (v) => {
+        expect(new StreamHash().str('a').u64(v).char(124).digest()).toEqual(hashString(`a${v}|`));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('feeds a hash as hashToHex writes it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (lo, hi) => {
+        expect(new StreamHash().hex({ lo, hi }).digest()).toEqual(hashString(hashToHex({ lo, hi })));
+      }),
+    );
+  });
+
   it('hashes an empty stream as hashString of the empty string', () => {
     expect(new StreamHash().digest()).toEqual(hashString(''));
   });

@@ -1,0 +1,223 @@
+/**
+ * Benchmark of issue 9's seeded drm_mm workload (see {@link makeWorkload}): µs per call of the
+ * persistent protocol (`decode` + `apply`, threading the immutable world) on the mixed phase at
+ * 10^5 live nodes, against a test-only mutable port of the same allocator answering the same calls
+ * (test/drm-mm/mutableDrmMm.ts), and heap bytes per live node of both.
+ *
+ * The mutable port is handed the calls already read (numbers, no decimal strings), as the kernel's
+ * C is called: the ratio persistent ÷ mutable therefore also charges decoding to the persistent
+ * side. Both must return the same start address for every insertion; the bench fails otherwise.
+ *
+ * Run just this one with `npm run build && node --expose-gc dist/test/bench/drmMmWorkload.bench.js`
+ * (`DRM_MM_WORKLOAD_ROUNDS` sets the rounds, default 3; the median is reported).
+ *
+ * Times are process CPU time (all threads), not wall time: see {@link measure}.
+ *
+ * `--profile=persistent|mutable OUT.cpuprofile` instead builds one side and writes a CPU profile of
+ * its mixed phase only (read it with `node dist/test/bench/cpuProfileTop.js OUT.cpuprofile`).
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
+import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
+import type { Event } from '../../src/world/Event.js';
+import type { World } from '../../src/world/World.js';
+import { MutableDrmMm, type MutableCall, toMutableCall } from '../drm-mm/mutableDrmMm.js';
+import type { BenchResult } from './drmMm.bench.js';
+import { ISSUE_9_SHAPE, type Workload, type WorkloadShape, makeWorkload } from './drmMmWorkload.js';
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) {
+    g();
+    g();
+  }
+}
+
+function heap(): number {
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function fail(what: string, e: Event, o: unknown): never {
+  throw new Error(`drm_mm workload: ${what} ${JSON.stringify(e)} answered ${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+}
+
+/** Runs events through decode + apply; returns the world and the start of every insertion (0 for other calls). */
+function runPersistent(world: World, events: readonly Event[], starts: Float64Array | null): World {
+  const p = drmMmProtocol;
+  let w = world;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as Event;
+    const r = p.apply(w, p.decode(e));
+    if (!r.outcome.ok) fail('call', e, r.outcome);
+    if (starts !== null) {
+      const s = r.outcome.start;
+      starts[i] = typeof s === 'bigint' ? Number(s) : 0;
+    }
+    w = r.world;
+  }
+  return w;
+}
+
+function runMutable(mm: MutableDrmMm, calls: readonly MutableCall[], starts: Float64Array | null): void {
+  for (let i = 0; i < calls.length; i++) {
+    const s = mm.call(calls[i] as MutableCall);
+    if (s === -2) throw new Error(`drm_mm workload: mutable port refused call ${i}`);
+    if (starts !== null) starts[i] = s;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function emptyWorld(): World {
+  return Object.freeze({ [drmMmProtocol.key]: drmMmProtocol.initial() }) as unknown as World;
+}
+
+/** One measurement of both sides: µs per mixed call and heap bytes per live node after building. */
+interface Round {
+  /** CPU µs per call. */
+  persistentUs: number;
+  mutableUs: number;
+  persistentWallUs: number;
+  mutableWallUs: number;
+  persistentBytes: number;
+  mutableBytes: number;
+}
+
+function round(w: Workload, check: boolean): Round {
+  const mixedCalls = w.mixed.map(toMutableCall);
+  const buildCalls = w.build.map(toMutableCall);
+
+  // Mutable port first, so that its starts are the expectation.
+  const h0 = heap();
+  const mm = new MutableDrmMm();
+  runMutable(mm, buildCalls, null);
+  const mutableBytes = (heap() - h0) / w.shape.live;
+  const mStarts = check ? new Float64Array(w.mixed.length) : null;
+  const m = measure(() => runMutable(mm, mixedCalls, mStarts), w.mixed.length);
+
+  const h1 = heap();
+  let world = runPersistent(emptyWorld(), w.build, null);
+  const persistentBytes = (heap() - h1) / w.shape.live;
+  const pStarts = check ? new Float64Array(w.mixed.length) : null;
+  const p = measure(() => {
+    world = runPersistent(world, w.mixed, pStarts);
+  }, w.mixed.length);
+  if (mStarts !== null && pStarts !== null) {
+    for (let i = 0; i < mStarts.length; i++)
+      if (mStarts[i] !== pStarts[i]) throw new Error(`drm_mm workload: call ${i} (${JSON.stringify(w.mixed[i])}): persistent start ${pStarts[i]}, mutable ${mStarts[i]}`);
+  }
+  // Keep both alive until both were measured.
+  if (world === undefined || mm === undefined) throw new Error('unreachable');
+  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes };
+}
+
+/**
+ * µs per call of `fn` over `calls` calls: process CPU time (user + system, all threads: the
+ * collector's helpers included) and wall time. CPU time is what the bench reports: on two cores
+ * shared with other work, wall time mostly measures the wait for a core.
+ */
+function measure(fn: () => void, calls: number): { cpu: number; wall: number } {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1000 / calls;
+  const c = process.cpuUsage(c0);
+  return { cpu: (c.user + c.system) / calls, wall };
+}
+
+/** `10^5` for powers of ten, else the number. */
+function sizeName(n: number): string {
+  const e = Math.log10(n);
+  return Number.isInteger(e) ? `10^${e}` : String(n);
+}
+
+/**
+ * Runs the workload benchmark: one warm-up round, then `rounds` measured rounds (median), each
+ * building both allocators afresh.
+ */
+export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE, rounds = Number(process.env.DRM_MM_WORKLOAD_ROUNDS ?? 3)): Promise<BenchResult[]> {
+  const w = makeWorkload(shape);
+  const c = w.counts;
+  process.stderr.write(
+    `drm_mm workload: range 2^${Math.log2(Number(shape.rangeSize))}, build ${shape.live} best-fit inserts (4 KiB–1 MiB, aligned 4096), ` +
+      `then ${shape.mixed} mixed calls: ${c.remove} removes, inserts best ${c.best} low ${c.low} high ${c.high} evict ${c.evict}, ` +
+      `alignment 0/4096/65536: ${c['align=0']}/${c['align=4096']}/${c['align=65536']}; ${c.liveAfter} live after; seed ${shape.seed}\n`,
+  );
+  round(w, true);
+  const rs: Round[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = round(w, i === 0);
+    process.stderr.write(
+      `  round ${i + 1}: CPU persistent ${r.persistentUs.toFixed(2)} us/call, mutable ${r.mutableUs.toFixed(2)} us/call, ratio ${(r.persistentUs / r.mutableUs).toFixed(2)}; ` +
+        `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; ` +
+        `${Math.round(r.persistentBytes)} vs ${Math.round(r.mutableBytes)} B/node\n`,
+    );
+    rs.push(r);
+  }
+  const ratios = rs.map((r) => r.persistentUs / r.mutableUs);
+  const pUs = median(rs.map((r) => r.persistentUs));
+  const mUs = median(rs.map((r) => r.mutableUs));
+  const pB = median(rs.map((r) => r.persistentBytes));
+  const mB = median(rs.map((r) => r.mutableBytes));
+  const live = sizeName(shape.live);
+  return [
+    {
+      bench: `drm_mm seeded workload: persistent decode+apply, CPU time per mixed call at ${live} live nodes (median of ${rounds})`,
+      value: pUs,
+      unit: 'us/call',
+      baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
+      ratio: median(ratios),
+    },
+    {
+      bench: `drm_mm seeded workload: persistent heap bytes per live node at ${live} live nodes`,
+      value: Math.round(pB),
+      unit: 'B/node',
+      baseline: `mutable port bytes per live node (${Math.round(mB)} B/node)${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: approximate)'}`,
+      ratio: pB / mB,
+    },
+  ];
+}
+
+/** Builds one side, then profiles its mixed phase (after one unprofiled warm-up run of it). */
+async function profile(side: string, out: string): Promise<void> {
+  const w = makeWorkload();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  let run: () => void;
+  if (side === 'mutable') {
+    const build = w.build.map(toMutableCall);
+    const mixed = w.mixed.map(toMutableCall);
+    const warm = new MutableDrmMm();
+    runMutable(warm, build, null);
+    runMutable(warm, mixed, null);
+    const mm = new MutableDrmMm();
+    runMutable(mm, build, null);
+    run = () => runMutable(mm, mixed, null);
+  } else {
+    const built = runPersistent(emptyWorld(), w.build, null);
+    runPersistent(built, w.mixed, null);
+    run = () => void runPersistent(built, w.mixed, null);
+  }
+  gc();
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  const t = process.hrtime.bigint();
+  run();
+  const us = Number(process.hrtime.bigint() - t) / 1000 / w.mixed.length;
+  const { profile: p } = await session.post('Profiler.stop');
+  writeFileSync(out, JSON.stringify(p));
+  process.stderr.write(`${side}: ${us.toFixed(2)} us/call while profiled; profile in ${out}\n`);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const flag = process.argv.find((a) => a.startsWith('--profile='));
+  if (flag !== undefined) await profile(flag.slice('--profile='.length), process.argv[process.argv.indexOf(flag) + 1] ?? 'drm-mm-workload.cpuprofile');
+  else for (const r of await runDrmMmWorkloadBench()) console.log(JSON.stringify(r));
+}
