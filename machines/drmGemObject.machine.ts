@@ -17,7 +17,9 @@ import { setup } from 'xstate';
  *   touch its device after the device was released: use-after-free.
  *
  * Abstracted away:
- * - the reservation object (`dma_resv`): the locking protocol's (TODO(#12) integration);
+ * - the reservation object's fences and ww acquire contexts: `dma_resv_lock` takes the object's
+ *   reservation lock with no acquire context (`ww_mutex_lock(&resv->lock, NULL)`), as the locking
+ *   protocol's mutex of class `reservation_ww_class_mutex`;
  * - dma-buf export and PRIME: no event names them.
  *
  * Invariants: drmTypeOk, everyHandleHoldsItsObject, everyOffsetBelongsToALiveObject.
@@ -41,7 +43,10 @@ export type DrmGemObjectEvent =
   /** `hasOffset`: `drm_mm_node_allocated(&obj->vma_node.vm_node)`. */
   | { readonly type: 'drm_gem_create_mmap_offset'; readonly hasOffset: boolean; readonly deviceReleased: boolean }
   | { readonly type: 'drm_gem_free_mmap_offset'; readonly deviceReleased: boolean }
-  | { readonly type: 'drm_gem_flink' };
+  | { readonly type: 'drm_gem_flink' }
+  /** `dma_resv_lock(obj->resv, NULL)` / `dma_resv_unlock(obj->resv)`: the object's reservation lock. */
+  | { readonly type: 'dma_resv_lock' }
+  | { readonly type: 'dma_resv_unlock' };
 
 const DEVICE_GONE = <G extends 'isLastReferenceOfAnOrphan' | 'isDeviceReleased'>(guard: G, what: string) =>
   ({
@@ -78,6 +83,11 @@ export const drmGemObjectMachine = setup({
       tags: ['alive'],
       on: {
         drm_gem_object_get: { description: 'Takes a reference.', meta: { effects: ['krefGet'] } },
+        dma_resv_lock: {
+          description: 'Takes obj->resv->lock (a ww_mutex, no acquire context): the locking protocol\'s mutex of class reservation_ww_class_mutex; held by another task: blocked and queued.',
+          meta: { effects: ['resvLock'] },
+        },
+        dma_resv_unlock: { description: 'Releases obj->resv->lock; the first waiter gets it (woke).', meta: { effects: ['resvUnlock'] } },
         drm_gem_object_put: [
           DEVICE_GONE('isLastReferenceOfAnOrphan', 'The free (drm_gem_object_release)'),
           { guard: 'isLastReference', target: 'freed', description: 'Last reference: the free callback, drm_gem_object_release (offset removed).', meta: { effects: ['krefPut', 'free'] } },
@@ -121,6 +131,8 @@ export const drmGemObjectMachine = setup({
       tags: ['released'],
       on: {
         drm_gem_object_get: UAF('drm_gem_object_get'),
+        dma_resv_lock: UAF('dma_resv_lock'),
+        dma_resv_unlock: UAF('dma_resv_unlock'),
         drm_gem_object_put: {
           description: 'drm_gem_object_put of a freed object: refcount_underflow, refused.',
           meta: { violation: 'refcount_underflow', violations: [{ kind: 'refcount_underflow', check: 'freed' }], refused: true },

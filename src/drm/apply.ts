@@ -7,6 +7,8 @@ import { drmGemHandleMachine } from '../../machines/drmGemHandle.machine.js';
 import { drmGemObjectMachine } from '../../machines/drmGemObject.machine.js';
 import { drmRegistrationMachine } from '../../machines/drmRegistration.machine.js';
 import { callDrmMm, nodeInfo } from '../drm-mm/protocol.js';
+import { DMA_RESV_CLASS } from '../locking/lockdep.js';
+import { lockCall, lockingOf, mutexInit } from '../locking/ops.js';
 import type { Errno } from '../errno.js';
 import type { Event } from '../world/Event.js';
 import { Misuse, unknownObject } from '../world/Misuse.js';
@@ -460,6 +462,11 @@ function unbind(acc: Acc, dev: string, taskName: string, trace: BranchTrace | un
   return queued(acc);
 }
 
+/** The locking protocol's name of a GEM object's reservation lock. */
+export function resvLock(obj: string): string {
+  return `resv:${obj}`;
+}
+
 /**
  * Applies one decoded drm event. Pure.
  *
@@ -670,6 +677,16 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.obj]));
       setObj(acc, e.obj, { ...o, refcount: o.refcount + 1 });
       return done(acc);
+    }
+    case 'dma_resv_lock':
+    case 'dma_resv_unlock': {
+      const o = getObj(world, e.obj);
+      const b = ask(TABLES.obj, o.state, { type: e.type }, trace);
+      if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.obj]));
+      // The reservation lock is the locking protocol's: initialised with the object's first lock.
+      const lock = resvLock(e.obj);
+      const w = lockingOf(world).locks.has(lock) ? world : mutexInit(world, lock, DMA_RESV_CLASS).world;
+      return lockCall(w, hasEffect(b.meta, 'resvLock') ? 'mutex_lock' : 'mutex_unlock', lock, e.task, trace);
     }
     case 'drm_gem_object_put': {
       const r = objectPut(acc, e.obj, e.type, trace);

@@ -362,6 +362,23 @@ export const DRM_EVENTS = {
     errnos: ['EOPNOTSUPP', 'ENOENT'],
     violations: ['use_after_free'],
   },
+  dma_resv_lock: {
+    kernel: 'dma_resv_lock() (include/linux/dma-resv.h) → ww_mutex_lock(&obj->resv->lock, NULL)',
+    rust: 'gem::Object::resv().lock()',
+    summary: 'Takes the object\'s reservation lock: a mutex of lockdep class `reservation_ww_class_mutex` in the locking protocol (contended: blocked and queued; the unlock that hands it over lists the task in `woke`); on a freed object a use_after_free.',
+    fields: { obj, task },
+    returns: ['(blocked, queued)'],
+    errnos: [],
+    violations: ['lockdep', 'might_sleep', 'use_after_free'],
+  },
+  dma_resv_unlock: {
+    kernel: 'dma_resv_unlock() (include/linux/dma-resv.h) → ww_mutex_unlock()',
+    summary: 'Releases the object\'s reservation lock; the first waiter gets it (`woke`); by a task that does not hold it: lockdep bad unlock balance.',
+    fields: { obj, task },
+    returns: ['woke'],
+    errnos: [],
+    violations: ['lockdep', 'use_after_free'],
+  },
   drm_gem_open_by_name: {
     kernel: `drm_gem_open_ioctl() (${GEM})`,
     summary: 'A new handle in the file to the object with that flink name, and its size; ENOENT for an unknown name; EOPNOTSUPP without the gem feature.',

@@ -32,6 +32,8 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
     { type: 'drm_gem_free_mmap_offset', deviceReleased: false },
     { type: 'drm_gem_free_mmap_offset', deviceReleased: true },
     { type: 'drm_gem_flink' },
+    { type: 'dma_resv_lock' },
+    { type: 'dma_resv_unlock' },
   ],
   setup(): DrmSut {
     const sut = new DrmSut();
@@ -57,12 +59,23 @@ export const drmGemObjectAdapter: MachineAdapter<DrmSut> = {
         sut.must({ type: 'drm_gem_object_put', obj: o2 });
         return sut.call({ type: event.type, file, handle: h });
       }
+      if (event.type === 'dma_resv_lock' || event.type === 'dma_resv_unlock') return sut.call({ type: event.type, obj, task: 't' });
       return sut.call({ type: event.type, obj });
     }
     if (event.deviceReleased === true) releaseDevice(sut);
     switch (event.type) {
       case 'drm_gem_object_get':
         return sut.call({ type: 'drm_gem_object_get', obj });
+      case 'dma_resv_lock': {
+        // Taken and given back, so the path goes on with the lock free.
+        const r = sut.call({ type: 'dma_resv_lock', obj, task: 't' });
+        expectThat(r.ok && r.violations.length === 0, `dma_resv_lock of a live object: ${JSON.stringify(r)}`);
+        sut.must({ type: 'dma_resv_unlock', obj, task: 't' });
+        return r;
+      }
+      case 'dma_resv_unlock':
+        sut.must({ type: 'dma_resv_lock', obj, task: 't' });
+        return sut.call({ type: 'dma_resv_unlock', obj, task: 't' });
       case 'drm_gem_object_put':
         if (event.last !== true) sut.must({ type: 'drm_gem_object_get', obj });
         return sut.call({ type: 'drm_gem_object_put', obj });
