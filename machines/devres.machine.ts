@@ -13,11 +13,12 @@ import { setup } from 'xstate';
  * - revocation at unbind (the unbind waits for RCU readers: a queued wait the protocol keeps);
  * - `access(&Device<Bound>)`: EINVAL for another device; on a revoked resource a use-after-free
  *   (the type system forbids the call; the model shows what it would touch);
- * - using the resource through a guard already dropped, after revocation: a use-after-free.
+ * - using the resource through a guard already dropped, after revocation: a use-after-free;
+ * - a guard is an RCU read section (`rcu_read_lock` in the locking protocol): the task is atomic
+ *   while it lives, so a sleep under it is the locking protocol's `might_sleep`.
  *
  * Abstracted away:
  * - the drop of the `Devres` itself (`revoke_nosync` + `devm_remove_action`): no event names it;
- * - the RCU atomic-context rules of a guard: the locking protocol's (TODO(#12) integration).
  *
  * Invariants: drmTypeOk, everyDevresOfAnUnboundDeviceIsRevoked.
  *

@@ -8,7 +8,7 @@ import { drmGemObjectMachine } from '../../machines/drmGemObject.machine.js';
 import { drmRegistrationMachine } from '../../machines/drmRegistration.machine.js';
 import { callDrmMm, nodeInfo } from '../drm-mm/protocol.js';
 import { DMA_RESV_CLASS } from '../locking/lockdep.js';
-import { lockCall, lockingOf, mutexInit } from '../locking/ops.js';
+import { contextCall, lockCall, lockingOf, mutexInit } from '../locking/ops.js';
 import type { Errno } from '../errno.js';
 import type { Event } from '../world/Event.js';
 import { Misuse, unknownObject } from '../world/Misuse.js';
@@ -389,6 +389,13 @@ function done(acc: Acc, values?: { readonly [k: string]: OutcomeValue }): ApplyR
   return { world: acc.world, outcome: ok(values ?? {}, acc.vs) };
 }
 
+/** A call's result with the locking protocol's RCU read-side call of the same task after it (a Devres guard's section), its violations added. */
+function withRcu(r: ApplyResult, type: 'rcu_read_lock' | 'rcu_read_unlock', t: string, trace?: BranchTrace): ApplyResult {
+  const c = contextCall(r.world, { type, task: t }, trace);
+  const vs = c.outcome.violations;
+  return vs.length === 0 ? { world: c.world, outcome: r.outcome } : { world: c.world, outcome: { ...r.outcome, violations: [...r.outcome.violations, ...vs] } };
+}
+
 function queued(acc: Acc): ApplyResult {
   return { world: acc.world, outcome: { ok: false, blocked: true, queued: true, violations: acc.vs } };
 }
@@ -595,11 +602,11 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
     case 'devres_try_access': {
       const r = getDevres(world, e.res);
       const b = ask(TABLES.devres, r.state, { type: e.type }, trace);
-      if (hasEffect(b.meta, 'rcuReadLock')) {
-        const t = task(world, e.task);
-        setTask(acc, e.task, { ...t, guards: [...t.guards, { on: e.res, waiters: [] }] });
-      }
-      return done(acc, b.meta.returns);
+      if (!hasEffect(b.meta, 'rcuReadLock')) return done(acc, b.meta.returns);
+      const t = task(world, e.task);
+      setTask(acc, e.task, { ...t, guards: [...t.guards, { on: e.res, waiters: [] }] });
+      // The guard is an RCU read section of the locking protocol: the task is atomic while it lives.
+      return withRcu(done(acc, b.meta.returns), 'rcu_read_lock', e.task, trace);
     }
     case 'devres_guard_drop':
     case 'devres_guard_deref': {
@@ -608,7 +615,7 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.res, e.task]));
       if (!hasEffect(b.meta, 'rcuReadUnlock')) return done(acc);
       const woke = endSection(acc, e.task, 'guards', e.res, trace);
-      return done(acc, woke.length > 0 ? { woke } : undefined);
+      return withRcu(done(acc, woke.length > 0 ? { woke } : undefined), 'rcu_read_unlock', e.task, trace);
     }
     case 'devres_access': {
       const r = getDevres(world, e.res);
