@@ -10,7 +10,7 @@ import { type Command, type CommandArgs, flag, value, values } from './Command.j
 import { EXIT, type CliIo, readStdin } from './io.js';
 import { outcomeForCli, renderEvent, renderOutcome, violationToJson } from './render.js';
 import { worldWithModules } from './requireModules.js';
-import { readScenarioLine } from './scenarioLine.js';
+import { scenarioTextLines } from './scenarioLine.js';
 
 /** `drmstate run --help`. */
 export const RUN_HELP = `Usage: drmstate run FILE... [--json] [--log OUT] [--strict] [--leaks] [--lockdep-all] [--require MODULE]
@@ -196,19 +196,11 @@ function withWrittenNumber(e: DrmstateError, raw: string): DrmstateError {
 
 /** Runs one file's lines on `kernel`. @throws {DrmstateError} for a bad line, located at it. */
 function runFile(text: string, file: string, kernel: Kernel, json: boolean, counts: Counts, io: CliIo): void {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = (lines[i] as string).trim();
-    if (raw === '') continue;
-    const where = { file, line: i + 1 };
+  for (const l of scenarioTextLines(text)) {
+    const { raw } = l;
+    const where = { file, line: l.line };
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new DrmstateError('BAD_LOG_LINE', 'not valid JSON');
-      }
-      const line = readScenarioLine(parsed);
+      const line = l.read();
       if (line.kind === 'comment') continue;
       const outcome = kernel.callJson(line.event);
       counts.events++;

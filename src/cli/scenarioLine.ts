@@ -71,3 +71,29 @@ export function readScenarioLine(v: unknown): ScenarioLine {
   const expectation: Expectation = kind !== undefined ? { expect: e, expect_violation: kind } : none ? { expect: e, expect_no_violations: true } : { expect: e };
   return { kind: 'expect', event: v.event, expectation, ...task };
 }
+
+/**
+ * The non-blank lines of a scenario text, each read ({@link readScenarioLine}) with its 1-based
+ * number, or the error that reading it threw (not yet located at the file and line: the caller
+ * knows the file, and may go on with calls of its own before it locates what they throw).
+ */
+export function* scenarioTextLines(text: string): Generator<{ readonly raw: string; readonly line: number; read(): ScenarioLine }> {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = (lines[i] as string).trim();
+    if (raw === '') continue;
+    yield {
+      raw,
+      line: i + 1,
+      read(): ScenarioLine {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          throw new DrmstateError('BAD_LOG_LINE', 'not valid JSON');
+        }
+        return readScenarioLine(parsed);
+      },
+    };
+  }
+}

@@ -8,7 +8,7 @@ import { traceDrawingToMermaid } from '../viz/traceToMermaid.js';
 import { traceToSvg } from '../viz/traceToSvg.js';
 import { type Command, type CommandArgs, value } from './Command.js';
 import { EXIT, type CliIo } from './io.js';
-import { readScenarioLine } from './scenarioLine.js';
+import { scenarioTextLines } from './scenarioLine.js';
 
 /** The drawing formats of `drmstate trace`. */
 export const TRACE_FORMATS: { readonly [format: string]: (d: TraceDrawing) => string } = {
@@ -63,26 +63,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function readTraceText(text: string, file: string): TraceLine[] {
   const out: TraceLine[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    const where = { file, line: i + 1 };
+  for (const t of scenarioTextLines(text)) {
+    const where = { file, line: t.line };
     try {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        throw new DrmstateError('BAD_LOG_LINE', 'not valid JSON');
-      }
-      const l = readScenarioLine(parsed);
+      const l = t.read();
       if (l.kind === 'comment') continue;
       const event = l.event;
       if (!isObject(event) || typeof event['type'] !== 'string')
         throw new DrmstateError('BAD_LOG_LINE', 'expected a kernel call {"type": …}', { field: l.kind === 'call' ? 'type' : 'event' });
       const own = l.kind !== 'call' ? l.task : undefined;
       const task = own ?? (typeof event['task'] === 'string' ? event['task'] : 'main');
-      out.push({ task, event: event as Event, line: i + 1, recorded: l.kind === 'outcome' ? l.outcome : undefined });
+      out.push({ task, event: event as Event, line: t.line, recorded: l.kind === 'outcome' ? l.outcome : undefined });
     } catch (e) {
       throw e instanceof DrmstateError ? e.at(where) : e;
     }

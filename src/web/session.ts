@@ -10,7 +10,7 @@ import { DEFAULT_CHECK_KERNEL } from '../checker/CheckKernel.js';
 import { Explorer, type State, type StepResult, type TraceStep, initialState, renderCallText } from '../checker/Explorer.js';
 import { type Model, parseModel } from '../checker/model.js';
 import { compileModel } from '../checker/program.js';
-import { readScenarioLine } from '../cli/scenarioLine.js';
+import { scenarioTextLines } from '../cli/scenarioLine.js';
 import { DrmstateError } from '../errors.js';
 import { KERNEL } from '../kernel/protocols.js';
 import type { Event } from '../world/Event.js';
@@ -88,26 +88,19 @@ function parseJson(name: string, text: string): unknown {
 
 function readLines(name: string, text: string): LineRun['lines'] {
   const out: { line: number; event: unknown; task?: string; outcome?: OutcomeJson; expectation?: Expectation }[] = [];
-  text.split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch (e) {
-      throw new DrmstateError('BAD_LOG_LINE', `not JSON: ${(e as Error).message}`, { file: name, line: i + 1 });
-    }
+  for (const t of scenarioTextLines(text)) {
     let l;
     try {
-      l = readScenarioLine(v);
+      l = t.read();
     } catch (e) {
-      throw e instanceof DrmstateError ? new DrmstateError('BAD_LOG_LINE', e.detail, { file: name, line: i + 1, ...(e.field ? { field: e.field } : {}) }) : e;
+      throw e instanceof DrmstateError ? e.at({ file: name, line: t.line }) : e;
     }
-    if (l.kind === 'comment') return;
+    if (l.kind === 'comment') continue;
     const task = l.kind !== 'call' && l.task !== undefined ? { task: l.task } : {};
-    if (l.kind === 'call') out.push({ line: i + 1, event: l.event });
-    else if (l.kind === 'outcome') out.push({ line: i + 1, event: l.event, outcome: l.outcome, ...task });
-    else out.push({ line: i + 1, event: l.event, expectation: l.expectation, ...task });
-  });
+    if (l.kind === 'call') out.push({ line: t.line, event: l.event });
+    else if (l.kind === 'outcome') out.push({ line: t.line, event: l.event, outcome: l.outcome, ...task });
+    else out.push({ line: t.line, event: l.event, expectation: l.expectation, ...task });
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@ import type { Event } from '../../src/world/Event.js';
 import type { Outcome } from '../../src/world/Outcome.js';
 import type { World } from '../../src/world/World.js';
 import { ReferenceDrmMm } from '../drm-mm/reference.js';
+import { rng } from './drmMmWorkload.js';
 
 /** One benchmark's result, as `npm run bench` prints it. */
 export interface BenchResult {
@@ -43,17 +44,6 @@ class CoreDriver implements Driver {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so that every run does the same work. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function must(o: { readonly ok: boolean }, what: string): void {
   if (!o.ok) throw new Error(`drm_mm bench: ${what} failed: ${JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
