@@ -8,7 +8,7 @@ import { type Misuse, unknownObject } from '../world/Misuse.js';
 import { ERRNO_VALUES, MAX_ERRNO } from '../errno.js';
 import type { Errno } from '../errno.js';
 import { type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
-import type { ApplyResult } from '../world/Protocol.js';
+import type { ApplyResult, KernelCalls } from '../world/Protocol.js';
 import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type World, withSlice } from '../world/World.js';
 import type { DmaFenceEvent } from './events.js';
@@ -306,7 +306,9 @@ const TAKES_FENCE_LOCK = new Set([
  * A dma_fence call in a body that takes a fence lock annotates that lock's class (the same fence, or
  * one of the same context, is lockdep's recursive locking). This is the Rust `DmaFenceCbFunc::callback`.
  *
- * @throws {DrmstateError} `MALFORMED_EVENT` for a body call that is not a dma_fence or locking call.
+ * Calls of other protocols go through `kernel`, the kernel composed around dma_fence.
+ *
+ * @throws {DrmstateError} `MALFORMED_EVENT` for a body call no protocol answers.
  */
 function runBodies(
   world: World,
@@ -315,6 +317,7 @@ function runBodies(
   task: string,
   sectioned: boolean,
   trace: BranchTrace | undefined,
+  kernel: KernelCalls | undefined,
 ): { world: World; bodies: { [cb: string]: OutcomeValue }; violations: Violation[] } {
   const cls = fenceLockClass(rec.context);
   const vs: Violation[] = [];
@@ -342,9 +345,11 @@ function runBodies(
           w = t.world;
           pre.push(...t.violations);
         }
-        r = applyDmaFence(w, decodeFields<DmaFenceEvent>(ev, def.fields), trace);
+        r = applyDmaFence(w, decodeFields<DmaFenceEvent>(ev, def.fields), trace, kernel);
       } else if (isLockingEvent(raw.type)) r = applyLockingEvent(w, ev, trace);
-      else throw new DrmstateError('MALFORMED_EVENT', `callback ${JSON.stringify(cb)}: "${raw.type}" is not a dma_fence or locking call`, { field: 'do' });
+      // Any other protocol's call goes through the kernel composed around this one (mmput, a GEM put, …).
+      else if (kernel !== undefined) r = kernel.call(w, raw, task);
+      else throw new DrmstateError('MALFORMED_EVENT', `callback ${JSON.stringify(cb)}: "${raw.type}" is not a dma_fence or locking call (no kernel composed around dma_fence for others)`, { field: 'do' });
       w = r.world;
       const all = [...pre, ...r.outcome.violations];
       const json = outcomeToJson(all.length === r.outcome.violations.length ? r.outcome : { ...r.outcome, violations: all }) as { [k: string]: OutcomeValue };
@@ -369,7 +374,7 @@ function runBodies(
  * the branch names, returns the values it fixes, and records its violations. For add and remove
  * the callback slot's own machine is asked as well.
  */
-function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: FenceCall, trace: BranchTrace | undefined): ApplyResult {
+function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: FenceCall, trace: BranchTrace | undefined, kernel?: KernelCalls): ApplyResult {
   const rec0 = f.rec;
   let other: FenceRecord | undefined;
   let event: unknown = e;
@@ -485,7 +490,7 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   const withBodies = ran.filter((c) => queuedBodies.has(c));
   if (withBodies.length > 0) {
     const task = (e.type === 'dma_fence_signal' ? e.task : undefined) ?? 'irq';
-    const r = runBodies(next, rec0, withBodies.map((c) => [c, queuedBodies.get(c) ?? []] as const), task, e.type === 'dma_fence_signal', trace);
+    const r = runBodies(next, rec0, withBodies.map((c) => [c, queuedBodies.get(c) ?? []] as const), task, e.type === 'dma_fence_signal', trace, kernel);
     next = r.world;
     vs2 = [...vs, ...r.violations];
     (extra ??= {}).bodies = r.bodies;
@@ -619,7 +624,7 @@ export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace
  *
  * @throws {DrmstateError} `UNKNOWN_OBJECT` for a fence, context or callback name never created.
  */
-export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrace): ApplyResult {
+export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrace, kernel?: KernelCalls): ApplyResult {
   const s = world.dmaFence;
   switch (e.type) {
     case 'dma_fence_context_alloc':
@@ -636,12 +641,12 @@ export function applyDmaFence(world: World, e: DmaFenceEvent, trace?: BranchTrac
     case 'dma_fence_is_later': {
       const f1 = find(s, e.f1, 'f1');
       find(s, e.f2, 'f2');
-      return callFence(world, s, f1, e.f1, e, trace);
+      return callFence(world, s, f1, e.f1, e, trace, kernel);
     }
     default: {
       const f = find(s, e.fence);
       if (e.type === 'dma_fence_remove_callback' && !s.cbs.has(e.cb)) throw unknown('callback', e.cb, 'cb');
-      return callFence(world, s, f, e.fence, e, trace);
+      return callFence(world, s, f, e.fence, e, trace, kernel);
     }
   }
 }

@@ -6,7 +6,7 @@ import { decodeFields } from '../world/fields.js';
 import { type Hash64, hashString, hashToHex } from '../world/hash.js';
 import { Misuse } from '../world/Misuse.js';
 import { ok } from '../world/Outcome.js';
-import type { ApplyResult, EventDef, Invariant, Protocol } from '../world/Protocol.js';
+import type { ApplyResult, EventDef, Invariant, KernelCalls, Protocol } from '../world/Protocol.js';
 import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
 import { TASK_EXIT, TASK_EXIT_EVENT } from './taskExit.js';
@@ -226,7 +226,16 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
 
   /** Applies a routed event; throws a Misuse or a DrmstateError on misuse. */
   const applyRouted = (world: World, r: { event: Event; protocol: AnyProtocol | undefined }, trace: BranchTrace | undefined): ApplyResult =>
-    r.protocol === undefined ? taskExit(world, r.event, trace) : r.protocol.apply(world, r.protocol.decode(r.event), trace);
+    r.protocol === undefined ? taskExit(world, r.event, trace) : r.protocol.apply(world, r.protocol.decode(r.event), trace, calls);
+  /** The calls a protocol makes on its caller's behalf: routed like any call, in the caller's task. */
+  const calls: KernelCalls = {
+    call(world, event, task) {
+      const takesTask = events.get(event.type)?.fields.task !== undefined || event.type === 'task_exit';
+      const r = route(takesTask && event.task === undefined ? { ...event, task } : event);
+      if (r instanceof Misuse) throw r;
+      return applyRouted(world, r, undefined);
+    },
+  };
 
   return {
     protocols,

@@ -14,6 +14,18 @@ export interface ApplyResult {
 }
 
 /**
+ * What a protocol may ask of the kernel composed around it: one call of any protocol, made on its
+ * caller's behalf (a fence callback's body runs whatever the driver's callback calls).
+ */
+export interface KernelCalls {
+  /**
+   * Applies `event` as the composed kernel would, in `task` (given to events that take a task).
+   * @throws {Misuse} or {DrmstateError} as the kernel's apply does.
+   */
+  call(world: World, event: Event, task: string): ApplyResult;
+}
+
+/**
  * A named invariant: a predicate true of every good world.
  *
  * Predicates are pure and total and never throw.
@@ -125,11 +137,12 @@ export interface Protocol<K extends keyof WorldSlices = keyof WorldSlices, E = n
   /** Reads and checks a raw event. @throws {DrmstateError} `MALFORMED_EVENT`. */
   decode(event: Event): E;
   /**
-   * Applies a decoded event. `trace`, when given, is told every machine branch the call takes.
+   * Applies a decoded event. `trace`, when given, is told every machine branch the call takes;
+   * `kernel`, when given, makes calls of other protocols on the caller's behalf (callback bodies).
    * @throws {Misuse} `UNKNOWN_OBJECT` (plain data, not an `Error`: the kernel turns it into a
    *   `DrmstateError` or returns it from `tryApply`).
    */
-  apply(world: World, event: E, trace?: BranchTrace): ApplyResult;
+  apply(world: World, event: E, trace?: BranchTrace, kernel?: KernelCalls): ApplyResult;
   /** The incremental, order-independent hash of the slice. */
   hash(slice: WorldSlices[K]): Hash64;
   /**

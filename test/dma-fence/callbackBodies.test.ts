@@ -51,11 +51,33 @@ describe('dma_fence_add_callback with a body (do)', () => {
     expect(o[o.length - 1]).toEqual({ ok: false, errno: 'ENOENT' });
   });
 
-  it('rejects a body that is not a list of calls, names a task, or calls another protocol, naming do', () => {
-    for (const body of [{}, [{ type: 'drm_mm_init', mm: 'x' }], [{ type: 'might_sleep', task: 't' }]]) {
+  it('rejects a body that is not a list of calls, names a task, or calls no kernel function, naming do', () => {
+    for (const body of [{}, [{ type: 'Not A Call' }], [{ type: 'might_sleep', task: 't' }]]) {
       const k = new Kernel();
       run(setup, k);
       expect(() => k.callJson({ type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: body })).toThrow(/do/);
     }
+  });
+
+  it('runs another protocol\'s call through the kernel composed around dma_fence, in the signalling task', () => {
+    const o = run([
+      ...setup,
+      { type: 'mm_alloc', mm: 'm' },
+      { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'mmput', mm: 'm' }] },
+      { type: 'dma_fence_signal', fence: 'f', task: 't' },
+    ]);
+    const sig = o[o.length - 1] as OutcomeJson;
+    // The last mmput tears the address space down in the callback: it may sleep, in atomic context.
+    expect(kinds(sig)).toContain('might_sleep');
+    expect((sig.violations as { message: string }[])[0]?.message).toMatch(/^in callback "cb" \(mmput\): .*task "t"/);
+    expect((sig.bodies as Record<string, { type: string; mm_users?: number }[]>).cb?.[0]).toEqual(expect.objectContaining({ type: 'mmput', mm_users: 0 }));
+  });
+
+  it('refuses a signal whose body calls a function no protocol answers, naming do, and changes nothing', () => {
+    const k = new Kernel();
+    run([...setup, { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'no_such_call' }] }], k);
+    const before = k.world;
+    expect(() => k.callJson({ type: 'dma_fence_signal', fence: 'f', task: 't' })).toThrow(/no_such_call/);
+    expect(k.world).toBe(before);
   });
 });
