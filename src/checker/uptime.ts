@@ -92,15 +92,21 @@ export class Accumulated {
 
   /** A fact (`key:fact`, as findings name them) as people read it: `locking: A → B`. */
   label(fact: string): string {
-    const i = fact.indexOf(':');
-    const part = this.parts.find((p) => p.key === fact.slice(0, i));
-    return part === undefined ? fact : `${part.key}: ${part.label(fact.slice(i + 1))}`;
+    const f = this.split(fact);
+    return f === undefined ? fact : `${f.part.key}: ${f.part.label(f.key)}`;
   }
 
   /** The calls that record a fact (`key:fact`) again in a fresh run. */
   prime(fact: string): readonly Event[] {
+    const f = this.split(fact);
+    return f === undefined ? [] : f.part.prime(f.key);
+  }
+
+  /** A `key:fact` name as its protocol's part and the fact's own key. */
+  private split(fact: string): { part: UptimePart; key: string } | undefined {
     const i = fact.indexOf(':');
-    return this.parts.find((p) => p.key === fact.slice(0, i))?.prime(fact.slice(i + 1)) ?? [];
+    const part = this.parts.find((p) => p.key === fact.slice(0, i));
+    return part === undefined ? undefined : { part, key: fact.slice(i + 1) };
   }
 
   /** Where a fact (`key:fact`, as findings name them) was first recorded. */

@@ -4,7 +4,7 @@ import { DrmstateError, fileError } from '../errors.js';
 import { Kernel } from '../kernel/Kernel.js';
 import type { Event } from '../world/Event.js';
 import { expectationFailure } from '../world/expect.js';
-import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
+import { outcomeToJson, sameOutcomeJson } from '../world/logFormat.js';
 import type { Violation } from '../world/Violation.js';
 import { type Command, type CommandArgs, flag, value, values } from './Command.js';
 import { EXIT, type CliIo, readStdin } from './io.js';
@@ -67,11 +67,6 @@ export const runCommand: Command = {
   },
   run,
 };
-
-function normaliseViolations(o: OutcomeJson): OutcomeJson {
-  const vs = o.violations as { kind: string }[] | undefined;
-  return vs === undefined ? o : { ...o, violations: vs.map((v) => v.kind) };
-}
 
 /** Whether two paths name one file: the same resolved path, or (both existing) the same inode. */
 function sameFile(a: string, b: string): boolean {
@@ -210,7 +205,7 @@ function runFile(text: string, file: string, kernel: Kernel, json: boolean, coun
       else io.stdout(`${String(kernel.seq).padStart(5)}  ${renderEvent(line.event as Event)}\n       → ${renderOutcome(outcomeForCli(outcome))}\n`);
       const got = outcomeToJson(outcome);
       let differs: string | undefined;
-      if (line.kind === 'outcome' && !jsonEqual(normaliseViolations(got), normaliseViolations(line.outcome)))
+      if (line.kind === 'outcome' && !sameOutcomeJson(got, line.outcome))
         differs = `outcome differs\n  expected ${JSON.stringify(line.outcome)}`;
       if (line.kind === 'expect') {
         const why = expectationFailure(got, line.expectation);

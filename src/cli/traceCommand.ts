@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DrmstateError, fileError } from '../errors.js';
 import type { Event } from '../world/Event.js';
-import { type OutcomeJson, jsonEqual } from '../world/logFormat.js';
+import { type OutcomeJson, sameOutcomeJson } from '../world/logFormat.js';
 import { type TraceCall, type TraceDrawing, drawTrace } from '../viz/traceDrawing.js';
 import { traceDrawingToMermaid } from '../viz/traceToMermaid.js';
 import { traceToSvg } from '../viz/traceToSvg.js';
@@ -81,11 +81,6 @@ export function readTraceText(text: string, file: string): TraceLine[] {
   return out;
 }
 
-function byKind(o: OutcomeJson): unknown {
-  const vs = o.violations as { kind: string }[] | undefined;
-  return vs === undefined ? o : { ...o, violations: vs.map((v) => v.kind) };
-}
-
 /** The name a drawing is titled with: the file's name without `.trace.ndjson` or `.ndjson`. */
 export function traceTitle(file: string): string {
   return basename(file).replace(/(\.trace)?\.ndjson$/, '');
@@ -118,7 +113,7 @@ function trace(args: CommandArgs, io: CliIo): number {
   }
   for (const [i, s] of drawing.steps.entries()) {
     const l = lines[i]!;
-    if (l.recorded !== undefined && s.outcome !== undefined && !jsonEqual(byKind(s.outcome), byKind(l.recorded)))
+    if (l.recorded !== undefined && s.outcome !== undefined && !sameOutcomeJson(s.outcome, l.recorded))
       return fail(`${file}, line ${l.line}: the line recorded ${JSON.stringify(l.recorded)}, the kernel answers ${JSON.stringify(s.outcome)}`, EXIT.mismatch);
   }
   const out = render(drawing);

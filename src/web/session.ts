@@ -15,7 +15,7 @@ import { DrmstateError } from '../errors.js';
 import { KERNEL } from '../kernel/protocols.js';
 import type { Event } from '../world/Event.js';
 import { expectationFailure, type Expectation } from '../world/expect.js';
-import { type LogEntry, type OutcomeJson, encodeEntry, encodeHeader, eventToJson, jsonEqual, outcomeToJson, parseLog } from '../world/logFormat.js';
+import { type LogEntry, type OutcomeJson, encodeEntry, encodeHeader, eventToJson, outcomeToJson, parseLog, sameOutcomeJson } from '../world/logFormat.js';
 import type { World } from '../world/World.js';
 
 /** One call a step made: who made it, the event and what it answered. */
@@ -256,7 +256,7 @@ export class Session {
     const outcome = outcomeToJson(r.outcome);
     const event = eventToJson(l.event as Event);
     let problem: string | undefined;
-    if (l.outcome !== undefined && !sameOutcome(outcome, l.outcome)) problem = `the outcome differs from the file's: expected ${JSON.stringify(l.outcome)}`;
+    if (l.outcome !== undefined && !sameOutcomeJson(outcome, l.outcome)) problem = `the outcome differs from the file's: expected ${JSON.stringify(l.outcome)}`;
     if (l.expectation !== undefined) {
       const f = expectationFailure(outcome, l.expectation);
       if (f !== undefined) problem = `the outcome differs from the file's: ${f}`;
@@ -312,13 +312,4 @@ function lineTask(l: { readonly event: unknown; readonly task?: string }): strin
 
 function toCall(l: Omit<TraceStep, 'depth'>): Call {
   return { task: l.task, event: l.event, outcome: l.outcome };
-}
-
-/** Outcomes compared as the conformance samples are: violations by kind only. */
-function sameOutcome(a: OutcomeJson, b: OutcomeJson): boolean {
-  const kinds = (o: OutcomeJson): OutcomeJson => {
-    const vs = o.violations as { kind: string }[] | undefined;
-    return vs === undefined ? o : { ...o, violations: vs.map((v) => v.kind) };
-  };
-  return jsonEqual(kinds(a), kinds(b));
 }

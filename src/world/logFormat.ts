@@ -361,6 +361,19 @@ export function parseLog(text: string, options: { repair?: boolean; file?: strin
  * Deep equality of a computed outcome (already rendered to JSON form) and a recorded one.
  * Key order does not matter.
  */
+/**
+ * Whether two outcomes in JSON form are the same answer: fields deeply equal, violations compared
+ * by kind only (their messages are the model's own prose), as replay and the conformance samples
+ * compare them.
+ */
+export function sameOutcomeJson(a: OutcomeJson, b: OutcomeJson): boolean {
+  const byKind = (o: OutcomeJson): OutcomeJson => {
+    const vs = o.violations as { kind: string }[] | undefined;
+    return vs === undefined ? o : { ...o, violations: vs.map((v) => v.kind) };
+  };
+  return jsonEqual(byKind(a), byKind(b));
+}
+
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
