@@ -35,6 +35,12 @@ export interface CheckKernel {
   /** Applies one event; never throws for misuse of a name (it is returned as data). */
   tryApply(world: World, event: Event): TryResult;
   fingerprintHash(world: World): Hash64;
+  /**
+   * A fingerprint function of one search's own that may remember what it hashed (the composed
+   * kernel's {@link ComposedKernel.fingerprintMemo}); it must answer as `fingerprintHash` does.
+   * Without it the search calls `fingerprintHash`.
+   */
+  fingerprintMemo?(): (world: World) => Hash64;
   readonly invariants: readonly Invariant[];
   /**
    * The invariants worth checking in `after`, reached from `before` in one step: those of the
@@ -108,6 +114,8 @@ export function plainView(v: unknown): unknown {
   return v;
 }
 
+const NO_INVARIANTS: readonly Invariant[] = Object.freeze([]);
+
 /** One protocol's accumulated part, read and written on whole worlds. */
 export interface UptimePart {
   /** The slice's key. */
@@ -165,12 +173,19 @@ export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
       return { ok: true, world: r.world, outcome: r.outcome };
     },
     fingerprintHash: (world) => kernel.fingerprintHash(world),
+    fingerprintMemo: () => kernel.fingerprintMemo(),
     invariants: kernel.invariants,
     invariantsToCheck(before: World | undefined, after: World): readonly Invariant[] {
       if (before === undefined) return kernel.invariants;
-      const out: Invariant[] = [];
-      for (const p of kernel.protocols) if (before[p.key] !== after[p.key]) out.push(...p.invariants);
-      return out;
+      // Most steps change one slice: its protocol's own list, with nothing built.
+      let only: readonly Invariant[] | undefined;
+      let out: Invariant[] | undefined;
+      for (const p of kernel.protocols) {
+        if (before[p.key] === after[p.key] || p.invariants.length === 0) continue;
+        if (only === undefined) only = p.invariants;
+        else (out ??= [...only]).push(...p.invariants);
+      }
+      return out ?? only ?? NO_INVARIANTS;
     },
     knows: (type) => kernel.events.has(type),
     takesTask: (type) => schemaOf(type)?.task !== undefined,

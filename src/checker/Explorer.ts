@@ -1,5 +1,5 @@
 import type { Event } from '../world/Event.js';
-import { hashString } from '../world/hash.js';
+import { type Hash64, hashString } from '../world/hash.js';
 import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
 import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
@@ -148,6 +148,16 @@ export class Explorer {
   /** Footprints for partial-order reduction; undefined when the search explores every interleaving. */
   readonly footprints: Footprints | undefined;
 
+  /**
+   * Each task place made so far, by its variables (which are never changed once made) and then by
+   * `pc · 2 + waiting`: a step that binds nothing reuses its place's key and hash instead of
+   * building and hashing the key again. A pure cache: {@link taskRt} gives an equal place.
+   */
+  private readonly places = new WeakMap<Vars, Map<number, TaskRt>>();
+
+  /** The world fingerprint of this search (the kernel's memo when it has one: states share slices). */
+  private readonly worldHash: (world: World) => Hash64;
+
   constructor(
     readonly kernel: CheckKernel,
     readonly compiled: CompiledModel,
@@ -158,6 +168,7 @@ export class Explorer {
     this.file = compiled.model.file;
     this.hasTaskExit = kernel.knows('task_exit');
     this.footprints = reduce === 'por' ? new Footprints(kernel, this.programs) : undefined;
+    this.worldHash = kernel.fingerprintMemo?.() ?? ((w) => kernel.fingerprintHash(w));
   }
 
   /**
@@ -228,6 +239,22 @@ export class Explorer {
         this.starts(ti, n, vars, out);
       }
     }
+  }
+
+  /** The task place at `pc` with `vars` ({@link taskRt}), from the cache when it was made before. */
+  place(pc: number, waiting: boolean, vars: Vars): TaskRt {
+    let byPc = this.places.get(vars);
+    if (byPc === undefined) {
+      byPc = new Map();
+      this.places.set(vars, byPc);
+    }
+    const k = pc * 2 + (waiting ? 1 : 0);
+    let t = byPc.get(k);
+    if (t === undefined) {
+      t = taskRt(pc, waiting, vars);
+      byPc.set(k, t);
+    }
+    return t;
   }
 
   isDone(ti: number, t: TaskRt): boolean {
@@ -334,17 +361,17 @@ export class Explorer {
             task: name as string,
           };
         const npc = this.normalize(wi, wt.pc + 1, wt.vars);
-        next[wi] = taskRt(npc, false, wt.vars);
+        next[wi] = this.place(npc, false, wt.vars);
         const exited = this.exitIfDone(w, next, wi, here);
         w = exited.world;
         finding ??= exited.finding;
       }
     if (queued) {
-      next[ti] = taskRt(pc, true, vars);
+      next[ti] = this.place(pc, true, vars);
       return [{ world: w, tasks: next, lines: here ?? NO_LINES, ...(finding ? { finding } : {}) }];
     }
     const npc = this.normalize(ti, pc + 1, vars);
-    next[ti] = taskRt(npc, false, vars);
+    next[ti] = this.place(npc, false, vars);
     if (finding === undefined && ins.group >= 0) {
       // An atomic block runs on: nothing of another task interleaves until it ends.
       const conts: number[] = [];
@@ -359,7 +386,7 @@ export class Explorer {
           else out.push(...rr);
         } else {
           const nt = next.slice();
-          nt[ti] = taskRt(c, false, vars);
+          nt[ti] = this.place(c, false, vars);
           out.push(this.finish(w, nt, ti, here === undefined ? undefined : [...here], undefined));
         }
       }
@@ -450,7 +477,7 @@ export class Explorer {
    * that two tasks swapping places is another state). A sum of per-task terms: no allocation.
    */
   stateHash(world: World, tasks: readonly TaskRt[]): { lo: number; hi: number } {
-    const w = this.kernel.fingerprintHash(world);
+    const w = this.worldHash(world);
     let lo = w.lo;
     let hi = w.hi;
     for (let i = 0; i < tasks.length; i++) {

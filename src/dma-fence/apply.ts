@@ -63,7 +63,10 @@ function patch(s: DmaFenceState, p: Partial<DmaFenceState>): DmaFenceState {
 }
 
 function put(s: DmaFenceState, name: string, f: Found, rec: FenceRecord): DmaFenceState {
-  return f.isStub ? patch(s, { stub: rec }) : patch(s, { fences: s.fences.set(name, rec) });
+  if (f.isStub) return patch(s, { stub: rec });
+  // The hot path of every fence call: one field, written out (no partial object to walk).
+  const fences = s.fences.set(name, rec);
+  return fences === s.fences ? s : { ...s, fences };
 }
 
 function withFences(world: World, slice: DmaFenceState): World {
@@ -424,10 +427,10 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   }
   // The bodies of the queued callbacks, read before any effect: a replay's edit session changes the
   // callback map in place.
-  const queuedBodies = new Map<string, readonly Event[]>();
+  let queuedBodies: Map<string, readonly Event[]> | undefined;
   for (const c of rec0.cbs) {
     const body = s.cbs.get(c)?.body;
-    if (body !== undefined) queuedBodies.set(c, body);
+    if (body !== undefined) (queuedBodies ??= new Map()).set(c, body);
   }
   const effects = m.effects;
   if (effects !== undefined) {
@@ -487,8 +490,8 @@ function callFence(world: World, s: DmaFenceState, f: Found, name: string, e: Fe
   const vs = waited.length === 0 ? own : [...waited, ...own];
   let next = slice === s ? world : withFences(world, slice);
   let vs2: readonly Violation[] = vs;
-  const withBodies = ran.filter((c) => queuedBodies.has(c));
-  if (withBodies.length > 0) {
+  const withBodies = queuedBodies === undefined ? NO_NAMES : ran.filter((c) => queuedBodies.has(c));
+  if (queuedBodies !== undefined && withBodies.length > 0) {
     const task = (e.type === 'dma_fence_signal' ? e.task : undefined) ?? 'irq';
     const r = runBodies(next, rec0, withBodies.map((c) => [c, queuedBodies.get(c) ?? []] as const), task, e.type === 'dma_fence_signal', trace, kernel);
     next = r.world;

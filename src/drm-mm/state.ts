@@ -179,7 +179,8 @@ export function emptyDrmMm(): DrmMmState {
 
 /** The slice hash: the sum of the three maps' order-independent hashes. */
 export function drmMmHash(s: DrmMmState): Hash64 {
-  return addHash(addHash(s.mms.hash, s.nodes.hash), s.scans.hash);
+  const a = s.mms.hash, b = s.nodes.hash, c = s.scans.hash;
+  return { lo: (a.lo + b.lo + c.lo) >>> 0, hi: (a.hi + b.hi + c.hi) >>> 0 };
 }
 
 /** The modes an event may name. */

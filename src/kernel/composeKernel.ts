@@ -68,6 +68,13 @@ export interface ComposedKernel {
   fingerprintHash(world: World, options?: FingerprintOptions): Hash64;
   /** Whether the 16 hex digits of `text` at `pos` are the world's fingerprint, without rendering it. */
   fingerprintAt(world: World, text: string, pos: number, options?: FingerprintOptions): boolean;
+  /**
+   * A {@link ComposedKernel.fingerprintHash} of its own (current version) that remembers, per part,
+   * the last slice it hashed and reuses that part's hash while the slice is the same object: a
+   * checker's states share every slice their steps did not touch. Only for persistent worlds — a
+   * world of an open {@link EditSession} changes its slices in place, so replay never uses one.
+   */
+  fingerprintMemo(): (world: World) => Hash64;
 }
 
 /**
@@ -84,6 +91,8 @@ const TASKS_SEED = hashString('tasks', 0x5eed);
 
 /** One hashed part of the world: a slice or a task table. */
 interface Part {
+  /** The slice the part is a function of. */
+  readonly key: string;
   readonly hash: (world: World) => Hash64;
   readonly v1?: (world: World) => Hash64;
   readonly seed: Hash64;
@@ -167,19 +176,19 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
 
   const parts: Part[] = [];
   const empty = initialWorld() as unknown as Record<string, never>;
-  const part = (hash: (world: World) => Hash64, seed: Hash64, v1?: (world: World) => Hash64): Part => {
+  const part = (key: string, hash: (world: World) => Hash64, seed: Hash64, v1?: (world: World) => Hash64): Part => {
     const e = hash(empty as unknown as World);
-    return { hash, v1, seed, emptyLo: mixLo(e, seed), emptyHi: mixHi(e, seed) };
+    return { key, hash, v1, seed, emptyLo: mixLo(e, seed), emptyHi: mixHi(e, seed) };
   };
   for (const p of protocols) {
     const key = p.key as string;
     const slice = (w: World): never => (w as unknown as Record<string, never>)[key] as never;
     const v1Slice = p.v1Hash;
-    parts.push(part((w) => p.hash(slice(w)), hashString(key, 0x5eed), v1Slice === undefined ? undefined : (w) => v1Slice(slice(w))));
+    parts.push(part(key, (w) => p.hash(slice(w)), hashString(key, 0x5eed), v1Slice === undefined ? undefined : (w) => v1Slice(slice(w))));
     const t = p.tasks;
     if (t !== undefined) {
       const v1 = t.v1Hash;
-      parts.push(part((w) => t.table(slice(w)).hash, TASKS_SEED, v1 === undefined ? undefined : (w) => v1(slice(w))));
+      parts.push(part(key, (w) => t.table(slice(w)).hash, TASKS_SEED, v1 === undefined ? undefined : (w) => v1(slice(w))));
     }
   }
 
@@ -199,6 +208,34 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
       hi = (hi + (b >>> 0) - pt.emptyHi) >>> 0;
     }
     return { lo, hi };
+  };
+
+  const fingerprintMemo = (): ((world: World) => Hash64) => {
+    // Per part: the slice last hashed and its mixed contribution (the terms fingerprintHash adds).
+    const lastSlice: unknown[] = parts.map(() => undefined);
+    const termLo = new Uint32Array(parts.length);
+    const termHi = new Uint32Array(parts.length);
+    return (world) => {
+      let lo = BASE.lo;
+      let hi = BASE.hi;
+      for (let i = 0; i < parts.length; i++) {
+        const pt = parts[i] as Part;
+        const slice = (world as unknown as Record<string, unknown>)[pt.key];
+        if (slice !== lastSlice[i]) {
+          const h = pt.hash(world);
+          let a = Math.imul((h.lo ^ pt.seed.lo) >>> 0, 0x9e3779b1);
+          let b = Math.imul((h.hi ^ pt.seed.hi) >>> 0, 0x85ebca77);
+          a ^= b >>> 15;
+          b ^= a >>> 13;
+          termLo[i] = ((a >>> 0) - pt.emptyLo) >>> 0;
+          termHi[i] = ((b >>> 0) - pt.emptyHi) >>> 0;
+          lastSlice[i] = slice;
+        }
+        lo = (lo + (termLo[i] as number)) >>> 0;
+        hi = (hi + (termHi[i] as number)) >>> 0;
+      }
+      return { lo, hi };
+    };
   };
 
   /** The event and its protocol, or the misuse (built without an Error). */
@@ -275,6 +312,7 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
     },
     fingerprint: (world, options) => hashToHex(fingerprintHash(world, options)),
     fingerprintHash,
+    fingerprintMemo,
     fingerprintAt(world, text, pos, options) {
       const h = fingerprintHash(world, options);
       return laneAt(text, pos, h.hi) && laneAt(text, pos + 8, h.lo);

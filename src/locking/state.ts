@@ -139,13 +139,14 @@ export function initialLockingState(): LockingState {
   });
 }
 
+/** The hash of the two flags as the string `debugLocks proveAll` of 0/1 digits, indexed by debugLocks·2 + proveAll. */
+const FLAG_HASHES: readonly Hash64[] = ['00', '01', '10', '11'].map((bits) =>
+  Object.freeze(new StreamHash().reset({ h1: 0xdeadbeef ^ 0x10c, h2: 0x41c6ce57 ^ 0x10c }).char(bits.charCodeAt(0)).char(bits.charCodeAt(1)).digest()),
+);
+
 /** The slice's hash, its task table left out (the kernel hashes that apart). */
 export function hashLockingState(s: LockingState): Hash64 {
-  const a = new StreamHash()
-    .reset({ h1: 0xdeadbeef ^ 0x10c, h2: 0x41c6ce57 ^ 0x10c })
-    .char(s.debugLocks ? 49 : 48)
-    .char(s.proveAll ? 49 : 48)
-    .digest();
+  const a = FLAG_HASHES[(s.debugLocks ? 2 : 0) + (s.proveAll ? 1 : 0)] as Hash64;
   const l = s.locks.hash;
   const e = s.edges.hash;
   return { lo: (a.lo + l.lo + e.lo) >>> 0, hi: (a.hi + l.hi + e.hi) >>> 0 };

@@ -1,4 +1,4 @@
-import { type Hash64, addHash } from '../world/hash.js';
+import type { Hash64 } from '../world/hash.js';
 import { HashedMap } from '../world/HashedMap.js';
 
 /** A leaf state of the `mm_struct` machine (machines/mmStruct.machine.ts). */
@@ -105,5 +105,6 @@ export function initialMmState(): MmState {
  * map of an empty slice hashes to zero, so a world that never touched mm hashes as before.
  */
 export function hashMmState(s: MmState): Hash64 {
-  return addHash(addHash(s.mms.hash, s.vmas.hash), s.owners.hash);
+  const a = s.mms.hash, b = s.vmas.hash, c = s.owners.hash;
+  return { lo: (a.lo + b.lo + c.lo) >>> 0, hi: (a.hi + b.hi + c.hi) >>> 0 };
 }

@@ -170,6 +170,19 @@ export class HashedMap<V> {
     for (const [k, slot] of this.store.entries()) yield [k, slot.value];
   }
 
+  /**
+   * Whether `pred` holds of every entry, in no particular order; stops at the first that fails.
+   * Walks the entries without an iterator object per entry (invariants run on every checked world).
+   */
+  every(pred: (value: V, key: string) => boolean): boolean {
+    const store = this.store;
+    if (store instanceof Map) {
+      for (const [k, slot] of store) if (!pred(slot.value, k)) return false;
+      return true;
+    }
+    return store.every((slot, k) => pred(slot.value, k));
+  }
+
   /** The keys, in no particular order. */
   keys(): IterableIterator<string> {
     return this.store.keys();

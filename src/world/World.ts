@@ -1,4 +1,3 @@
-import { freeze } from "immer";
 import { type EditSession, HashedMap } from './HashedMap.js';
 
 /**
@@ -19,7 +18,8 @@ export type World = { readonly [K in keyof WorldSlices]: WorldSlices[K] };
 
 /**
  * A new world with one slice replaced: a shallow copy of the small top-level
- * object with the new root, frozen by immer, sharing every other slice.
+ * object with the new root, frozen (`Object.freeze`, what immer's shallow freeze does to a plain
+ * object), sharing every other slice.
  *
  * ABSTRACTION: this is what `produce(world, d => { d[key] = slice })` yields, without the draft
  * proxy (replay is a hot path; see docs/api.md).
@@ -28,7 +28,7 @@ export function withSlice<K extends keyof World>(world: World, key: K, slice: Wo
   if (world[key] === slice) return world;
   const next = { ...world } as Record<string, unknown>;
   next[key as string] = slice;
-  return freeze(next) as unknown as World;
+  return Object.freeze(next) as unknown as World;
 }
 
 /**

@@ -37,6 +37,27 @@ describe('composeKernel', () => {
     expect(worlds).toBeGreaterThan(1000);
   });
 
+  it('fingerprintMemo answers as fingerprintHash on every world of every conformance file, in any order', () => {
+    const worlds: import('../../src/world/World.js').World[] = [];
+    for (const p of PROTOCOLS)
+      for (const file of readdirSync(join(FIXTURES, p.fixtures)).filter((f) => f.endsWith('.ndjson')))
+        runFixture(join(FIXTURES, p.fixtures, file), { onWorld: (w) => worlds.push(w) });
+    const memo = KERNEL.fingerprintMemo();
+    // In order (each world shares most slices with the one before), then every other world
+    // backwards (the remembered slices are rarely the ones asked for).
+    const order = [...worlds, ...worlds.filter((_, i) => i % 2 === 0).reverse()];
+    let differing = 0;
+    for (const w of order) {
+      const want = KERNEL.fingerprintHash(w);
+      const got = memo(w);
+      if (got.lo !== want.lo || got.hi !== want.hi) differing++;
+    }
+    expect(order.length).toBeGreaterThan(1000);
+    expect(differing).toBe(0);
+    // A second memo does not share the first one's memory: it too answers the first world right.
+    expect(KERNEL.fingerprintMemo()(worlds[0]!)).toEqual(KERNEL.fingerprintHash(worlds[0]!));
+  });
+
   it('changes the fingerprint once the new protocol is touched, and back when its slice is empty again', () => {
     const w0 = withDummy.initialWorld();
     const w1 = withDummy.apply(w0, { type: 'dummy_poke', name: 'a' }).world;

@@ -14,6 +14,22 @@ describe('HashedMap', () => {
     expect(b.hash).toEqual(b.recomputeHash());
   });
 
+  it('every: true when the predicate holds of each entry, false at the first that fails, persistent or session-owned', () => {
+    const persistent = empty().set('a', 1).set('b', 2).set('c', 3);
+    const session = new EditSession();
+    const owned = persistent.ownedBy(session);
+    for (const m of [persistent, owned]) {
+      const visited: string[] = [];
+      expect(m.every((v, k) => (visited.push(k), v > 0))).toBe(true);
+      expect(visited.sort()).toEqual(['a', 'b', 'c']);
+      let calls = 0;
+      expect(m.every((v) => (calls++, v !== 2 && v !== 1 && v !== 3))).toBe(false);
+      expect(calls).toBe(1);
+    }
+    expect(empty().every(() => false)).toBe(true);
+    session.close();
+  });
+
   it('hashes independently of insertion order', () => {
     expect(empty().set('a', 1).set('b', 2).hash).toEqual(empty().set('b', 2).set('a', 1).hash);
     expect(empty().set('a', 1).delete('a').hash).toEqual(empty().hash);
