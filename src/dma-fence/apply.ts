@@ -66,7 +66,7 @@ function put(s: DmaFenceState, name: string, f: Found, rec: FenceRecord): DmaFen
   if (f.isStub) return patch(s, { stub: rec });
   // The hot path of every fence call: one field, written out (no partial object to walk).
   const fences = s.fences.set(name, rec);
-  return fences === s.fences ? s : { ...s, fences };
+  return fences === s.fences ? s : { counter: s.counter, contexts: s.contexts, fences, cbs: s.cbs, stub: s.stub, stubNames: s.stubNames, tasks: s.tasks };
 }
 
 function withFences(world: World, slice: DmaFenceState): World {

@@ -7,6 +7,7 @@ import { runDrmMmBench } from './drmMm.bench.js';
 import { runDrmMmWorkloadBench } from './drmMmWorkload.bench.js';
 import { runReplayBench } from './replay.bench.js';
 import { runTryApplyBench } from './tryApply.bench.js';
+import { runSuccessorBench } from './successor.bench.js';
 import { runCheckerBench } from './checker.bench.js';
 import { runParallelBench } from './parallel.bench.js';
 
@@ -15,6 +16,8 @@ process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
 results.push(...(await runReplayBench()));
 process.stderr.write('tryApply benchmark…\n');
 results.push(...(await runTryApplyBench()));
+process.stderr.write('tryApply + fingerprint per successor on small dma_fence worlds…\n');
+results.push(...(await runSuccessorBench()));
 process.stderr.write('drm_mm benchmarks…\n');
 results.push(...(await runDrmMmBench()));
 process.stderr.write('drm_mm seeded workload (issue 9: 10^5 live nodes, 10^5 mixed calls) against the mutable port…\n');
