@@ -421,19 +421,20 @@ export class Explorer {
     if (finding !== undefined) return { world, tasks, lines: lines ?? NO_LINES, finding };
     const e = this.exitIfDone(world, tasks, ti, lines);
     const f = finding ?? e.finding;
-    return { world: e.world, tasks, lines: lines ?? NO_LINES, ...(f ? { finding: f } : {}) };
+    // One shape whether or not there is a finding (an absent one is undefined).
+    return { world: e.world, tasks, lines: lines ?? NO_LINES, finding: f };
   }
 
   /** When task `ti` has just finished, applies `task_exit` for it (the check that it holds nothing). */
   exitIfDone(world: World, tasks: TaskRt[], ti: number, lines: Line[] | undefined): { world: World; finding?: RawFinding | undefined } {
-    if (ti === this.fin || !this.hasTaskExit || !this.isDone(ti, tasks[ti] as TaskRt)) return { world };
+    if (ti === this.fin || !this.hasTaskExit || !this.isDone(ti, tasks[ti] as TaskRt)) return { world, finding: undefined };
     const task = this.taskName(ti);
     const event = { type: 'task_exit', task };
     const r = this.kernel.tryApply(world, event);
-    if (!r.ok) return { world };
+    if (!r.ok) return { world, finding: undefined };
     lines?.push({ task, event, outcome: outcomeToJson(r.outcome), exit: true });
     const v = r.outcome.violations[0];
-    return { world: r.world, ...(v !== undefined ? { finding: this.violationFinding(v, task) } : {}) };
+    return { world: r.world, finding: v !== undefined ? this.violationFinding(v, task) : undefined };
   }
 
   /** The successors of a state, in order: task by task, then each task's alternatives. */
