@@ -272,6 +272,8 @@ export class Explorer {
     if (ti === this.fin) for (let i = 0; i < this.fin; i++) if (!this.isDone(i, s.tasks[i] as TaskRt)) return undefined;
     const starts: number[] = [];
     this.starts(ti, t.pc, t.vars, starts);
+    // One way to start (no choice): the call's own results, as they are.
+    if (starts.length === 1) return this.run(s.world, s.tasks, ti, starts[0] as number, this.recording ? [] : undefined);
     const out: StepResult[] = [];
     let blocked: Blocked | undefined;
     for (const pc of starts) {

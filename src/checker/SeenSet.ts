@@ -76,7 +76,9 @@ export class SeenSet {
 
   private grow(): void {
     const old = this.slots;
-    const c = Math.ceil(this.cap * 1.25);
+    // Doubling while the table is small (rehashing is most of its cost there), then by a quarter
+    // (the bytes per state of a large search).
+    const c = this.cap < GROW_SLOWLY_FROM ? this.cap * 2 : Math.ceil(this.cap * 1.25);
     this.slots = new Uint32Array(2 * c);
     this.cap = c;
     this.limit = Math.floor(c * 0.8);
@@ -88,6 +90,9 @@ export class SeenSet {
     }
   }
 }
+
+/** The capacity (slots) from which the table grows by a quarter instead of doubling. */
+const GROW_SLOWLY_FROM = 1 << 20;
 
 /**
  * The probability that two of the distinct states explored had the same fingerprint, so that one
