@@ -8,7 +8,7 @@ import type { Model, ModelExpect } from './model.js';
 import { exploreParallel } from './parallel.js';
 import { compileModel } from './program.js';
 import { type Links, ParentLinks, arrayLinks } from './ParentLinks.js';
-import { Accumulated } from './uptime.js';
+import { Accumulated, ExpansionCounts } from './uptime.js';
 import { SeenSet, collisionProbability } from './SeenSet.js';
 
 export type { Finding, TraceStep } from './Explorer.js';
@@ -137,7 +137,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
   acc.harvest(setup.state.world, { parent: -1, action: NO_ACTION, depth: 0, blocked: false });
   const s0: State = acc.active ? { ...setup.state, world: acc.strip(setup.state.world) } : setup.state;
   /** For each expanded state, how many accumulated facts its expansion saw (to rebuild traces exactly). */
-  const expandedAt: number[] = [];
+  const expandedAt = new ExpansionCounts();
   const seen = options.seen ?? new SeenSet(1024);
   const h0 = ex.stateHash(s0.world, s0.tasks);
   seen.add(h0.lo, h0.hi);
@@ -185,7 +185,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
     for (const s of frontier) {
       // The state as the kernel sees it now: with every fact accumulated so far.
       const sx: State = acc.active ? { ...s, world: acc.inject(s.world) } : s;
-      if (acc.active) expandedAt[s.id] = acc.count;
+      if (acc.active) expandedAt.note(s.id, acc.count);
       const { enabled, waiting } = ex.successors(
         sx,
         (r, action) => {
@@ -244,7 +244,7 @@ function search(model: Model, options: CheckOptions): CheckResult {
     seconds,
     statesPerSecond: seconds > 0 ? Math.round(states / seconds) : states,
     collisionProbability: collisionProbability(states, transitions),
-    bytesPerState: (bytes ?? seen.bytes + links.bytes) / states,
+    bytesPerState: (bytes ?? seen.bytes + links.bytes + expandedAt.bytes) / states,
     tableBytesPerState: (tableBytes ?? seen.bytes) / states,
     reduce: options.reduce ?? 'none',
   };
@@ -267,7 +267,7 @@ interface Rebuild {
   readonly setupLines: readonly TraceStep[];
   readonly links: Links;
   readonly acc: Accumulated;
-  readonly expandedAt: readonly number[];
+  readonly expandedAt: ExpansionCounts;
 }
 
 /**
@@ -291,7 +291,7 @@ function traceTo(rb: Rebuild, parent: number, action: number, blocked: boolean, 
   for (const st of steps) {
     const ti = Math.floor(st.action / 65536);
     const alt = st.action % 65536;
-    const from: State = acc.active ? { ...s, world: acc.injectFirst(s.world, rb.expandedAt[st.from] ?? acc.count) } : s;
+    const from: State = acc.active ? { ...s, world: acc.injectFirst(s.world, rb.expandedAt.at(st.from) ?? acc.count) } : s;
     const rs = ex.stepsOf(from, ti);
     d++;
     if (st.blocked) {

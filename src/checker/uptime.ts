@@ -115,3 +115,45 @@ export class Accumulated {
     return i === undefined ? undefined : (this.found[i] as Found);
   }
 }
+
+/**
+ * How many accumulated facts each state's expansion saw, kept as the points where that count
+ * changed. A search expands states in id order (breadth-first, ids given as states are found), so
+ * the count is a non-decreasing step function of the id: a few entries, not one per state.
+ */
+export class ExpansionCounts {
+  private readonly ids: number[] = [];
+  private readonly counts: number[] = [];
+  private last = -1;
+
+  /** Notes that state `id` was expanded with `count` facts known (ids in increasing order). */
+  note(id: number, count: number): void {
+    if (id <= this.last) throw new Error(`expansion of state ${id} noted after state ${this.last}`);
+    this.last = id;
+    const n = this.counts.length;
+    if (n > 0 && this.counts[n - 1] === count) return;
+    this.ids.push(id);
+    this.counts.push(count);
+  }
+
+  /** The count state `id`'s expansion saw; undefined when it was not expanded. */
+  at(id: number): number | undefined {
+    if (id > this.last) return undefined;
+    let lo = 0;
+    let hi = this.ids.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.ids[mid] as number) <= id) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? undefined : this.counts[found];
+  }
+
+  /** Bytes the points take (two numbers each). */
+  get bytes(): number {
+    return this.ids.length * 16;
+  }
+}

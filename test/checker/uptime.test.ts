@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkKernelOf } from '../../src/checker/CheckKernel.js';
 import { check } from '../../src/checker/check.js';
+import { ExpansionCounts } from '../../src/checker/uptime.js';
 import { parseModel } from '../../src/checker/model.js';
 import { composeKernel } from '../../src/kernel/composeKernel.js';
 import { PROTOCOLS } from '../../src/kernel/protocols.js';
@@ -105,5 +106,19 @@ describe('renderFinding with accumulated facts', () => {
     expect(text).toContain('order: A -> B: first made at depth 2, by');
     expect(text).toContain('[t1] order_take A → ok');
     expect(text).toContain('order: B -> A: made by the step above');
+  });
+});
+
+describe('ExpansionCounts', () => {
+  it('answers each expanded state with the count its expansion saw, from the points where it changed', () => {
+    const c = new ExpansionCounts();
+    const counts = [0, 0, 0, 1, 1, 3, 3, 3, 3, 4];
+    counts.forEach((n, id) => c.note(id * 2, n));
+    counts.forEach((n, id) => expect(c.at(id * 2)).toBe(n));
+    // Odd ids were never noted: they answer as the last expanded state before them (ids go in order).
+    expect(c.at(7)).toBe(1);
+    expect(c.at(19)).toBeUndefined();
+    expect(c.bytes).toBe(4 * 16);
+    expect(() => c.note(18, 4)).toThrow(/after state 18/);
   });
 });
