@@ -5,9 +5,11 @@
  * steps. The fingerprint is the one a search uses (`fingerprintMemo`: a part whose slice a step did
  * not touch is not hashed again); the baseline is the same loop with the kernel's plain
  * `fingerprintHash`, measured in the same run. The issue's target: at least 10^6 successors/s.
+ * A second line reports the heap bytes per world version kept (run under `node --expose-gc`).
  */
 import { pathToFileURL } from 'node:url';
 import { KERNEL } from '../../src/kernel/protocols.js';
+import { takeSnapshot } from '../../src/kernel/snapshot.js';
 import type { Hash64 } from '../../src/world/hash.js';
 import type { World } from '../../src/world/World.js';
 import type { BenchResult } from './drmMm.bench.js';
@@ -64,6 +66,32 @@ function pass(ws: readonly World[], steps: readonly Record<string, unknown>[], f
   return seconds;
 }
 
+/** The heap in use after a full collection. */
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Heap bytes per world version kept (what a search's frontier holds): the 10^4 worlds built one
+ * call after another, sharing what the calls did not change, against the same worlds as plain
+ * unshared data (each one's snapshot slices, parsed from JSON).
+ */
+function bytesPerWorld(): { shared: number; plain: number; count: number } {
+  const h0 = heapAfterGc();
+  let ws: World[] | undefined = worlds();
+  const h1 = heapAfterGc();
+  const count = ws.length;
+  let copies: unknown[] | undefined = ws.map((w) => JSON.parse(JSON.stringify(takeSnapshot(w, 0).slices)) as unknown);
+  ws = undefined;
+  const h2 = heapAfterGc();
+  const kept = copies.length;
+  copies = undefined;
+  return { shared: (h1 - h0) / count, plain: (h2 - h0) / kept, count };
+}
+
 /** Runs the benchmark: best of `rounds` passes of each loop, interleaved. */
 export async function runSuccessorBench(rounds = 7): Promise<BenchResult[]> {
   const ws = worlds();
@@ -78,7 +106,16 @@ export async function runSuccessorBench(rounds = 7): Promise<BenchResult[]> {
       pass(ws, steps, (w) => KERNEL.fingerprintHash(w)),
     );
   }
+  const mem = bytesPerWorld();
+  const gcNote = (globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: approximate)';
   return [
+    {
+      bench: `heap bytes per world version kept, over the ${mem.count} worlds of independent-4x9 built call by call (what a search's frontier holds per state)`,
+      value: Math.round(mem.shared),
+      unit: 'B/world',
+      baseline: `the same worlds as unshared plain data, each one's snapshot slices parsed from JSON (${Math.round(mem.plain)} B/world)${gcNote}`,
+      ratio: mem.shared / mem.plain,
+    },
     {
       bench: `tryApply + fingerprint per successor on the ${ws.length} small dma_fence worlds of independent-4x9 (${n} successors; target ≥ 1,000,000/s)`,
       value: Math.round(n / memoBest),
