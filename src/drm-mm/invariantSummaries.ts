@@ -1,6 +1,6 @@
 import type { EntryFold, HashedMap } from '../world/HashedMap.js';
 import { type Hash64, StreamHash, ZERO_HASH, hashString } from '../world/hash.js';
-import { ADDR_KIND, HEAD, type Hole, type ListItem, type Mm, SIZE_KIND, STACK_KIND, holeItemHash } from './mm.js';
+import { ADDR_KIND, HEAD, type Hole, type ListItem, type Mm, SIZE_KIND, STACK_KIND } from './mm.js';
 import type { RbKind, RbNode } from './rbtree.js';
 import { type HeldBlock, INSERT_MODES, type NodeRecord, type ScanRecord } from './state.js';
 
@@ -91,38 +91,79 @@ function times(g: Hash64, count: number): Hash64 {
 /** The owner the address-only hole hashes use: any fixed string does, both sides use the same. */
 const NO_OWNER = '\u0000span';
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO32 = 4294967296;
+
+/** Mixes one 32-bit word into a lane (murmur3-style), as an int32. */
+function mixWord(h: number, w: number, m: number): number {
+  let k = Math.imul(w, m);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/**
+ * The hash of a string and two u64s, as int32 lanes: the summaries' one tuple hash (a hot path, so
+ * it allocates only its result). Values outside u64 (a corrupted world) are hashed mod 2^64 per
+ * word, which can only make unequal tuples collide, never equal ones differ.
+ */
+function tupleHash(s: string, a: bigint, b: bigint): Hash64 {
+  let lo = 0x2545f491 ^ s.length;
+  let hi = 0x6c8e9cf5 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    lo = Math.imul(lo ^ c, 0x9e3779b1);
+    hi = Math.imul(hi ^ c, 0x85ebca77);
+  }
+  for (let i = 0; i < 2; i++) {
+    const v = i === 0 ? a : b;
+    let wl: number;
+    let wh: number;
+    if (v >= 0n && v <= MAX_SAFE) {
+      const n = Number(v);
+      wl = n >>> 0;
+      wh = Math.floor(n / TWO32);
+    } else {
+      wl = Number(BigInt.asUintN(32, v));
+      wh = Number(BigInt.asUintN(32, v >> 32n));
+    }
+    lo = mixWord(mixWord(lo, wl, 0xcc9e2d51), wh, 0xcc9e2d51);
+    hi = mixWord(mixWord(hi, wh, 0x85ebca6b), wl, 0x85ebca6b);
+  }
+  // Final avalanche (fmix32) per lane, crossing the lanes.
+  lo ^= hi >>> 16;
+  lo = Math.imul(lo, 0x85ebca6b);
+  lo ^= lo >>> 13;
+  hi ^= lo >>> 15;
+  hi = Math.imul(hi, 0xc2b2ae35);
+  hi ^= hi >>> 16;
+  lo = Math.imul(lo ^ (lo >>> 16), 0xc2b2ae35);
+  lo ^= lo >>> 16;
+  return { lo: lo | 0, hi: hi | 0 };
+}
+
 /** A hole as the node list implies it: owner, address and size. */
 function holeHash(owner: string, addr: bigint, size: bigint): Hash64 {
-  return holeItemHash(owner, addr, size);
+  return tupleHash(owner, addr, size);
 }
 
 /** A hole's address and size only. */
 function spanHash(addr: bigint, size: bigint): Hash64 {
-  return holeItemHash(NO_OWNER, addr, size);
+  return tupleHash(NO_OWNER, addr, size);
 }
 
 /** A node as the list and its record both name it: name, start and size. */
 function placedHash(name: string, start: bigint, size: bigint): Hash64 {
-  return holeItemHash(name, start, size);
+  return tupleHash(name, start, size);
 }
 
 /** Every field of a hole: two holes with the same hash are the same hole to every later call. */
 function wholeHoleHash(h: Hole): Hash64 {
-  return new StreamHash()
-    .str(h.owner)
-    .char(0)
-    .u64(h.addr)
-    .char(0)
-    .u64(h.size)
-    .char(0)
-    .u64(h.ownerStart)
-    .char(0)
-    .u64(h.ownerColor)
-    .char(0)
-    .int(h.seq)
-    .char(0)
-    .int(h.stamp)
-    .digest();
+  const a = tupleHash(h.owner, h.addr, h.size);
+  const b = tupleHash(String(h.seq), h.ownerStart, h.ownerColor);
+  const c = tupleHash(String(h.stamp), 0n, 0n);
+  return { lo: (a.lo ^ Math.imul(b.lo, 0x27d4eb2f) ^ Math.imul(c.lo, 0x165667b1)) | 0, hi: (a.hi ^ Math.imul(b.hi, 0x27d4eb2f) ^ Math.imul(c.hi, 0x165667b1)) | 0 };
 }
 
 /** The summary of a run of node_list, in address order. */
@@ -166,58 +207,80 @@ const EMPTY_LIST: ListSummary = Object.freeze({
   placed: ZERO_HASH,
 });
 
-function listLeaf(n: ListItem): ListSummary {
-  return {
-    count: 1,
-    first: n,
-    last: n,
-    nonZero: n.size !== 0n,
-    positive: n.size > 0n,
-    ordered: true,
-    minStart: n.start,
-    maxEnd: n.start + n.size,
-    minColourGap: null,
-    gapCount: 0,
-    gaps: EMPTY_SEQ,
-    spans: EMPTY_SEQ,
-    placed: placedHash(n.name, n.start, n.size),
-  };
+/** The summary of a subtree: its left subtree's, its item, its right subtree's, in order. */
+function listNode(l: ListSummary, x: ListItem, r: ListSummary): ListSummary {
+  const xEnd = x.start + x.size;
+  let count = 1;
+  let first = x;
+  let last = x;
+  let nonZero = x.size !== 0n;
+  let positive = x.size > 0n;
+  let ordered = true;
+  let minStart = x.start;
+  let maxEnd = xEnd;
+  let minColourGap: bigint | null = null;
+  let gapCount = 0;
+  let gaps = EMPTY_SEQ;
+  let spans = EMPTY_SEQ;
+  let placed = placedHash(x.name, x.start, x.size);
+  if (l.count > 0) {
+    // The new neighbour pair on the left: the left subtree's last node, then x.
+    const a = l.last as ListItem;
+    const aEnd = a.start + a.size;
+    const gap = x.start - aEnd;
+    count += l.count;
+    first = l.first as ListItem;
+    nonZero &&= l.nonZero;
+    positive &&= l.positive;
+    ordered = l.ordered && gap >= 0n;
+    if (l.minStart < minStart) minStart = l.minStart;
+    if (l.maxEnd > maxEnd) maxEnd = l.maxEnd;
+    minColourGap = l.minColourGap;
+    if (a.color !== x.color && (minColourGap === null || gap < minColourGap)) minColourGap = gap;
+    gapCount = l.gapCount;
+    gaps = l.gaps;
+    spans = l.spans;
+    if (gap > 0n) {
+      gaps = seqCat(gaps, seqOf(holeHash(a.name, aEnd, gap)));
+      spans = seqCat(spans, seqOf(spanHash(aEnd, gap)));
+      gapCount++;
+    }
+    placed = add(l.placed, placed);
+  }
+  if (r.count > 0) {
+    // The new neighbour pair on the right: x, then the right subtree's first node.
+    const b = r.first as ListItem;
+    const gap = b.start - xEnd;
+    count += r.count;
+    last = r.last as ListItem;
+    nonZero &&= r.nonZero;
+    positive &&= r.positive;
+    ordered = ordered && r.ordered && gap >= 0n;
+    if (r.minStart < minStart) minStart = r.minStart;
+    if (r.maxEnd > maxEnd) maxEnd = r.maxEnd;
+    if (r.minColourGap !== null && (minColourGap === null || r.minColourGap < minColourGap)) minColourGap = r.minColourGap;
+    if (b.color !== x.color && (minColourGap === null || gap < minColourGap)) minColourGap = gap;
+    if (gap > 0n) {
+      gaps = seqCat(gaps, seqOf(holeHash(x.name, xEnd, gap)));
+      spans = seqCat(spans, seqOf(spanHash(xEnd, gap)));
+      gapCount++;
+    }
+    gapCount += r.gapCount;
+    gaps = seqCat(gaps, r.gaps);
+    spans = seqCat(spans, r.spans);
+    placed = add(placed, r.placed);
+  }
+  return { count, first, last, nonZero, positive, ordered, minStart, maxEnd, minColourGap, gapCount, gaps, spans, placed };
 }
 
-/** The summary of `a` followed by `b`: the one new neighbour pair is `a.last`, `b.first`. */
-function listJoin(a: ListSummary, b: ListSummary): ListSummary {
-  if (a.count === 0) return b;
-  if (b.count === 0) return a;
-  const x = a.last as ListItem;
-  const y = b.first as ListItem;
-  const xEnd = x.start + x.size;
-  const gap = y.start - xEnd;
-  let minColourGap = a.minColourGap;
-  if (b.minColourGap !== null && (minColourGap === null || b.minColourGap < minColourGap)) minColourGap = b.minColourGap;
-  if (x.color !== y.color && (minColourGap === null || gap < minColourGap)) minColourGap = gap;
-  let gaps = a.gaps;
-  let spans = a.spans;
-  let gapCount = a.gapCount + b.gapCount;
-  if (gap > 0n) {
-    gaps = seqCat(gaps, seqOf(holeHash(x.name, xEnd, gap)));
-    spans = seqCat(spans, seqOf(spanHash(xEnd, gap)));
-    gapCount++;
-  }
-  return {
-    count: a.count + b.count,
-    first: a.first,
-    last: b.last,
-    nonZero: a.nonZero && b.nonZero,
-    positive: a.positive && b.positive,
-    ordered: a.ordered && b.ordered && y.start >= xEnd,
-    minStart: a.minStart < b.minStart ? a.minStart : b.minStart,
-    maxEnd: a.maxEnd > b.maxEnd ? a.maxEnd : b.maxEnd,
-    minColourGap,
-    gapCount,
-    gaps: seqCat(gaps, b.gaps),
-    spans: seqCat(spans, b.spans),
-    placed: add(a.placed, b.placed),
-  };
+/**
+ * Whether a tree node's children are absent or leaves: its summary is computed from at most three
+ * items each time it is asked, not memoised (fewer WeakMap entries, and most nodes are such).
+ */
+function isSmall<T>(n: RbNode<T>): boolean {
+  const l = n.left;
+  const r = n.right;
+  return (l === null || (l.left === null && l.right === null)) && (r === null || (r.left === null && r.right === null));
 }
 
 /** The summary of a subtree of one hole index. */
@@ -290,6 +353,13 @@ export interface ScansSummary {
   readonly active: Hash64;
 }
 
+/** The hashes of one hole: as holes_addr's sequences see it, and whole. */
+interface HoleHashes {
+  readonly seq: Seq;
+  readonly span: Seq;
+  readonly whole: Hash64;
+}
+
 /** A held-block list's length and the multiset of its node names. */
 interface HeldSummary {
   readonly count: number;
@@ -350,6 +420,7 @@ export class InvariantSummaries {
   private readonly holeTrees = new Map<RbKind<Hole, never>, WeakMap<RbNode<Hole>, HoleSummary>>();
   private readonly allocators = new WeakMap<Mm, MmSummary>();
   private readonly heldLists = new WeakMap<HeldBlock, HeldSummary>();
+  private readonly holeHashes = new WeakMap<Hole, HoleHashes>();
   private readonly mmsFold: EntryFold<Mm, MmsSummary>;
   private readonly nodesFold: EntryFold<NodeRecord, NodesSummary>;
   private readonly scansFold: EntryFold<ScanRecord, ScansSummary>;
@@ -420,11 +491,14 @@ export class InvariantSummaries {
   /** The summary of a node_list subtree. */
   list(n: RbNode<ListItem> | null): ListSummary {
     if (n === null) return EMPTY_LIST;
-    const hit = this.lists.get(n);
-    if (hit !== undefined) return hit;
-    const s = listJoin(listJoin(this.list(n.left), listLeaf(n.item)), this.list(n.right));
+    const small = isSmall(n);
+    if (!small) {
+      const hit = this.lists.get(n);
+      if (hit !== undefined) return hit;
+    }
+    const s = listNode(this.list(n.left), n.item, this.list(n.right));
     this.hooks.onSummary?.('node_list');
-    this.lists.set(n, s);
+    if (!small) this.lists.set(n, s);
     return s;
   }
 
@@ -432,8 +506,11 @@ export class InvariantSummaries {
   holes<K>(kind: RbKind<Hole, K>, n: RbNode<Hole> | null): HoleSummary {
     if (n === null) return EMPTY_HOLES;
     const memo = this.holeTrees.get(kind as unknown as RbKind<Hole, never>) as WeakMap<RbNode<Hole>, HoleSummary>;
-    const hit = memo.get(n);
-    if (hit !== undefined) return hit;
+    const small = isSmall(n);
+    if (!small) {
+      const hit = memo.get(n);
+      if (hit !== undefined) return hit;
+    }
     const l = this.holes(kind, n.left);
     const r = this.holes(kind, n.right);
     // As rbCheck() walks: no red node with a red child, the left child not after its parent,
@@ -447,17 +524,26 @@ export class InvariantSummaries {
       if (n.right !== null && n.right.max > m) m = n.right.max;
       if (m === n.max) bh = l.bh + (n.red ? 0 : 1);
     }
-    const h = n.item;
+    const h = this.hole(n.item);
     let seq = EMPTY_SEQ;
     let spans = EMPTY_SEQ;
     if (kind === (ADDR_KIND as unknown as RbKind<Hole, K>)) {
-      seq = seqCat(seqCat(l.seq, seqOf(holeHash(h.owner, h.addr, h.size))), r.seq);
-      spans = seqCat(seqCat(l.spans, seqOf(spanHash(h.addr, h.size))), r.spans);
+      seq = seqCat(seqCat(l.seq, h.seq), r.seq);
+      spans = seqCat(seqCat(l.spans, h.span), r.spans);
     }
-    const s: HoleSummary = { bh, count: l.count + 1 + r.count, holes: add(add(l.holes, wholeHoleHash(h)), r.holes), seq, spans };
+    const s: HoleSummary = { bh, count: l.count + 1 + r.count, holes: add(add(l.holes, h.whole), r.holes), seq, spans };
     this.hooks.onSummary?.(kind === (ADDR_KIND as unknown as RbKind<Hole, K>) ? 'holes_addr' : kind === (SIZE_KIND as unknown as RbKind<Hole, K>) ? 'holes_size' : 'hole_stack');
-    memo.set(n, s);
+    if (!small) memo.set(n, s);
     return s;
+  }
+
+  /** A hole's hashes, once per hole (one hole sits in three trees and in every copy of their paths). */
+  private hole(h: Hole): HoleHashes {
+    const hit = this.holeHashes.get(h);
+    if (hit !== undefined) return hit;
+    const x: HoleHashes = { seq: seqOf(holeHash(h.owner, h.addr, h.size)), span: seqOf(spanHash(h.addr, h.size)), whole: wholeHoleHash(h) };
+    this.holeHashes.set(h, x);
+    return x;
   }
 
   /** The summary of one allocator. */
