@@ -92,6 +92,7 @@ function times(g: Hash64, count: number): Hash64 {
 const NO_OWNER = '\u0000span';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const M64 = 1n << 64n;
 const TWO32 = 4294967296;
 
 /** Mixes one 32-bit word into a lane (murmur3-style), as an int32. */
@@ -105,8 +106,9 @@ function mixWord(h: number, w: number, m: number): number {
 
 /**
  * The hash of a string and two u64s, as int32 lanes: the summaries' one tuple hash (a hot path, so
- * it allocates only its result). Values outside u64 (a corrupted world) are hashed mod 2^64 per
- * word, which can only make unequal tuples collide, never equal ones differ.
+ * it allocates only its result). The string is fed after its length, each value as a tag word and
+ * its 32-bit words (two for a u64; every word, its sign and count for a value outside u64, which
+ * only a corrupted world holds): a prefix-free stream, so distinct tuples feed distinct words.
  */
 function tupleHash(s: string, a: bigint, b: bigint): Hash64 {
   let lo = 0x2545f491 ^ s.length;
@@ -118,18 +120,32 @@ function tupleHash(s: string, a: bigint, b: bigint): Hash64 {
   }
   for (let i = 0; i < 2; i++) {
     const v = i === 0 ? a : b;
-    let wl: number;
-    let wh: number;
-    if (v >= 0n && v <= MAX_SAFE) {
-      const n = Number(v);
-      wl = n >>> 0;
-      wh = Math.floor(n / TWO32);
+    if (v >= 0n && v < M64) {
+      let wl: number;
+      let wh: number;
+      if (v <= MAX_SAFE) {
+        const n = Number(v);
+        wl = n >>> 0;
+        wh = Math.floor(n / TWO32);
+      } else {
+        wl = Number(BigInt.asUintN(32, v));
+        wh = Number(v >> 32n);
+      }
+      lo = mixWord(mixWord(mixWord(lo, 0, 0xcc9e2d51), wl, 0xcc9e2d51), wh, 0xcc9e2d51);
+      hi = mixWord(mixWord(mixWord(hi, 0, 0x85ebca6b), wh, 0x85ebca6b), wl, 0x85ebca6b);
     } else {
-      wl = Number(BigInt.asUintN(32, v));
-      wh = Number(BigInt.asUintN(32, v >> 32n));
+      let x = v < 0n ? -v : v;
+      let k = 0;
+      for (let y = x; y > 0n; y >>= 32n) k++;
+      const tag = (v < 0n ? 2 : 1) + 4 * k;
+      lo = mixWord(lo, tag, 0xcc9e2d51);
+      hi = mixWord(hi, tag, 0x85ebca6b);
+      for (; x > 0n; x >>= 32n) {
+        const w = Number(BigInt.asUintN(32, x));
+        lo = mixWord(lo, w, 0xcc9e2d51);
+        hi = mixWord(hi, w, 0x85ebca6b);
+      }
     }
-    lo = mixWord(mixWord(lo, wl, 0xcc9e2d51), wh, 0xcc9e2d51);
-    hi = mixWord(mixWord(hi, wh, 0x85ebca6b), wl, 0x85ebca6b);
   }
   // Final avalanche (fmix32) per lane, crossing the lanes.
   lo ^= hi >>> 16;
@@ -365,8 +381,6 @@ interface HeldSummary {
   readonly count: number;
   readonly names: Hash64;
 }
-
-const M64 = 1n << 64n;
 
 function isU64(v: unknown): v is bigint {
   return typeof v === 'bigint' && v >= 0n && v < M64;
