@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type InvariantHooks, drmMmInvariantWalks, drmMmInvariantsWith } from '../../src/drm-mm/invariants.js';
 import { drmMmInvariants, drmMmProtocol, isClean, listHoles, listNodes, mmInfo, nodeInfo } from '../../src/drm-mm/protocol.js';
-import { ADDR_KIND, type Hole, Mm, SIZE_KIND, STACK_KIND, initMm } from '../../src/drm-mm/mm.js';
+import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KIND, initMm } from '../../src/drm-mm/mm.js';
 import { type RbKind, type RbNode, type RbShape, rbFromShape, rbToShape } from '../../src/drm-mm/rbtree.js';
-import { type NodeRecord, encodeMm, encodeNode, feedMm, feedNode } from '../../src/drm-mm/state.js';
+import { type HeldBlock, type NodeRecord, type ScanRecord, encodeMm, encodeNode, feedMm, feedNode, heldBlocks } from '../../src/drm-mm/state.js';
 import { StreamHash, hashString, hashToHex } from '../../src/world/hash.js';
 import type { Invariant } from '../../src/world/Protocol.js';
 import type { World } from '../../src/world/World.js';
@@ -312,6 +312,8 @@ describe('drmMmInvariants, decided by summaries', () => {
     const corruption = fc.oneof(
       fc.record({ tree: fc.constantFrom('byAddr', 'bySize', 'stack'), hole: fc.nat(holes.length - 1), field: fc.constantFrom('addr', 'size', 'owner', 'seq'), v: u }),
       fc.record({ record: fc.nat(nodes.length - 1), field: fc.constantFrom('start', 'size', 'state', 'rule'), v: u }),
+      fc.record({ item: fc.nat(nodes.length - 1), field: fc.constantFrom('start', 'size', 'color', 'name'), v: u }),
+      fc.record({ scanActive: fc.nat(2) }),
     );
     const kinds = { byAddr: ADDR_KIND, bySize: SIZE_KIND, stack: STACK_KIND } as const;
     let caught = 0;
@@ -320,7 +322,13 @@ describe('drmMmInvariants, decided by summaries', () => {
         let w = base;
         for (const c of cs) {
           const m = w.drmMm.mms.get('m') as Mm;
-          if ('tree' in c) {
+          if ('scanActive' in c) {
+            w = withMm(w, m.with({ scanActive: c.scanActive }));
+          } else if ('item' in c) {
+            const target = nodes[c.item] as ListItem;
+            const f = (n: ListItem): ListItem => (n !== target ? n : c.field === 'name' ? { ...n, name: `n${Number(c.v) % 30}` } : { ...n, [c.field]: c.v });
+            w = withMm(w, m.with({ list: rbFromShape(LIST_KIND, rbToShape(m.list, (n) => n), f) }));
+          } else if ('tree' in c) {
             const target = holes[c.hole] as Hole;
             const f = (h: Hole): Hole => {
               if (h !== target) return h;
@@ -345,9 +353,70 @@ describe('drmMmInvariants, decided by summaries', () => {
         if (want.length > 0) caught++;
         expect(brokenBy(invs, w)).toEqual(want);
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
     expect(caught).toBeGreaterThan(100);
+  });
+});
+
+describe('drmMmInvariants, decided by summaries, with scans', () => {
+  it('give the verdicts of the full walks on randomly corrupted scans, records and allocators', () => {
+    const d = new Driver();
+    for (const m of ['m', 'k']) {
+      d.call({ type: 'drm_mm_init', mm: m, start: '0', size: '1000' });
+      for (let i = 0; i < 12; i++) d.call({ type: 'drm_mm_reserve_node', mm: m, node: `${m}${i}`, start: String(i * 20), size: String(i + 1), color: '0' });
+    }
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '20', alignment: '0', color: '0', range_start: '0', range_end: '1000', mode: 'best' });
+    for (const n of ['m1', 'm3', 'm4', 'm7']) d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: n });
+    const base = d.world;
+    expect(broken(base)).toEqual([]);
+    const names = [...base.drmMm.nodes.keys()].sort();
+    const invs = drmMmInvariantsWith({});
+    const corruption = fc.oneof(
+      fc.record({ held: fc.constantFrom('drop', 'dup', 'swap', 'mm', 'none'), v: fc.nat(names.length - 1) }),
+      fc.record({ record: fc.nat(names.length - 1), field: fc.constantFrom('state', 'scan', 'mm'), v: fc.nat(5) }),
+      fc.record({ mm: fc.constantFrom('m', 'k'), scanActive: fc.nat(5), live: fc.boolean() }),
+    );
+    let caught = 0;
+    fc.assert(
+      fc.property(fc.array(corruption, { minLength: 1, maxLength: 3 }), (cs) => {
+        let w = base;
+        for (const c of cs) {
+          const s = w.drmMm;
+          if ('held' in c) {
+            const sc = s.scans.get('s') as ScanRecord;
+            const blocks = heldBlocks(sc);
+            const other = names[c.v] as string;
+            const list =
+              c.held === 'drop' ? blocks.slice(1) : c.held === 'dup' ? [blocks[0] as string, ...blocks] : c.held === 'swap' ? [other, ...blocks.slice(1)] : blocks;
+            let held: HeldBlock | null = null;
+            for (const n of [...list].reverse()) held = { node: n, below: held };
+            const next = c.held === 'mm' ? { ...sc, mm: c.v % 2 === 0 ? 'k' : 'gone' } : c.held === 'none' ? { ...sc, held: null } : { ...sc, held };
+            w = { ...w, drmMm: { ...s, scans: s.scans.set('s', next) } };
+          } else if ('record' in c) {
+            const name = names[c.record] as string;
+            const r = s.nodes.get(name) as NodeRecord;
+            const v =
+              c.field === 'state'
+                ? { ...r, state: (['inserted', 'scanned', 'removed', 'orphaned', 'unlinked', 'inserted'] as const)[c.v] as NodeRecord['state'] }
+                : c.field === 'scan'
+                  ? c.v % 2 === 0
+                    ? (Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'scan')) as unknown as NodeRecord)
+                    : { ...r, scan: c.v === 1 ? 's' : 't' }
+                  : { ...r, mm: c.v % 2 === 0 ? 'm' : 'k' };
+            w = { ...w, drmMm: { ...s, nodes: s.nodes.set(name, v) } };
+          } else {
+            const m = s.mms.get(c.mm) as Mm;
+            w = { ...w, drmMm: { ...s, mms: s.mms.set(c.mm, m.with({ scanActive: c.scanActive, live: c.live })) } };
+          }
+        }
+        const want = brokenBy(drmMmInvariantWalks, w);
+        if (want.length > 0) caught++;
+        expect(brokenBy(invs, w)).toEqual(want);
+      }),
+      { numRuns: 600 },
+    );
+    expect(caught).toBeGreaterThan(200);
   });
 });
 
