@@ -1,5 +1,5 @@
 import type { EntryFold, HashedMap } from '../world/HashedMap.js';
-import { type Hash64, StreamHash, ZERO_HASH, hashString } from '../world/hash.js';
+import { type Hash64, ZERO_HASH } from '../world/hash.js';
 import { ADDR_KIND, HEAD, type Hole, type ListItem, type Mm, SIZE_KIND, STACK_KIND } from './mm.js';
 import type { RbKind, RbNode } from './rbtree.js';
 import { type HeldBlock, INSERT_MODES, type NodeRecord, type ScanRecord } from './state.js';
@@ -388,17 +388,20 @@ function isU64(v: unknown): v is bigint {
 
 const NODE_STATES: readonly string[] = ['unlinked', 'inserted', 'scanned', 'removed', 'orphaned'];
 
+/** A string's hash under `seed`, as int32 lanes, allocating only the result. */
+function textHash(s: string, seed: number): Hash64 {
+  return tupleHash(s, BigInt(seed), 0n);
+}
+
 function mmTag(name: string): Hash64 {
-  return hashString(name, 0x6d6d);
+  return textHash(name, 0x6d6d);
 }
 
 /** The tag of a `(scan, allocator)` pair; a record that names no scan gets a tag no name gives. */
 function scanTag(scan: string | undefined, mm: string): Hash64 {
-  // Length-prefixed, so that no two pairs feed the same characters.
-  const h = new StreamHash();
-  if (scan === undefined) h.char(45);
-  else h.int(scan.length).char(0).str(scan);
-  return h.str(mm).digest();
+  // The scan's name and the allocator's are fed as one tuple's string and number: the length
+  // separates them, and a record naming no scan gets a length no name has.
+  return tupleHash(scan === undefined ? mm : scan + mm, scan === undefined ? -1n : BigInt(scan.length), 0x7363n);
 }
 
 function union(a: readonly string[], b: readonly string[]): readonly string[] {
@@ -647,7 +650,7 @@ export class InvariantSummaries {
     }
     for (let i = todo.length - 1; i >= 0; i--) {
       const c = todo[i] as HeldBlock;
-      below = { count: below.count + 1, names: add(below.names, hashString(c.node)) };
+      below = { count: below.count + 1, names: add(below.names, textHash(c.node, 0x686c)) };
       this.hooks.onSummary?.('held');
       this.heldLists.set(c, below);
     }
@@ -679,7 +682,7 @@ function nodeEntry(name: string, n: NodeRecord): NodesSummary {
   if (n.state === 'inserted')
     return { fieldsOk, linked: tagged(mmTag(n.mm), placedHash(name, n.start, n.size)), linkedCount: 1, rulesOk: ruleOk(n), scanned: ZERO_HASH, scannedCount: 0 };
   if (n.state === 'scanned')
-    return { fieldsOk, linked: ZERO_HASH, linkedCount: 0, rulesOk: true, scanned: tagged(scanTag(n.scan, n.mm), hashString(name)), scannedCount: 1 };
+    return { fieldsOk, linked: ZERO_HASH, linkedCount: 0, rulesOk: true, scanned: tagged(scanTag(n.scan, n.mm), textHash(name, 0x686c)), scannedCount: 1 };
   return { fieldsOk, linked: ZERO_HASH, linkedCount: 0, rulesOk: true, scanned: ZERO_HASH, scannedCount: 0 };
 }
 
