@@ -393,17 +393,19 @@ function textHash(s: string, seed: number): Hash64 {
   return tupleHash(s, BigInt(seed), 0n);
 }
 
+/** The group tag of an allocator's name. */
 function mmTag(name: string): Hash64 {
   return textHash(name, 0x6d6d);
 }
 
-/** The tag of a `(scan, allocator)` pair; a record that names no scan gets a tag no name gives. */
+/** The group tag of a `(scan, allocator)` pair. */
 function scanTag(scan: string | undefined, mm: string): Hash64 {
-  // The scan's name and the allocator's are fed as one tuple's string and number: the length
-  // separates them, and a record naming no scan gets a length no name has.
+  // Both names as one string, with the scan's length to split them; a record naming no scan gets
+  // a length no name has.
   return tupleHash(scan === undefined ? mm : scan + mm, scan === undefined ? -1n : BigInt(scan.length), 0x7363n);
 }
 
+/** The union of two sorted lists without repeats (one of them when it holds the other). */
 function union(a: readonly string[], b: readonly string[]): readonly string[] {
   if (b.length === 0 || a === b) return a;
   if (a.length === 0) return b;

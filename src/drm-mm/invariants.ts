@@ -14,9 +14,9 @@ import { InvariantSummaries, type SummaryHooks, sameHash } from './invariantSumm
  * proportional to what the last calls changed: they compare values memoised per tree node and per
  * map node at the roots. When they find the invariant true, it is true, except with probability
  * about 2^-64 per comparison (sets and sequences are compared as 64-bit hashes, as the checker's
- * fingerprints compare states). Otherwise the full walk written below each decides, so that a
- * false verdict is always exact, and a world the summaries do not decide (a node record that its
- * allocator does not list, say) is still judged by the invariant's own words.
+ * fingerprints compare states). Otherwise its full walk (the `…Walk` functions below) decides, so
+ * that a false verdict is always exact, and a world the summaries do not decide (a node record
+ * that its allocator does not list, say) is still judged by the invariant's own words.
  */
 
 /** What a test may observe of the invariants' work. */
@@ -55,7 +55,6 @@ function decided(name: string, fast: (w: World) => boolean, walk: (w: World) => 
 function liveMms(w: World): Mm[] {
   return [...w.drmMm.mms.entries()].map(([, m]) => m).filter((m) => m.live);
 }
-
 
 /** drmMmTypeOk's full walk. */
 function typeOkWalk(w: World): boolean {
