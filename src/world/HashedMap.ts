@@ -252,7 +252,9 @@ function foldNode<V, S>(node: TrieNode<Slot<V>>, fold: EntryFold<V, S>): S | und
   if (node.entry !== undefined) s = fold.entry(node.entry[0], node.entry[1].value);
   else if (node.entries !== undefined) for (const [k, slot] of node.entries) s = fold.combine(s, fold.entry(k, slot.value));
   else if (node.nodes !== undefined) {
-    for (const c of node.nodes) {
+    const nodes = node.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const c = nodes[i];
       if (c === undefined || c === null) continue;
       const cs = foldNode(c, fold);
       if (cs === undefined) return undefined;
