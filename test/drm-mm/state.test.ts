@@ -221,7 +221,7 @@ function mapHoles<K>(kind: RbKind<Hole, K>, root: RbNode<Hole> | null, f: (h: Ho
   return rbFromShape(kind, rbToShape(root, (h) => h), f);
 }
 
-/** An allocator `m` of 100 with nodes a, b, c of 10 at 0, 20, 40: holes after b, after c, none after a. */
+/** An allocator `m` of 100 with nodes a, b, c of 10 at 0, 10 and 40: holes after b and after c, none after a. */
 function threeNodes(): Driver {
   const d = new Driver();
   d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
