@@ -49,6 +49,37 @@ interface Slot<V> {
 }
 
 /**
+ * A summary of a map's entries that combines as a commutative monoid, with the memo that makes
+ * {@link HashedMap.fold} incremental.
+ */
+export interface EntryFold<V, S> {
+  /** The summary of no entries. */
+  readonly empty: S;
+  /** The summary of one entry. Pure. */
+  entry(key: string, value: V): S;
+  /** The summary of two disjoint groups of entries. Pure, associative and commutative. */
+  combine(a: S, b: S): S;
+  /**
+   * Summaries of the nodes of maps' persistent structure, owned by the caller and shared by every
+   * version of every map it folds: a pure cache (a node never changes once a map holds it).
+   */
+  readonly memo: WeakMap<object, S>;
+  /** Told once per node summary computed (not per memo hit): lets tests count the work. */
+  readonly onNode?: () => void;
+}
+
+/**
+ * A node of immutable.js's hash array mapped trie (immutable v5, `Map`'s `_root`): a leaf with one
+ * `entry`, a leaf with `entries` (ArrayMapNode, HashCollisionNode), or an inner node with `nodes`
+ * (BitmapIndexedNode, HashArrayMapNode, whose array may have empty slots).
+ */
+interface TrieNode<T> {
+  readonly entry?: readonly [string, T];
+  readonly entries?: readonly (readonly [string, T])[];
+  readonly nodes?: readonly (TrieNode<T> | undefined)[];
+}
+
+/**
  * A persistent string-keyed map that carries the order-independent hash of its entries.
  *
  * Updates share structure with the old version (immutable.js HAMT underneath), so old worlds stay
@@ -193,10 +224,57 @@ export class HashedMap<V> {
     return [...this.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
+  /**
+   * The fold of all entries, memoised per node of the persistent trie (`fold.memo`): a map made by
+   * one `set` or `delete` from a folded map shares all but the O(log32 n) nodes on the changed
+   * path, so folding it computes only those nodes' summaries (each from at most 32 children).
+   *
+   * A map that an open edit session owns is folded entry by entry (its native Map is changed in
+   * place, so nothing of it can be memoised); so is a trie whose shape this code does not know.
+   */
+  fold<S>(fold: EntryFold<V, S>): S {
+    if (this.store instanceof Map && this.edit !== undefined && this.edit.isOpen) return this.foldEntries(fold);
+    // INVARIANT: immutable.js changes a trie node in place only inside withMutations() with the
+    // node's owner, and no HashedMap keeps an owner open: once a map holds a node it never changes.
+    const root = (this.persistent() as unknown as { readonly _root?: TrieNode<Slot<V>> })._root;
+    if (root === undefined) return this.size === 0 ? fold.empty : this.foldEntries(fold);
+    const s = foldNode(root, fold);
+    return s === undefined ? this.foldEntries(fold) : s;
+  }
+
+  /** The fold of all entries, one by one (O(n)). */
+  private foldEntries<S>(fold: EntryFold<V, S>): S {
+    let s = fold.empty;
+    for (const [k, slot] of this.store.entries()) s = fold.combine(s, fold.entry(k, slot.value));
+    return s;
+  }
+
   /** Recomputes the hash from scratch (for tests of the incremental hash). */
   recomputeHash(): Hash64 {
     let h = ZERO_HASH;
     for (const [k, slot] of this.store.entries()) h = addHash(h, entryHash(this.kind.tag, k, slot.value, this.kind.feed));
     return h;
   }
+}
+
+/** The memoised fold of one trie node, or undefined when its shape is not one immutable.js makes. */
+function foldNode<V, S>(node: TrieNode<Slot<V>>, fold: EntryFold<V, S>): S | undefined {
+  const hit = fold.memo.get(node);
+  if (hit !== undefined) return hit;
+  let s = fold.empty;
+  if (node.entry !== undefined) s = fold.entry(node.entry[0], node.entry[1].value);
+  else if (node.entries !== undefined) for (const [k, slot] of node.entries) s = fold.combine(s, fold.entry(k, slot.value));
+  else if (node.nodes !== undefined) {
+    const nodes = node.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const c = nodes[i];
+      if (c === undefined || c === null) continue;
+      const cs = foldNode(c, fold);
+      if (cs === undefined) return undefined;
+      s = fold.combine(s, cs);
+    }
+  } else return undefined;
+  fold.onNode?.();
+  fold.memo.set(node, s);
+  return s;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EditSession, HashedMap } from '../../src/world/HashedMap.js';
+import { EditSession, type EntryFold, HashedMap } from '../../src/world/HashedMap.js';
 
 const empty = (): HashedMap<number> => HashedMap.empty<number>('n', String);
 
@@ -71,5 +71,68 @@ describe('EditSession', () => {
     expect(ofB).not.toBe(ofA);
     ofB.set('x', 1);
     expect(ofA.has('x')).toBe(false);
+  });
+});
+
+/** A fold that sums keys' lengths and values, counting the trie nodes it summarises. */
+function sumFold(): EntryFold<number, number> & { nodes: number } {
+  const f = {
+    nodes: 0,
+    empty: 0,
+    entry: (k: string, v: number) => k.length + v,
+    combine: (a: number, b: number) => a + b,
+    memo: new WeakMap<object, number>(),
+    onNode: () => {
+      f.nodes++;
+    },
+  };
+  return f;
+}
+
+function direct(m: HashedMap<number>): number {
+  let s = 0;
+  for (const [k, v] of m.entries()) s += k.length + v;
+  return s;
+}
+
+describe('HashedMap.fold', () => {
+  it('equals folding the entries one by one, before and after updates', () => {
+    const f = sumFold();
+    let m = empty();
+    expect(m.fold(f)).toBe(0);
+    for (let i = 0; i < 300; i++) {
+      m = m.set(`k${i}`, i);
+      if (i % 7 === 0) m = m.delete(`k${i >> 1}`);
+      expect(m.fold(f)).toBe(direct(m));
+    }
+  });
+
+  it('summarises only the trie nodes one update copied (memoised per node)', () => {
+    const f = sumFold();
+    let m = empty();
+    for (let i = 0; i < 20000; i++) m = m.set(`k${i}`, i);
+    expect(m.fold(f)).toBe(direct(m));
+    // The first fold summarises every node: far more than one per level.
+    expect(f.nodes).toBeGreaterThan(600);
+    for (const next of [m.set('k17', -1), m.delete('k4242'), m.set('new', 5)]) {
+      f.nodes = 0;
+      expect(next.fold(f)).toBe(direct(next));
+      // 20000 entries: a trie of depth 3 or 4 (32 ways).
+      expect(f.nodes).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('folds a map an open edit session owns entry by entry, and memoises it once closed', () => {
+    const session = new EditSession();
+    let m = empty().ownedBy(session);
+    for (let i = 0; i < 100; i++) m = m.set(`k${i}`, i);
+    const f = sumFold();
+    expect(m.fold(f)).toBe(direct(m));
+    expect(f.nodes).toBe(0);
+    m = m.set('k1', 50);
+    expect(m.fold(f)).toBe(direct(m));
+    session.close();
+    expect(m.fold(f)).toBe(direct(m));
+    expect(f.nodes).toBeGreaterThan(0);
   });
 });
