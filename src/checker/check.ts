@@ -10,6 +10,7 @@ import { compileModel } from './program.js';
 import { type Links, ParentLinks, arrayLinks } from './ParentLinks.js';
 import { Accumulated, ExpansionCounts } from './uptime.js';
 import { SeenSet, collisionProbability } from './SeenSet.js';
+import type { InvariantMemo } from '../world/Protocol.js';
 
 export type { Finding, TraceStep } from './Explorer.js';
 
@@ -163,7 +164,9 @@ function search(model: Model, options: CheckOptions): CheckResult {
     findings.push({ finding: f, parent, action, depth: d, key });
   };
 
-  const checkInvariants = (world: World, before?: World): Omit<RawFinding, 'task'> | undefined => invariantFinding(kernel, world, '', before);
+  // The invariants' cache for this search's worlds (the drm_mm summaries live there).
+  const memo: InvariantMemo = new WeakMap();
+  const checkInvariants = (world: World, before?: World): Omit<RawFinding, 'task'> | undefined => invariantFinding(kernel, world, '', before, memo);
   const inv0 = checkInvariants(setup.state.world);
   if (inv0 !== undefined) note({ ...inv0, task: 'setup' }, 0, NO_ACTION, 0);
 

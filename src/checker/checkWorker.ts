@@ -14,6 +14,7 @@ import { type NotedFinding, NO_ACTION, deadlockFinding, findingKey, invariantFin
 import { CONTROL, type FromWorker, STOLEN, STOP_STATES, type SharedTables, type ToWorker, type WorkerInit } from './parallel.js';
 import { compileModel } from './program.js';
 import { SharedSeenSet } from './SharedSeenSet.js';
+import type { InvariantMemo } from '../world/Protocol.js';
 
 /**
  * One worker's state, created when the thread starts: the shared tables it has adopted, its frontier
@@ -43,6 +44,8 @@ class CheckWorker {
   private readonly kinds = new Set<string>();
   /** Whether the frontier came from a level where states could be taken over: keep only those still ours. */
   private stolenFrom = false;
+  /** This worker's cache for the invariants (see `InvariantMemo`). */
+  private readonly memo: InvariantMemo = new WeakMap();
 
   /** Compiles the model, adopts the tables and seeds the initial state, then tells the search it is ready. */
   constructor(init: WorkerInit) {
@@ -184,7 +187,7 @@ class CheckWorker {
         if (record) {
           parents[id] = s.id;
           actions[id] = action;
-          const bad = invariantFinding(kernel, r.world, x.taskName(Math.floor(action / 65536)), s.world);
+          const bad = invariantFinding(kernel, r.world, x.taskName(Math.floor(action / 65536)), s.world, this.memo);
           if (bad !== undefined) note(bad, s.id, action, depth + 1);
         }
         next.push({ world: r.world, tasks: r.tasks, id });

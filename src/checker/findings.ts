@@ -1,3 +1,4 @@
+import type { InvariantMemo } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';
 import type { RawFinding } from './Explorer.js';
@@ -24,11 +25,12 @@ export function findingKey(f: RawFinding): string {
 
 /**
  * The first of the kernel's invariants that is false in `world`, as a finding of `task`'s step; with
- * `before` (the world the step started from), only those the step can have changed.
+ * `before` (the world the step started from), only those the step can have changed. `memo` is the
+ * search's cache for the invariants (see {@link InvariantMemo}).
  */
-export function invariantFinding(kernel: CheckKernel, world: World, task: string, before?: World): RawFinding | undefined {
+export function invariantFinding(kernel: CheckKernel, world: World, task: string, before?: World, memo?: InvariantMemo): RawFinding | undefined {
   for (const inv of kernel.invariantsToCheck(before, world))
-    if (!inv.holds(world))
+    if (!inv.holds(world, memo))
       return { result: 'invariant', kind: 'invariant', invariant: inv.name, statement: inv.statement, message: `invariant ${inv.name} is false: ${inv.statement}`, task };
   return undefined;
 }

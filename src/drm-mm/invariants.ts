@@ -1,4 +1,4 @@
-import type { Invariant } from '../world/Protocol.js';
+import type { Invariant, InvariantMemo } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { INSERT_MODES } from './state.js';
 import { ADDR_KIND, HEAD, type Hole, type Mm, SIZE_KIND, STACK_KIND } from './mm.js';
@@ -17,6 +17,9 @@ import { InvariantSummaries, type SummaryHooks, sameHash } from './invariantSumm
  * fingerprints compare states). Otherwise its full walk (the `…Walk` functions below) decides, so
  * that a false verdict is always exact, and a world the summaries do not decide (a node record
  * that its allocator does not list, say) is still judged by the invariant's own words.
+ *
+ * The summaries live in the caller's memo (`holds(world, memo)`: the checker gives one per search),
+ * never in this module; asked without one, an invariant walks the world.
  */
 
 /** What a test may observe of the invariants' work. */
@@ -41,12 +44,41 @@ function safe(f: (w: World) => boolean): (w: World) => boolean {
   };
 }
 
-/** A predicate that asks the summaries first and walks the world only when they do not find it true. */
-function decided(name: string, fast: (w: World) => boolean, walk: (w: World) => boolean, hooks: InvariantHooks): (w: World) => boolean {
-  const quick = safe(fast);
+/** Where an invariant finds its summaries for a call: a caller's memo, a set's own, or none. */
+type Summaries = (memo: InvariantMemo | undefined) => InvariantSummaries | undefined;
+
+/** The summaries kept in a caller's memo (made there on first use); none without a memo. */
+const inMemo: Summaries = (memo) => {
+  if (memo === undefined) return undefined;
+  let c = memo.get(InvariantSummaries) as InvariantSummaries | undefined;
+  if (c === undefined) {
+    c = new InvariantSummaries();
+    memo.set(InvariantSummaries, c);
+  }
+  return c;
+};
+
+/**
+ * A predicate that asks the summaries first (when there are any) and walks the world only when
+ * they do not find it true.
+ */
+function decided(
+  name: string,
+  fast: (c: InvariantSummaries, w: World) => boolean,
+  walk: (w: World) => boolean,
+  hooks: InvariantHooks,
+  summaries: Summaries,
+): Invariant['holds'] {
   const full = safe(walk);
-  return (w) => {
-    if (quick(w)) return true;
+  return (w, memo) => {
+    const c = summaries(memo);
+    if (c !== undefined) {
+      try {
+        if (fast(c, w)) return true;
+      } catch {
+        // A malformed world: the walk decides (and finds it false).
+      }
+    }
     hooks.onWalk?.(name);
     return full(w);
   };
@@ -107,11 +139,11 @@ function typeOkFast(c: InvariantSummaries, w: World): boolean {
   );
 }
 
-function typeOkWith(c: InvariantSummaries, hooks: InvariantHooks): Invariant {
+function typeOkWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
   return {
     name: 'drmMmTypeOk',
     statement: 'For every allocator, node and scan, every field has its type and every reference resolves.',
-    holds: decided('drmMmTypeOk', (w) => typeOkFast(c, w), typeOkWalk, hooks),
+    holds: decided('drmMmTypeOk', typeOkFast, typeOkWalk, hooks, summaries),
   };
 }
 
@@ -128,11 +160,11 @@ function disjointWalk(w: World): boolean {
   return true;
 }
 
-function disjointWith(c: InvariantSummaries, hooks: InvariantHooks): Invariant {
+function disjointWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
   return {
     name: 'nodesNeverOverlap',
     statement: 'For every allocator, every two of its nodes are disjoint and every node is non-empty.',
-    holds: decided('nodesNeverOverlap', (w) => c.mms(w.drmMm.mms).disjoint, disjointWalk, hooks),
+    holds: decided('nodesNeverOverlap', (c, w) => c.mms(w.drmMm.mms).disjoint, disjointWalk, hooks, summaries),
   };
 }
 
@@ -163,11 +195,11 @@ function partitionWalk(w: World): boolean {
   return true;
 }
 
-function partitionWith(c: InvariantSummaries, hooks: InvariantHooks): Invariant {
+function partitionWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
   return {
     name: 'nodesAndHolesPartitionTheRange',
     statement: 'For every allocator without an active scan, its nodes and holes exactly partition its range.',
-    holds: decided('nodesAndHolesPartitionTheRange', (w) => c.mms(w.drmMm.mms).partition, partitionWalk, hooks),
+    holds: decided('nodesAndHolesPartitionTheRange', (c, w) => c.mms(w.drmMm.mms).partition, partitionWalk, hooks, summaries),
   };
 }
 
@@ -206,12 +238,12 @@ function placementFast(c: InvariantSummaries, w: World): boolean {
   return nodes.rulesOk && nodes.linkedCount === mms.linkedCount && sameHash(nodes.linked, mms.linked);
 }
 
-function placementWith(c: InvariantSummaries, hooks: InvariantHooks): Invariant {
+function placementWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
   return {
     name: 'everyNodeKeepsItsPlacementRules',
     statement:
       "For every node, it lies inside its allocator's range, respects the alignment and range it was inserted with, and, with a colour gap, every list neighbour of another colour is at least the gap away.",
-    holds: decided('everyNodeKeepsItsPlacementRules', (w) => placementFast(c, w), placementWalk, hooks),
+    holds: decided('everyNodeKeepsItsPlacementRules', placementFast, placementWalk, hooks, summaries),
   };
 }
 
@@ -266,19 +298,13 @@ function indexesWalk(w: World): boolean {
   return true;
 }
 
-function indexesWith(c: InvariantSummaries, hooks: InvariantHooks): Invariant {
+function indexesWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
   return {
     name: 'holeIndexesAgreeWithTheNodeList',
     statement: 'For every allocator without an active scan, every hole index holds exactly the holes the node list implies.',
-    holds: decided('holeIndexesAgreeWithTheNodeList', (w) => c.mms(w.drmMm.mms).indexed, indexesWalk, hooks),
+    holds: decided('holeIndexesAgreeWithTheNodeList', (c, w) => c.mms(w.drmMm.mms).indexed, indexesWalk, hooks, summaries),
   };
 }
-
-/**
- * The summaries the exported invariants share: one cache per process, made of WeakMaps keyed by
- * the worlds' immutable parts (a pure cache, so not state).
- */
-const SHARED = new InvariantSummaries();
 
 /**
  * For every allocator, node and scan, every field has its type: u64 values are u64, states and
@@ -287,7 +313,7 @@ const SHARED = new InvariantSummaries();
  *
  * Kernel: the C types of `struct drm_mm`, `struct drm_mm_node` and `struct drm_mm_scan` (drm_mm.h).
  */
-export const drmMmTypeOk: Invariant = typeOkWith(SHARED, {});
+export const drmMmTypeOk: Invariant = typeOkWith(inMemo, {});
 
 /**
  * For every live allocator, no two linked nodes overlap and every node has a size of at least 1.
@@ -295,7 +321,7 @@ export const drmMmTypeOk: Invariant = typeOkWith(SHARED, {});
  * Kernel: insert and reserve only place a node inside one hole (drm_mm_insert_node_in_range,
  * drm_mm_reserve_node in drm_mm.c).
  */
-export const nodesNeverOverlap: Invariant = disjointWith(SHARED, {});
+export const nodesNeverOverlap: Invariant = disjointWith(inMemo, {});
 
 /**
  * For every live allocator outside a scan, its nodes and holes tile `[start, start + size)` exactly,
@@ -304,7 +330,7 @@ export const nodesNeverOverlap: Invariant = disjointWith(SHARED, {});
  * Kernel: add_hole()/rm_hole() keep one hole after every node that is followed by free space, and
  * drm_mm_remove_node merges (drm_mm.c).
  */
-export const nodesAndHolesPartitionTheRange: Invariant = partitionWith(SHARED, {});
+export const nodesAndHolesPartitionTheRange: Invariant = partitionWith(inMemo, {});
 
 /**
  * For every linked node: it lies inside its allocator's range; an inserted node is aligned and
@@ -314,7 +340,7 @@ export const nodesAndHolesPartitionTheRange: Invariant = partitionWith(SHARED, {
  * Kernel: every placement is inside the colour-adjusted, range-clipped, aligned window of one hole
  * (drm_mm_insert_node_in_range, drm_mm_reserve_node in drm_mm.c).
  */
-export const everyNodeKeepsItsPlacementRules: Invariant = placementWith(SHARED, {});
+export const everyNodeKeepsItsPlacementRules: Invariant = placementWith(inMemo, {});
 
 /**
  * For every live allocator outside a scan, holes_addr, holes_size and hole_stack hold the same
@@ -324,7 +350,7 @@ export const everyNodeKeepsItsPlacementRules: Invariant = placementWith(SHARED, 
  *
  * Kernel: add_hole() and rm_hole() always update all three indexes together (drm_mm.c).
  */
-export const holeIndexesAgreeWithTheNodeList: Invariant = indexesWith(SHARED, {});
+export const holeIndexesAgreeWithTheNodeList: Invariant = indexesWith(inMemo, {});
 
 /** The drm_mm invariants, type invariant first, for the checker. */
 export const drmMmInvariants: readonly Invariant[] = [
@@ -341,7 +367,8 @@ export const drmMmInvariants: readonly Invariant[] = [
  */
 export function drmMmInvariantsWith(hooks: InvariantHooks): readonly Invariant[] {
   const c = new InvariantSummaries(hooks);
-  return [typeOkWith(c, hooks), disjointWith(c, hooks), partitionWith(c, hooks), placementWith(c, hooks), indexesWith(c, hooks)];
+  const own: Summaries = () => c;
+  return [typeOkWith(own, hooks), disjointWith(own, hooks), partitionWith(own, hooks), placementWith(own, hooks), indexesWith(own, hooks)];
 }
 
 /**

@@ -35,8 +35,20 @@ export interface Invariant {
   readonly name: string;
   /** The invariant in words: a "for every…" sentence. */
   readonly statement: string;
-  readonly holds: (world: World) => boolean;
+  /**
+   * Whether the invariant is true of `world`. `memo`, when given, is the caller's cache for the
+   * worlds it asks about (one search's): an invariant may keep there, under a key of its own, what
+   * it computed of a world's immutable parts, and answer the next world from what changed. The
+   * answer never depends on it.
+   */
+  readonly holds: (world: World, memo?: InvariantMemo) => boolean;
 }
+
+/**
+ * A caller's cache for invariants over many worlds (one search's): each invariant keeps its own
+ * entry under a key object of its own. Owned by the caller, so no module holds state.
+ */
+export type InvariantMemo = WeakMap<object, unknown>;
 
 /** How one event type is documented and read. */
 export interface EventDef {

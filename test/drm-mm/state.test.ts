@@ -9,7 +9,8 @@ import { ADDR_KIND, type Hole, LIST_KIND, type ListItem, Mm, SIZE_KIND, STACK_KI
 import { type RbKind, type RbNode, type RbShape, rbFromShape, rbToShape } from '../../src/drm-mm/rbtree.js';
 import { type HeldBlock, type NodeRecord, type ScanRecord, encodeMm, encodeNode, feedMm, feedNode, heldBlocks } from '../../src/drm-mm/state.js';
 import { StreamHash, hashString, hashToHex } from '../../src/world/hash.js';
-import type { Invariant } from '../../src/world/Protocol.js';
+import type { Invariant, InvariantMemo } from '../../src/world/Protocol.js';
+import { InvariantSummaries } from '../../src/drm-mm/invariantSummaries.js';
 import type { World } from '../../src/world/World.js';
 import { Driver, U64_MAX_S, emptyWorld } from './helpers.js';
 
@@ -181,6 +182,33 @@ describe('drmMmInvariants', () => {
     });
     const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
     expect(broken(w)).toEqual(expect.arrayContaining(['nodesNeverOverlap', 'nodesAndHolesPartitionTheRange', 'holeIndexesAgreeWithTheNodeList']));
+  });
+
+  it("keep their summaries in the caller's memo and answer as without one, clean or corrupted", () => {
+    const d = new Driver();
+    d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
+    ins(d, 'a', '10');
+    ins(d, 'b', '10');
+    const memo: InvariantMemo = new WeakMap();
+    for (const inv of drmMmInvariants) expect(inv.holds(d.world, memo), inv.name).toBe(true);
+    expect(memo.get(InvariantSummaries)).toBeInstanceOf(InvariantSummaries);
+    // A list whose second node moved onto the first: the same verdicts with the memo as without.
+    const mm = d.world.drmMm.mms.get('m') as Mm;
+    const items = mm.nodes();
+    const bad = mm.with({
+      list: {
+        item: { ...(items[0] as (typeof items)[0]) },
+        left: null,
+        right: { item: { ...(items[1] as (typeof items)[1]), start: 5n }, left: null, right: null, red: true, max: 0n, hash: { lo: 0, hi: 0 } },
+        red: false,
+        max: 0n,
+        hash: { lo: 0, hi: 0 },
+      },
+    });
+    const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
+    const withMemo = drmMmInvariants.filter((i) => !i.holds(w, memo)).map((i) => i.name);
+    expect(withMemo).toEqual(broken(w));
+    expect(withMemo).toContain('nodesNeverOverlap');
   });
 
   it('catch a scan roster that disagrees with its blocks or with scan_active', () => {
