@@ -1,5 +1,5 @@
 import { DrmstateError } from '../errors.js';
-import type { ComposedKernel } from '../kernel/composeKernel.js';
+import type { ComposedKernel, TryApplyResult } from '../kernel/composeKernel.js';
 import { KERNEL } from '../kernel/protocols.js';
 import type { Event } from '../world/Event.js';
 import type { Hash64 } from '../world/hash.js';
@@ -41,6 +41,11 @@ export interface CheckKernel {
    * Without it the search calls `fingerprintHash`.
    */
   fingerprintMemo?(): (world: World) => Hash64;
+  /**
+   * `tryApply` of one event made ready once (routed, decoded) for many worlds; it must answer as
+   * `tryApply(world, event)` does. Without it the search calls `tryApply`.
+   */
+  prepare?(event: Event): (world: World) => TryResult;
   readonly invariants: readonly Invariant[];
   /**
    * The invariants worth checking in `after`, reached from `before` in one step: those of the
@@ -156,6 +161,12 @@ function uptimesOf(kernel: ComposedKernel): UptimePart[] {
   return out;
 }
 
+/** The checker's form of the composed kernel's answer. */
+function tryResult(r: TryApplyResult): TryResult {
+  if (r.misuse !== undefined) return { ok: false, misuse: { code: r.misuse.code, message: r.misuse.message, ...(r.misuse.field !== undefined ? { field: r.misuse.field } : {}) } };
+  return { ok: true, world: r.world, outcome: r.outcome };
+}
+
 /**
  * The checker's view of a composed kernel: its step function answering misuse as data, its
  * fingerprints, invariants (only those of the slices a step changed), schemas and snapshots.
@@ -167,10 +178,10 @@ export function checkKernelOf(kernel: ComposedKernel): CheckKernel {
   const schemaOf = (type: string) => kernel.events.get(type)?.fields;
   return {
     initialWorld: () => kernel.initialWorld(),
-    tryApply(world: World, event: Event): TryResult {
-      const r = kernel.tryApply(world, event);
-      if (r.misuse !== undefined) return { ok: false, misuse: { code: r.misuse.code, message: r.misuse.message, ...(r.misuse.field !== undefined ? { field: r.misuse.field } : {}) } };
-      return { ok: true, world: r.world, outcome: r.outcome };
+    tryApply: (world: World, event: Event): TryResult => tryResult(kernel.tryApply(world, event)),
+    prepare(event: Event): (world: World) => TryResult {
+      const f = kernel.prepare(event);
+      return (world) => tryResult(f(world));
     },
     fingerprintHash: (world) => kernel.fingerprintHash(world),
     fingerprintMemo: () => kernel.fingerprintMemo(),

@@ -3,7 +3,7 @@ import { type Hash64, hashString } from '../world/hash.js';
 import { type OutcomeJson, jsonEqual, outcomeToJson } from '../world/logFormat.js';
 import type { Violation } from '../world/Violation.js';
 import type { World } from '../world/World.js';
-import type { CheckKernel } from './CheckKernel.js';
+import type { CheckKernel, TryResult } from './CheckKernel.js';
 import { type ResultKind, badModel, locationText } from './model.js';
 import { outcomeContains } from '../world/expect.js';
 import { Footprints, disjoint } from './por.js';
@@ -155,6 +155,9 @@ export class Explorer {
    */
   private readonly places = new WeakMap<Vars, Map<number, TaskRt>>();
 
+  /** Each untemplated call's step, made ready once (the kernel's `prepare`), by instruction. */
+  private readonly prepared = new Map<CallInstr, (world: World) => TryResult>();
+
   /** The world fingerprint of this search (the kernel's memo when it has one: states share slices). */
   private readonly worldHash: (world: World) => Hash64;
 
@@ -241,6 +244,16 @@ export class Explorer {
     }
   }
 
+  /** The prepared step of an untemplated call (only called when the kernel can prepare). */
+  private preparedStep(ins: CallInstr): (world: World) => TryResult {
+    let f = this.prepared.get(ins);
+    if (f === undefined) {
+      f = (this.kernel.prepare as NonNullable<CheckKernel['prepare']>)(ins.event);
+      this.prepared.set(ins, f);
+    }
+    return f;
+  }
+
   /** The task place at `pc` with `vars` ({@link taskRt}), from the cache when it was made before. */
   place(pc: number, waiting: boolean, vars: Vars): TaskRt {
     let byPc = this.places.get(vars);
@@ -296,7 +309,7 @@ export class Explorer {
           throw badModel(this.file, ins.where, `"$${name}" is not bound on this path through the task`);
         }) as Event)
       : ins.event;
-    const r = this.kernel.tryApply(world, event);
+    const r = ins.templated || this.kernel.prepare === undefined ? this.kernel.tryApply(world, event) : this.preparedStep(ins)(world);
     if (!r.ok) {
       if (r.misuse.code === 'UNKNOWN_OBJECT')
         return [

@@ -75,6 +75,12 @@ export interface ComposedKernel {
    * world of an open {@link EditSession} changes its slices in place, so replay never uses one.
    */
   fingerprintMemo(): (world: World) => Hash64;
+  /**
+   * {@link ComposedKernel.tryApply} of one event, routed and decoded once: the function answers
+   * what `tryApply(world, event)` answers, for any world. For a caller that applies the same event
+   * to many worlds (a model checker's step).
+   */
+  prepare(event: unknown): (world: World) => TryApplyResult;
 }
 
 /**
@@ -238,6 +244,17 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
     };
   };
 
+  /**
+   * A thrown misuse as tryApply's answer: a `Misuse`, or a `DrmstateError` of a field check
+   * (decodeFields still builds one: malformed events are not on an explorer's hot path, unknown
+   * names are). Anything else is rethrown.
+   */
+  const misuseOf = (err: unknown): { misuse: Misuse } => {
+    if (err instanceof Misuse) return { misuse: err };
+    if (err instanceof DrmstateError && (err.code === 'MALFORMED_EVENT' || err.code === 'UNKNOWN_OBJECT')) return { misuse: new Misuse(err.code, err.detail, err.field) };
+    throw err;
+  };
+
   /** The event and its protocol, or the misuse (built without an Error). */
   const route = (event: unknown): { event: Event; protocol: AnyProtocol | undefined } | Misuse => {
     if (typeof event !== 'object' || event === null || Array.isArray(event))
@@ -302,13 +319,35 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
       try {
         return applyRouted(world, r, options?.trace);
       } catch (err) {
-        if (err instanceof Misuse) return { misuse: err };
-        // Field checks (decodeFields) still build a DrmstateError: malformed events are not on an
-        // explorer's hot path, unknown names are.
-        if (err instanceof DrmstateError && (err.code === 'MALFORMED_EVENT' || err.code === 'UNKNOWN_OBJECT'))
-          return { misuse: new Misuse(err.code, err.detail, err.field) };
-        throw err;
+        return misuseOf(err);
       }
+    },
+    prepare(event) {
+      const r = route(event);
+      if (r instanceof Misuse) return () => ({ misuse: r });
+      const p = r.protocol;
+      if (p === undefined)
+        return (world) => {
+          try {
+            return taskExit(world, r.event, undefined);
+          } catch (err) {
+            return misuseOf(err);
+          }
+        };
+      let decoded: unknown;
+      try {
+        decoded = p.decode(r.event);
+      } catch (err) {
+        const m = misuseOf(err);
+        return () => m;
+      }
+      return (world) => {
+        try {
+          return p.apply(world, decoded as never, undefined, calls);
+        } catch (err) {
+          return misuseOf(err);
+        }
+      };
     },
     fingerprint: (world, options) => hashToHex(fingerprintHash(world, options)),
     fingerprintHash,

@@ -58,6 +58,41 @@ describe('composeKernel', () => {
     expect(KERNEL.fingerprintMemo()(worlds[0]!)).toEqual(KERNEL.fingerprintHash(worlds[0]!));
   });
 
+  it('prepare answers as tryApply does, for every kind of event, on every world it is given', () => {
+    let w = KERNEL.initialWorld();
+    const worlds = [w];
+    for (const e of [
+      { type: 'dma_fence_context_alloc', ctx: 'c' },
+      { type: 'dma_fence_init', fence: 'f', ctx: 'c' },
+      { type: 'dma_fence_begin_signalling', task: 't' },
+      { type: 'dma_fence_signal', fence: 'f' },
+      { type: 'dma_fence_put', fence: 'f' },
+    ]) {
+      w = KERNEL.apply(w, e).world;
+      worlds.push(w);
+    }
+    const events: unknown[] = [
+      { type: 'dma_fence_get', fence: 'f' },
+      { type: 'dma_fence_signal', fence: 'ghost' },
+      { type: 'dma_fence_end_signalling', task: 't', cookie: 1 },
+      { type: 'dma_fence_contxt_alloc' },
+      42,
+      { type: 'task_exit', task: 't' },
+      { type: 'drm_mm_init', mm: 'm', start: '0', size: '4096' },
+    ];
+    const plain = (r: ReturnType<typeof KERNEL.tryApply>): unknown =>
+      r.misuse !== undefined ? { misuse: [r.misuse.code, r.misuse.field, r.misuse.message] } : { outcome: r.outcome, fingerprint: KERNEL.fingerprint(r.world) };
+    let compared = 0;
+    for (const e of events) {
+      const step = KERNEL.prepare(e);
+      for (const x of worlds) {
+        expect(plain(step(x)), JSON.stringify(e)).toEqual(plain(KERNEL.tryApply(x, e)));
+        compared++;
+      }
+    }
+    expect(compared).toBe(events.length * worlds.length);
+  });
+
   it('changes the fingerprint once the new protocol is touched, and back when its slice is empty again', () => {
     const w0 = withDummy.initialWorld();
     const w1 = withDummy.apply(w0, { type: 'dummy_poke', name: 'a' }).world;
