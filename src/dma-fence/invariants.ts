@@ -3,14 +3,23 @@ import type { World } from '../world/World.js';
 import type { FenceRecord } from './state.js';
 
 const STATES = new Set(['unsignaled.signalingDisabled', 'unsignaled.signalingEnabled', 'signaled', 'freed']);
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** Whether `s` is a decimal number without leading zeros (`0`, `17`), as u64 fields are written. */
+function isDecimal(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || (n > 1 && s.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /** Whether one fence record is well formed (see {@link fenceRecordsAreWellFormed}). */
 function wellFormed(f: FenceRecord): boolean {
   if (!STATES.has(f.state)) return false;
   if (!Number.isInteger(f.refcount) || f.refcount < 0) return false;
   if ((f.refcount === 0) !== (f.state === 'freed')) return false;
-  if (!DECIMAL.test(f.context) || !DECIMAL.test(f.seqno)) return false;
+  if (!isDecimal(f.context) || !isDecimal(f.seqno)) return false;
   return f.cbs.length === 0 || f.state.startsWith('unsignaled');
 }
 
@@ -29,7 +38,7 @@ export const fenceRecordsAreWellFormed: Invariant = {
     try {
       const s = w.dmaFence;
       if (!s.fences.every(wellFormed) || (s.stub !== null && !wellFormed(s.stub))) return false;
-      return DECIMAL.test(s.counter) && s.counter !== '0';
+      return isDecimal(s.counter) && s.counter !== '0';
     } catch {
       return false;
     }

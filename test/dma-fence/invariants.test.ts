@@ -86,6 +86,19 @@ describe('fenceRecordsAreWellFormed', () => {
     expect(fenceRecordsAreWellFormed.holds(k.world)).toBe(true);
   });
 
+  it('fails for a context, seqno or counter that is not a decimal u64 without leading zeros', () => {
+    const k = new Kernel();
+    k.call({ type: 'dma_fence_context_alloc', ctx: 'c' });
+    k.call({ type: 'dma_fence_init', fence: 'f', ctx: 'c' });
+    const s = k.world.dmaFence;
+    const f = s.fences.get('f') as FenceRecord;
+    const withFence = (r: FenceRecord): World => withSlice(k.world, 'dmaFence', { ...s, fences: s.fences.set('f', r) });
+    for (const context of ['', '01', '1a', '-1', ' 1']) expect(fenceRecordsAreWellFormed.holds(withFence({ ...f, context })), context).toBe(false);
+    for (const seqno of ['00', '1.5']) expect(fenceRecordsAreWellFormed.holds(withFence({ ...f, seqno })), seqno).toBe(false);
+    expect(fenceRecordsAreWellFormed.holds(withFence({ ...f, context: '0', seqno: '18446744073709551615' }))).toBe(true);
+    for (const counter of ['0', '', '07']) expect(fenceRecordsAreWellFormed.holds(withSlice(k.world, 'dmaFence', { ...s, counter })), counter).toBe(false);
+  });
+
   it('fails for a signaled fence that still lists callbacks', () => {
     const k = new Kernel();
     k.call({ type: 'dma_fence_context_alloc', ctx: 'c' });
