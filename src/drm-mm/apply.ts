@@ -331,10 +331,11 @@ function takedown(world: World, s: DrmMmState, name: string, trace: BranchTrace 
   const av = verdict(MM_TABLE, mmState(mm), { type: 'drm_mm_takedown' }, { mm: name }, trace);
   if (!av.ok) return result(world, s, av.outcome);
   // Every node's machine answers the takedown: a scanned block of this allocator refuses it, a
-  // linked node is orphaned, every other node is untouched.
+  // linked node is orphaned, every other node is untouched. In the order of the nodes' names, so
+  // that with several scanned blocks the refusal names the same one whatever the map's own order
+  // (a replay's edit session keeps another).
   let nodes = s.nodes;
-  for (const key of s.nodes.keys()) {
-    const rec = s.nodes.get(key) as NodeRecord;
+  for (const [key, rec] of s.nodes.sortedEntries()) {
     const event = { type: 'drm_mm_takedown', otherAllocator: rec.mm !== name || rec.gen !== mm.gen };
     const v = verdict(NODE_TABLE, rec.state, event, { node: key, mm: name }, trace);
     if (!v.ok) return result(world, s, v.outcome);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import { DrmstateError } from '../../src/errors.js';
 import { Misuse } from '../../src/world/Misuse.js';
+import { EditSession } from '../../src/world/HashedMap.js';
+import { editableWorld } from '../../src/world/World.js';
 import { Driver, U64_MAX_S } from './helpers.js';
 
 function ranged(mm: string, node: string, size: string, o: Record<string, unknown> = {}) {
@@ -278,6 +280,22 @@ describe('drm_mm_takedown', () => {
     init(d);
     expect(d.call(ranged('m', 'n', '8'))).toEqual({ ok: false, violations: [{ kind: 'use_after_free' }] });
     expect(d.call({ type: 'drm_mm_node_allocated', node: 'n' })).toEqual({ ok: true, allocated: true });
+  });
+
+  it('with several scanned blocks, names the same one whichever order the node map keeps (a replay edits in place, in another order)', () => {
+    const d = new Driver();
+    init(d);
+    for (const n of ['zeta', 'alpha', 'mid', 'beta']) d.call(ranged('m', n, '8'));
+    d.call({ type: 'drm_mm_scan_init_with_range', scan: 's', mm: 'm', size: '64', alignment: '0', color: '0', range_start: '0', range_end: '1024', mode: 'best' });
+    for (const n of ['zeta', 'mid', 'beta']) d.call({ type: 'drm_mm_scan_add_block', scan: 's', node: n });
+    const takedown = drmMmProtocol.decode({ type: 'drm_mm_takedown', mm: 'm' });
+    const plain = drmMmProtocol.apply(d.world, takedown).outcome;
+    const session = new EditSession();
+    const edited = drmMmProtocol.apply(editableWorld(d.world, session), takedown).outcome;
+    session.close();
+    expect(plain.ok).toBe(false);
+    expect(plain.violations[0]?.objects).toContain('beta');
+    expect(edited.violations.map((v) => [v.kind, v.message, v.objects])).toEqual(plain.violations.map((v) => [v.kind, v.message, v.objects]));
   });
 
   it('refuses calls on a taken-down allocator as use_after_free', () => {
