@@ -61,13 +61,6 @@ export interface CompiledModel {
   readonly finally: Program;
 }
 
-function hasTemplate(v: unknown): boolean {
-  if (typeof v === 'string') return v.startsWith('$');
-  if (Array.isArray(v)) return v.some(hasTemplate);
-  if (typeof v === 'object' && v !== null) return Object.values(v).some(hasTemplate);
-  return false;
-}
-
 function templateVars(v: unknown, out: Set<string>): void {
   if (typeof v === 'string' && v.startsWith('$')) out.add(v.slice(1));
   else if (Array.isArray(v)) for (const x of v) templateVars(x, out);

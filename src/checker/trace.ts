@@ -1,6 +1,5 @@
 import type { Patch } from 'immer';
 import { Kernel } from '../kernel/Kernel.js';
-import type { Event } from '../world/Event.js';
 import { encodeEntry, encodeHeader, jsonEqual } from '../world/logFormat.js';
 import type { World } from '../world/World.js';
 import type { CheckKernel } from './CheckKernel.js';

@@ -1,6 +1,5 @@
 import type { DecodedEvents } from '../world/fields.js';
 import type { EventDef } from '../world/Protocol.js';
-import { isLockingEvent } from '../locking/apply.js';
 
 const fence = { kind: 'name', doc: 'the fence' } as const;
 const cb = { kind: 'name', doc: 'the `struct dma_fence_cb` slot' } as const;

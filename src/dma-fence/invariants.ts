@@ -1,5 +1,4 @@
 import type { Invariant } from '../world/Protocol.js';
-import type { World } from '../world/World.js';
 import type { FenceRecord } from './state.js';
 
 const STATES = new Set(['unsignaled.signalingDisabled', 'unsignaled.signalingEnabled', 'signaled', 'freed']);

@@ -1,7 +1,7 @@
 import type { ColorAdjustFn } from './colorAdjust.js';
 import { U64_MAX } from '../world/fields.js';
-import { HEAD, type Hole, LIST_KIND, type ListItem, type Mm, MmTxn, STACK_KIND, u64 } from './mm.js';
-import { type RbNode, rbFind, rbFirst, rbNeighbours } from './rbtree.js';
+import { HEAD, type Hole, type ListItem, type Mm, MmTxn, u64 } from './mm.js';
+import { type RbNode, rbFirst } from './rbtree.js';
 
 /**
  * The drm_mm search and placement algorithms on an {@link Mm}: insert, reserve, remove and the

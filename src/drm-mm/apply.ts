@@ -2,7 +2,6 @@ import { type Branch, type BranchTrace, compileMachine, decide } from '../../mac
 import { type DrmMmNodeMeta, drmMmNodeMachine } from '../../machines/drmMmNode.machine.js';
 import { drmMmMachine } from '../../machines/drmMm.machine.js';
 import { drmMmScanMachine } from '../../machines/drmMmScan.machine.js';
-import { DrmstateError } from '../errors.js';
 import { unknownObject } from '../world/Misuse.js';
 import type { Errno } from '../errno.js';
 import { type Outcome, fail, ok, refused } from '../world/Outcome.js';

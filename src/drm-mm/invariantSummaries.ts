@@ -1,6 +1,6 @@
 import type { EntryFold, HashedMap } from '../world/HashedMap.js';
 import { type Hash64, ZERO_HASH } from '../world/hash.js';
-import { ADDR_KIND, HEAD, type Hole, type ListItem, type Mm, SIZE_KIND, STACK_KIND } from './mm.js';
+import { ADDR_KIND, HEAD, type Hole, type ListItem, type Mm, SIZE_KIND, STACK_KIND, avalanche, mixWord, u64High, u64Low } from './mm.js';
 import type { RbKind, RbNode } from './rbtree.js';
 import { type HeldBlock, INSERT_MODES, type NodeRecord, type ScanRecord } from './state.js';
 
@@ -91,18 +91,7 @@ function times(g: Hash64, count: number): Hash64 {
 /** The owner the address-only hole hashes use: any fixed string does, both sides use the same. */
 const NO_OWNER = '\u0000span';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const M64 = 1n << 64n;
-const TWO32 = 4294967296;
-
-/** Mixes one 32-bit word into a lane (murmur3-style), as an int32. */
-function mixWord(h: number, w: number, m: number): number {
-  let k = Math.imul(w, m);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
 /**
  * The hash of a string and two u64s, as int32 lanes: the summaries' one tuple hash (a hot path, so
@@ -121,16 +110,8 @@ function tupleHash(s: string, a: bigint, b: bigint): Hash64 {
   for (let i = 0; i < 2; i++) {
     const v = i === 0 ? a : b;
     if (v >= 0n && v < M64) {
-      let wl: number;
-      let wh: number;
-      if (v <= MAX_SAFE) {
-        const n = Number(v);
-        wl = n >>> 0;
-        wh = Math.floor(n / TWO32);
-      } else {
-        wl = Number(BigInt.asUintN(32, v));
-        wh = Number(v >> 32n);
-      }
+      const wl = u64Low(v);
+      const wh = u64High(v);
       lo = mixWord(mixWord(mixWord(lo, 0, 0xcc9e2d51), wl, 0xcc9e2d51), wh, 0xcc9e2d51);
       hi = mixWord(mixWord(mixWord(hi, 0, 0x85ebca6b), wh, 0x85ebca6b), wl, 0x85ebca6b);
     } else {
@@ -147,16 +128,7 @@ function tupleHash(s: string, a: bigint, b: bigint): Hash64 {
       }
     }
   }
-  // Final avalanche (fmix32) per lane, crossing the lanes.
-  lo ^= hi >>> 16;
-  lo = Math.imul(lo, 0x85ebca6b);
-  lo ^= lo >>> 13;
-  hi ^= lo >>> 15;
-  hi = Math.imul(hi, 0xc2b2ae35);
-  hi ^= hi >>> 16;
-  lo = Math.imul(lo ^ (lo >>> 16), 0xc2b2ae35);
-  lo ^= lo >>> 16;
-  return { lo: lo | 0, hi: hi | 0 };
+  return avalanche(lo, hi);
 }
 
 /** A hole as the node list implies it: owner, address and size. */

@@ -44,6 +44,21 @@ function safe(f: (w: World) => boolean): (w: World) => boolean {
   };
 }
 
+/** One drm_mm invariant: its words, how the summaries decide it, and its full walk. */
+interface Spec {
+  readonly name: string;
+  readonly statement: string;
+  /** True when the summaries find the invariant true (see {@link InvariantSummaries}). */
+  readonly fast: (c: InvariantSummaries, w: World) => boolean;
+  /** The invariant decided from the world alone. */
+  readonly walk: (w: World) => boolean;
+}
+
+/** The invariant of `spec`, asking `summaries` first and telling `hooks` of every walk. */
+function made(spec: Spec, summaries: Summaries, hooks: InvariantHooks): Invariant {
+  return { name: spec.name, statement: spec.statement, holds: decided(spec.name, spec.fast, spec.walk, hooks, summaries) };
+}
+
 /** Where an invariant finds its summaries for a call: a caller's memo, a set's own, or none. */
 type Summaries = (memo: InvariantMemo | undefined) => InvariantSummaries | undefined;
 
@@ -139,13 +154,13 @@ function typeOkFast(c: InvariantSummaries, w: World): boolean {
   );
 }
 
-function typeOkWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
-  return {
-    name: 'drmMmTypeOk',
-    statement: 'For every allocator, node and scan, every field has its type and every reference resolves.',
-    holds: decided('drmMmTypeOk', typeOkFast, typeOkWalk, hooks, summaries),
-  };
-}
+const TYPE_OK: Spec = {
+  name: 'drmMmTypeOk',
+  statement:
+    'For every allocator, node and scan, every field has its type and every reference resolves.',
+  fast: typeOkFast,
+  walk: typeOkWalk,
+};
 
 /** nodesNeverOverlap's full walk. */
 function disjointWalk(w: World): boolean {
@@ -160,13 +175,13 @@ function disjointWalk(w: World): boolean {
   return true;
 }
 
-function disjointWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
-  return {
-    name: 'nodesNeverOverlap',
-    statement: 'For every allocator, every two of its nodes are disjoint and every node is non-empty.',
-    holds: decided('nodesNeverOverlap', (c, w) => c.mms(w.drmMm.mms).disjoint, disjointWalk, hooks, summaries),
-  };
-}
+const DISJOINT: Spec = {
+  name: 'nodesNeverOverlap',
+  statement:
+    'For every allocator, every two of its nodes are disjoint and every node is non-empty.',
+  fast: (c, w) => c.mms(w.drmMm.mms).disjoint,
+  walk: disjointWalk,
+};
 
 /** nodesAndHolesPartitionTheRange's full walk. */
 function partitionWalk(w: World): boolean {
@@ -195,13 +210,13 @@ function partitionWalk(w: World): boolean {
   return true;
 }
 
-function partitionWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
-  return {
-    name: 'nodesAndHolesPartitionTheRange',
-    statement: 'For every allocator without an active scan, its nodes and holes exactly partition its range.',
-    holds: decided('nodesAndHolesPartitionTheRange', (c, w) => c.mms(w.drmMm.mms).partition, partitionWalk, hooks, summaries),
-  };
-}
+const PARTITION: Spec = {
+  name: 'nodesAndHolesPartitionTheRange',
+  statement:
+    'For every allocator without an active scan, its nodes and holes exactly partition its range.',
+  fast: (c, w) => c.mms(w.drmMm.mms).partition,
+  walk: partitionWalk,
+};
 
 /** everyNodeKeepsItsPlacementRules's full walk. */
 function placementWalk(w: World): boolean {
@@ -238,14 +253,13 @@ function placementFast(c: InvariantSummaries, w: World): boolean {
   return nodes.rulesOk && nodes.linkedCount === mms.linkedCount && sameHash(nodes.linked, mms.linked);
 }
 
-function placementWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
-  return {
-    name: 'everyNodeKeepsItsPlacementRules',
-    statement:
-      "For every node, it lies inside its allocator's range, respects the alignment and range it was inserted with, and, with a colour gap, every list neighbour of another colour is at least the gap away.",
-    holds: decided('everyNodeKeepsItsPlacementRules', placementFast, placementWalk, hooks, summaries),
-  };
-}
+const PLACEMENT: Spec = {
+  name: 'everyNodeKeepsItsPlacementRules',
+  statement:
+    "For every node, it lies inside its allocator's range, respects the alignment and range it was inserted with, and, with a colour gap, every list neighbour of another colour is at least the gap away.",
+  fast: placementFast,
+  walk: placementWalk,
+};
 
 /** Every field of a hole, as a key: holes equal in every field are the same hole to every later call. */
 function holeKey(h: Hole): string {
@@ -298,13 +312,13 @@ function indexesWalk(w: World): boolean {
   return true;
 }
 
-function indexesWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
-  return {
-    name: 'holeIndexesAgreeWithTheNodeList',
-    statement: 'For every allocator without an active scan, every hole index holds exactly the holes the node list implies.',
-    holds: decided('holeIndexesAgreeWithTheNodeList', (c, w) => c.mms(w.drmMm.mms).indexed, indexesWalk, hooks, summaries),
-  };
-}
+const INDEXES: Spec = {
+  name: 'holeIndexesAgreeWithTheNodeList',
+  statement:
+    'For every allocator without an active scan, every hole index holds exactly the holes the node list implies.',
+  fast: (c, w) => c.mms(w.drmMm.mms).indexed,
+  walk: indexesWalk,
+};
 
 /**
  * For every allocator, node and scan, every field has its type: u64 values are u64, states and
@@ -313,7 +327,7 @@ function indexesWith(summaries: Summaries, hooks: InvariantHooks): Invariant {
  *
  * Kernel: the C types of `struct drm_mm`, `struct drm_mm_node` and `struct drm_mm_scan` (drm_mm.h).
  */
-export const drmMmTypeOk: Invariant = typeOkWith(inMemo, {});
+export const drmMmTypeOk: Invariant = made(TYPE_OK, inMemo, {});
 
 /**
  * For every live allocator, no two linked nodes overlap and every node has a size of at least 1.
@@ -321,7 +335,7 @@ export const drmMmTypeOk: Invariant = typeOkWith(inMemo, {});
  * Kernel: insert and reserve only place a node inside one hole (drm_mm_insert_node_in_range,
  * drm_mm_reserve_node in drm_mm.c).
  */
-export const nodesNeverOverlap: Invariant = disjointWith(inMemo, {});
+export const nodesNeverOverlap: Invariant = made(DISJOINT, inMemo, {});
 
 /**
  * For every live allocator outside a scan, its nodes and holes tile `[start, start + size)` exactly,
@@ -330,7 +344,7 @@ export const nodesNeverOverlap: Invariant = disjointWith(inMemo, {});
  * Kernel: add_hole()/rm_hole() keep one hole after every node that is followed by free space, and
  * drm_mm_remove_node merges (drm_mm.c).
  */
-export const nodesAndHolesPartitionTheRange: Invariant = partitionWith(inMemo, {});
+export const nodesAndHolesPartitionTheRange: Invariant = made(PARTITION, inMemo, {});
 
 /**
  * For every linked node: it lies inside its allocator's range; an inserted node is aligned and
@@ -340,7 +354,7 @@ export const nodesAndHolesPartitionTheRange: Invariant = partitionWith(inMemo, {
  * Kernel: every placement is inside the colour-adjusted, range-clipped, aligned window of one hole
  * (drm_mm_insert_node_in_range, drm_mm_reserve_node in drm_mm.c).
  */
-export const everyNodeKeepsItsPlacementRules: Invariant = placementWith(inMemo, {});
+export const everyNodeKeepsItsPlacementRules: Invariant = made(PLACEMENT, inMemo, {});
 
 /**
  * For every live allocator outside a scan, holes_addr, holes_size and hole_stack hold the same
@@ -350,7 +364,10 @@ export const everyNodeKeepsItsPlacementRules: Invariant = placementWith(inMemo, 
  *
  * Kernel: add_hole() and rm_hole() always update all three indexes together (drm_mm.c).
  */
-export const holeIndexesAgreeWithTheNodeList: Invariant = indexesWith(inMemo, {});
+export const holeIndexesAgreeWithTheNodeList: Invariant = made(INDEXES, inMemo, {});
+
+/** Every invariant's spec, in the order of {@link drmMmInvariants}. */
+const SPECS: readonly Spec[] = [TYPE_OK, DISJOINT, PARTITION, PLACEMENT, INDEXES];
 
 /** The drm_mm invariants, type invariant first, for the checker. */
 export const drmMmInvariants: readonly Invariant[] = [
@@ -368,15 +385,11 @@ export const drmMmInvariants: readonly Invariant[] = [
 export function drmMmInvariantsWith(hooks: InvariantHooks): readonly Invariant[] {
   const c = new InvariantSummaries(hooks);
   const own: Summaries = () => c;
-  return [typeOkWith(own, hooks), disjointWith(own, hooks), partitionWith(own, hooks), placementWith(own, hooks), indexesWith(own, hooks)];
+  return SPECS.map((spec) => made(spec, own, hooks));
 }
 
 /**
  * The drm_mm invariants decided by their full walks alone, in the order of {@link drmMmInvariants}:
  * for tests that compare the summaries' verdicts with the walks'.
  */
-export const drmMmInvariantWalks: readonly Invariant[] = drmMmInvariants.map((inv, i) => ({
-  name: inv.name,
-  statement: inv.statement,
-  holds: safe([typeOkWalk, disjointWalk, partitionWalk, placementWalk, indexesWalk][i] as (w: World) => boolean),
-}));
+export const drmMmInvariantWalks: readonly Invariant[] = SPECS.map((spec) => ({ name: spec.name, statement: spec.statement, holds: safe(spec.walk) }));

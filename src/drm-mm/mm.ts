@@ -74,12 +74,35 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const TWO32 = 4294967296;
 
 /** Mixes one 32-bit word into a lane (murmur3-style), as an int32. */
-function mixWord(h: number, w: number, m: number): number {
+export function mixWord(h: number, w: number, m: number): number {
   let k = Math.imul(w, m);
   k = (k << 15) | (k >>> 17);
   h ^= Math.imul(k, 0x1b873593);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** The low 32-bit word of a u64, read through a double when below 2^53 (exact, no bigint arithmetic). */
+export function u64Low(v: bigint): number {
+  return v <= MAX_SAFE ? Number(v) >>> 0 : Number(v & 0xffffffffn);
+}
+
+/** The high 32-bit word of a u64, read as {@link u64Low} reads the low one. */
+export function u64High(v: bigint): number {
+  return v <= MAX_SAFE ? Math.floor(Number(v) / TWO32) : Number(v >> 32n);
+}
+
+/** The final avalanche (fmix32) of two mixed lanes, crossing them: the hash, as int32 lanes. */
+export function avalanche(lo: number, hi: number): Hash64 {
+  lo ^= hi >>> 16;
+  lo = Math.imul(lo, 0x85ebca6b);
+  lo ^= lo >>> 13;
+  hi ^= lo >>> 15;
+  hi = Math.imul(hi, 0xc2b2ae35);
+  hi ^= hi >>> 16;
+  lo = Math.imul(lo ^ (lo >>> 16), 0xc2b2ae35);
+  lo ^= lo >>> 16;
+  return { lo: lo | 0, hi: hi | 0 };
 }
 
 /**
@@ -93,29 +116,12 @@ export function holeItemHash(owner: string, addr: bigint, size: bigint): Hash64 
   let hi = o.hi | 0;
   for (let i = 0; i < 2; i++) {
     const v = i === 0 ? addr : size;
-    let wl: number;
-    let wh: number;
-    if (v <= MAX_SAFE) {
-      const n = Number(v);
-      wl = n >>> 0;
-      wh = Math.floor(n / TWO32);
-    } else {
-      wl = Number(v & 0xffffffffn);
-      wh = Number(v >> 32n);
-    }
+    const wl = u64Low(v);
+    const wh = u64High(v);
     lo = mixWord(mixWord(lo, wl, 0xcc9e2d51), wh, 0xcc9e2d51);
     hi = mixWord(mixWord(hi, wh, 0x85ebca6b), wl, 0x85ebca6b);
   }
-  // Final avalanche (fmix32) per lane, crossing the lanes.
-  lo ^= hi >>> 16;
-  lo = Math.imul(lo, 0x85ebca6b);
-  lo ^= lo >>> 13;
-  hi ^= lo >>> 15;
-  hi = Math.imul(hi, 0xc2b2ae35);
-  hi ^= hi >>> 16;
-  lo = Math.imul(lo ^ (lo >>> 16), 0xc2b2ae35);
-  lo ^= lo >>> 16;
-  return { lo: lo | 0, hi: hi | 0 };
+  return avalanche(lo, hi);
 }
 
 function holeHash(h: Hole): Hash64 {

@@ -39,7 +39,6 @@ function time(fn: () => void): number {
 
 /** Best-of-five seconds of `apply` (catching misuse) and of `tryApply` over the same calls. */
 function measure(setup: World, calls: readonly Record<string, unknown>[], misuses: number): { applyBest: number; tryBest: number } {
-  const n = calls.length;
   let applyBest = Infinity;
   let tryBest = Infinity;
   for (let round = 0; round < 5; round++) {

@@ -118,7 +118,6 @@ const AUGMENT: MAugment<DNode> = {
 /** One mutable `struct drm_mm`. */
 export class MutableDrmMm {
   private start = 0;
-  private size = 0;
   private head = new DNode();
   private holesSize = new MTree<DNode>();
   private holesAddr = new MTree<DNode>(AUGMENT);
@@ -153,7 +152,6 @@ export class MutableDrmMm {
   /** drm_mm_init(). */
   init(start: number, size: number): void {
     this.start = start;
-    this.size = size;
     this.head = new DNode();
     this.head.start = start + size;
     this.holesSize = new MTree<DNode>();

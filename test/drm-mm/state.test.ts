@@ -124,6 +124,23 @@ describe('semantic queries', () => {
   });
 });
 
+/** `world` with allocator m's node list corrupted: its second node (of two) moved onto the first (start 5). */
+function secondOntoFirst(world: World): World {
+  const mm = world.drmMm.mms.get('m') as Mm;
+  const items = mm.nodes();
+  const bad = mm.with({
+    list: {
+      item: { ...(items[0] as (typeof items)[0]) },
+      left: null,
+      right: { item: { ...(items[1] as (typeof items)[1]), start: 5n }, left: null, right: null, red: true, max: 0n, hash: { lo: 0, hi: 0 } },
+      red: false,
+      max: 0n,
+      hash: { lo: 0, hi: 0 },
+    },
+  });
+  return { ...world, drmMm: { ...world.drmMm, mms: world.drmMm.mms.set('m', bad) } };
+}
+
 describe('drmMmInvariants', () => {
   it('lists the type invariant first', () => {
     expect(drmMmInvariants[0]?.name).toBe('drmMmTypeOk');
@@ -167,20 +184,7 @@ describe('drmMmInvariants', () => {
     d.call({ type: 'drm_mm_init', mm: 'm', start: '0', size: '100' });
     ins(d, 'a', '10');
     ins(d, 'b', '10');
-    const mm = d.world.drmMm.mms.get('m') as Mm;
-    // Corrupt the node list: b moved onto a.
-    const items = mm.nodes();
-    const bad = mm.with({
-      list: {
-        item: { ...(items[0] as (typeof items)[0]) },
-        left: null,
-        right: { item: { ...(items[1] as (typeof items)[1]), start: 5n }, left: null, right: null, red: true, max: 0n, hash: { lo: 0, hi: 0 } },
-        red: false,
-        max: 0n,
-        hash: { lo: 0, hi: 0 },
-      },
-    });
-    const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
+    const w = secondOntoFirst(d.world);
     expect(broken(w)).toEqual(expect.arrayContaining(['nodesNeverOverlap', 'nodesAndHolesPartitionTheRange', 'holeIndexesAgreeWithTheNodeList']));
   });
 
@@ -193,19 +197,7 @@ describe('drmMmInvariants', () => {
     for (const inv of drmMmInvariants) expect(inv.holds(d.world, memo), inv.name).toBe(true);
     expect(memo.get(InvariantSummaries)).toBeInstanceOf(InvariantSummaries);
     // A list whose second node moved onto the first: the same verdicts with the memo as without.
-    const mm = d.world.drmMm.mms.get('m') as Mm;
-    const items = mm.nodes();
-    const bad = mm.with({
-      list: {
-        item: { ...(items[0] as (typeof items)[0]) },
-        left: null,
-        right: { item: { ...(items[1] as (typeof items)[1]), start: 5n }, left: null, right: null, red: true, max: 0n, hash: { lo: 0, hi: 0 } },
-        red: false,
-        max: 0n,
-        hash: { lo: 0, hi: 0 },
-      },
-    });
-    const w = { ...d.world, drmMm: { ...d.world.drmMm, mms: d.world.drmMm.mms.set('m', bad) } };
+    const w = secondOntoFirst(d.world);
     const withMemo = drmMmInvariants.filter((i) => !i.holds(w, memo)).map((i) => i.name);
     expect(withMemo).toEqual(broken(w));
     expect(withMemo).toContain('nodesNeverOverlap');

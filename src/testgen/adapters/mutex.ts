@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { mutexMachine } from '../../../machines/mutex.machine.js';
 import { type MachineAdapter, type MachineEvent, expectThat } from '../MachineAdapter.js';
-import { type LockSut, TASKS, execLockCall, holdersOf, isWaiting, lockSut, probe } from './lockAdapter.js';
+import { type LockSut, TASKS, execLockCall, isWaiting, lockSut, probe } from './lockAdapter.js';
 
 /** Runs `mutex` paths with tasks t1–t3 on mutex `L`. */
 export const mutexAdapter: MachineAdapter<LockSut> = {
