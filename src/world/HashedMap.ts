@@ -1,5 +1,5 @@
 import { Map as IMap } from 'immutable';
-import { type Hash64, type StreamHash, ZERO_HASH, addHash, entryHash, feedString, subHash, tagState } from './hash.js';
+import { type Hash64, type StreamHash, ZERO_HASH, addHash, entryHash, feedString, tagState } from './hash.js';
 
 /**
  * An edit token: the owner of one transient edit session (immutable.js's `withMutations`, Clojure's
@@ -42,10 +42,15 @@ interface Kind<V> {
   readonly feed: (v: V, h: StreamHash) => void;
 }
 
-/** A value with the hash of its entry, so that replacing it never hashes the old value again. */
+/**
+ * A value with the hash of its entry, so that replacing it never hashes the old value again. The
+ * lanes are kept inline as int32 (`| 0`): one object per entry, and no boxed number for a lane of
+ * 2^31 or more (sums mod 2^32 are the same either way).
+ */
 interface Slot<V> {
   readonly value: V;
-  readonly h: Hash64;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 /**
@@ -183,17 +188,17 @@ export class HashedMap<V> {
     let lo = this.h.lo + eh.lo;
     let hi = this.h.hi + eh.hi;
     if (old !== undefined) {
-      lo -= old.h.lo;
-      hi -= old.h.hi;
+      lo -= old.lo;
+      hi -= old.hi;
     }
-    return this.changed(key, { value, h: eh }, { lo: lo >>> 0, hi: hi >>> 0 });
+    return this.changed(key, { value, lo: eh.lo | 0, hi: eh.hi | 0 }, { lo: lo >>> 0, hi: hi >>> 0 });
   }
 
   /** A new map without `key`. */
   delete(key: string): HashedMap<V> {
     const old = this.store.get(key);
     if (old === undefined) return this;
-    return this.changed(key, undefined, subHash(this.h, old.h));
+    return this.changed(key, undefined, { lo: (this.h.lo - old.lo) >>> 0, hi: (this.h.hi - old.hi) >>> 0 });
   }
 
   /** The entries, in no particular order. */
