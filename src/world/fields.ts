@@ -7,6 +7,16 @@ export const U64_MAX = (1n << 64n) - 1n;
 /** One shared bigint per small value (bigints are values: sharing them is unobservable). */
 const SMALL_U64: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 
+/** One shared bigint per power of two below 2^53 (alignments, range ends and sizes repeat them). */
+const POW2_U64: readonly bigint[] = Array.from({ length: 53 }, (_, i) => 1n << BigInt(i));
+
+/** `BigInt(x)` for a safe non-negative integer: the shared one for a power of two. */
+function sharedU64(x: number): bigint {
+  const l = Math.log2(x);
+  // log2 rounds (2^50 - 1 gives 50): the power itself must be x.
+  return Number.isInteger(l) && l < POW2_U64.length && 2 ** l === x ? (POW2_U64[l] as bigint) : BigInt(x);
+}
+
 /**
  * How one event field is read.
  *
@@ -58,7 +68,7 @@ export function readU64(type: string, field: string, v: unknown): bigint {
         if (d < 0 || d > 9) break;
         x = x * 10 + d;
       }
-      if (i === n) return x < SMALL_U64.length ? (SMALL_U64[x] as bigint) : BigInt(x);
+      if (i === n) return x < SMALL_U64.length ? (SMALL_U64[x] as bigint) : sharedU64(x);
     }
   }
   if (typeof v === 'bigint') b = v;

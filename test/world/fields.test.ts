@@ -59,6 +59,20 @@ describe('readU64', () => {
   });
 });
 
+describe('readU64 of powers of two and their neighbours', () => {
+  it('reads each exactly, and gives one shared bigint per power of two', () => {
+    for (let k = 0; k < 50; k++)
+      for (const d of [-1, 0, 1]) {
+        const x = 2 ** k + d;
+        if (x < 0) continue;
+        expect(readU64('t', 'f', String(x)), String(x)).toBe(BigInt(x));
+      }
+    // 2^50 - 1: Math.log2 rounds it to 50, which must not make it 2^50.
+    expect(readU64('t', 'f', '1125899906842623')).toBe(1125899906842623n);
+    expect(readU64('t', 'f', '999999999999999')).toBe(999999999999999n);
+  });
+});
+
 describe('decodeFields', () => {
   const schema = { error: { kind: 'int' } } as const;
   it('says "out of range" for an int field of magnitude 2^53 or more', () => {
