@@ -60,7 +60,7 @@ describe('readU64', () => {
 });
 
 describe('readU64 of powers of two and their neighbours', () => {
-  it('reads each exactly, and gives one shared bigint per power of two', () => {
+  it('reads each exactly (a power of two comes from the shared table, its neighbours do not)', () => {
     for (let k = 0; k < 50; k++)
       for (const d of [-1, 0, 1]) {
         const x = 2 ** k + d;
