@@ -1,17 +1,8 @@
+import { isDecimal } from '../world/fields.js';
 import type { Invariant } from '../world/Protocol.js';
 import type { FenceRecord } from './state.js';
 
 const STATES = new Set(['unsignaled.signalingDisabled', 'unsignaled.signalingEnabled', 'signaled', 'freed']);
-/** Whether `s` is a decimal number without leading zeros (`0`, `17`), as u64 fields are written. */
-function isDecimal(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || (n > 1 && s.charCodeAt(0) === 48)) return false;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /** Whether one fence record is well formed (see {@link fenceRecordsAreWellFormed}). */
 function wellFormed(f: FenceRecord): boolean {

@@ -229,12 +229,8 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
         const slice = (world as unknown as Record<string, unknown>)[pt.key];
         if (slice !== lastSlice[i]) {
           const h = pt.hash(world);
-          let a = Math.imul((h.lo ^ pt.seed.lo) >>> 0, 0x9e3779b1);
-          let b = Math.imul((h.hi ^ pt.seed.hi) >>> 0, 0x85ebca77);
-          a ^= b >>> 15;
-          b ^= a >>> 13;
-          termLo[i] = ((a >>> 0) - pt.emptyLo) >>> 0;
-          termHi[i] = ((b >>> 0) - pt.emptyHi) >>> 0;
+          termLo[i] = (mixLo(h, pt.seed) - pt.emptyLo) >>> 0;
+          termHi[i] = (mixHi(h, pt.seed) - pt.emptyHi) >>> 0;
           lastSlice[i] = slice;
         }
         lo = (lo + (termLo[i] as number)) >>> 0;
@@ -326,24 +322,21 @@ export function composeKernel(protocols: readonly AnyProtocol[]): ComposedKernel
       const r = route(event);
       if (r instanceof Misuse) return () => ({ misuse: r });
       const p = r.protocol;
-      if (p === undefined)
-        return (world) => {
-          try {
-            return taskExit(world, r.event, undefined);
-          } catch (err) {
-            return misuseOf(err);
-          }
-        };
-      let decoded: unknown;
-      try {
-        decoded = p.decode(r.event);
-      } catch (err) {
-        const m = misuseOf(err);
-        return () => m;
+      let step: (world: World) => ApplyResult;
+      if (p === undefined) step = (world) => taskExit(world, r.event, undefined);
+      else {
+        let decoded: unknown;
+        try {
+          decoded = p.decode(r.event);
+        } catch (err) {
+          const m = misuseOf(err);
+          return () => m;
+        }
+        step = (world) => p.apply(world, decoded as never, undefined, calls);
       }
       return (world) => {
         try {
-          return p.apply(world, decoded as never, undefined, calls);
+          return step(world);
         } catch (err) {
           return misuseOf(err);
         }

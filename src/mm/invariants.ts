@@ -1,9 +1,9 @@
+import { isDecimal } from '../world/fields.js';
 import type { Invariant } from '../world/Protocol.js';
 import type { World } from '../world/World.js';
 import { PAGE_SIZE } from './layout.js';
 
 const STATES = new Set(['live', 'usersGone', 'freed']);
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 /**
  * For every mm, its record is well formed: a machine state that matches its counts (live: users
@@ -25,7 +25,7 @@ export const mmRecordsAreWellFormed: Invariant = {
         if (m.state === 'live' && !(m.users >= 1 && m.count >= 1)) return false;
         if (m.state === 'usersGone' && !(m.users === 0 && m.count >= 1)) return false;
         if (m.state === 'freed' && !(m.users === 0 && m.count === 0)) return false;
-        if (!DECIMAL.test(m.mmapBase) || BigInt(m.mmapBase) % PAGE_SIZE !== 0n) return false;
+        if (!isDecimal(m.mmapBase) || BigInt(m.mmapBase) % PAGE_SIZE !== 0n) return false;
         let at = -1n;
         for (const p of m.map) {
           const s = BigInt(p.start);

@@ -7,6 +7,20 @@ export const U64_MAX = (1n << 64n) - 1n;
 /** One shared bigint per small value (bigints are values: sharing them is unobservable). */
 const SMALL_U64: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 
+/**
+ * Whether `s` is a decimal number without leading zeros (`0`, `17`), as the model writes u64
+ * values it keeps as strings. A loop, not a regular expression: invariants check it on every world.
+ */
+export function isDecimal(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || (n > 1 && s.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** One shared bigint per power of two below 2^53 (alignments, range ends and sizes repeat them). */
 const POW2_U64: readonly bigint[] = Array.from({ length: 53 }, (_, i) => 1n << BigInt(i));
 
