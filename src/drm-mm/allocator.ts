@@ -1,5 +1,6 @@
 import type { ColorAdjustFn } from './colorAdjust.js';
 import { U64_MAX } from '../world/fields.js';
+import type { EditSession } from '../world/HashedMap.js';
 import { HEAD, type Hole, type ListItem, type Mm, MmTxn, u64 } from './mm.js';
 import { type RbNode, rbFirst } from './rbtree.js';
 
@@ -304,8 +305,8 @@ export function findPlacement(
  * drm_mm_insert_node_in_range() and drm_mm_reserve_node() do: list_add() after the hole's owner,
  * rm_hole(owner), add_hole(owner) for a leftover before, add_hole(node) for a leftover after.
  */
-export function linkNode(mm: Mm, hole: Hole, item: ListItem): Mm {
-  const t = new MmTxn(mm);
+export function linkNode(mm: Mm, hole: Hole, item: ListItem, session?: EditSession): Mm {
+  const t = new MmTxn(mm, session);
   t.link(item);
   const hs = hole.addr;
   const he = u64(hs + hole.size);
@@ -342,8 +343,8 @@ export function findReserveHole(mm: Mm, start: bigint, size: bigint, color: bigi
  * Models drm_mm_remove_node() (drm_mm.c): rm_hole(node) if a hole follows it, list_del(), then the
  * previous node's hole is removed (if any) and re-added, now covering the freed range.
  */
-export function removeNode(mm: Mm, item: ListItem): Mm {
-  const t = new MmTxn(mm);
+export function removeNode(mm: Mm, item: ListItem, session?: EditSession): Mm {
+  const t = new MmTxn(mm, session);
   const end = u64(item.start + item.size);
   const own = t.holeAt(end, item.name);
   // The freed range merges into the previous node's hole, which ends where the node's own did.
@@ -373,10 +374,10 @@ export interface ScanAddResult {
  * Models drm_mm_scan_add_block() (drm_mm.c): unlinks the node (keeping its own links), then checks
  * the enlarged hole after its list predecessor; a fit records the hit.
  */
-export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem, fn?: ColorAdjustFn): ScanAddResult {
+export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem, fn?: ColorAdjustFn, session?: EditSession): ScanAddResult {
   const prev = mm.prevBefore(item.start);
   const nextBefore = mm.nextAfter(item.start);
-  const t = new MmTxn(mm);
+  const t = new MmTxn(mm, session);
   t.unlink(item.start);
   t.f.scanActive++;
   const after = t.done();
@@ -396,8 +397,8 @@ export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem, fn?: Colo
  * Models drm_mm_scan_remove_block() (drm_mm.c) after its checks: the node is linked again and the
  * answer is whether it overlaps the hit.
  */
-export function scanRemoveBlock(mm: Mm, scan: ScanParams, item: ListItem): { mm: Mm; evict: boolean } {
-  const t = new MmTxn(mm);
+export function scanRemoveBlock(mm: Mm, scan: ScanParams, item: ListItem, session?: EditSession): { mm: Mm; evict: boolean } {
+  const t = new MmTxn(mm, session);
   t.link(item);
   t.f.scanActive--;
   return { mm: t.done(), evict: u64(item.start + item.size) > scan.hitStart && item.start < scan.hitEnd };

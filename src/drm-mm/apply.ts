@@ -265,7 +265,7 @@ function insert(world: World, s: DrmMmState, a: InsertArgs, trace: BranchTrace |
   };
   return result(
     world,
-    withMaps(s, s.mms.set(a.mm, linkNode(mm, p.hole, item)), s.nodes.set(a.node, next)),
+    withMaps(s, s.mms.set(a.mm, linkNode(mm, p.hole, item, s.mms.session)), s.nodes.set(a.node, next)),
     ok({ start: p.start }),
   );
 }
@@ -283,7 +283,7 @@ function reserve(world: World, s: DrmMmState, e: Extract<DrmMmEvent, { type: 'dr
   const next: NodeRecord = { state: v.branch.target as NodeState, mm: e.mm, gen: mm.gen, start: e.start, size, color };
   return result(
     world,
-    withMaps(s, s.mms.set(e.mm, linkNode(mm, hole, item)), s.nodes.set(e.node, next)),
+    withMaps(s, s.mms.set(e.mm, linkNode(mm, hole, item, s.mms.session)), s.nodes.set(e.node, next)),
     ok(),
   );
 }
@@ -296,7 +296,7 @@ function remove(world: World, s: DrmMmState, name: string, trace: BranchTrace | 
   const m = mm as Mm;
   return result(
     world,
-    withMaps(s, s.mms.set(rec.mm, removeNode(m, itemOf(name, rec))), s.nodes.set(name, withState(rec, v.branch.target as NodeState))),
+    withMaps(s, s.mms.set(rec.mm, removeNode(m, itemOf(name, rec), s.mms.session)), s.nodes.set(name, withState(rec, v.branch.target as NodeState))),
     ok(),
   );
 }
@@ -388,7 +388,7 @@ function scanAdd(world: World, s: DrmMmState, scanName: string, name: string, tr
   if (!v.ok) return result(world, s, v.outcome);
   // INVARIANT: an inserted node of the scan's allocator and generation means that allocator is live.
   const mm = s.mms.get(scan.mm) as Mm;
-  const r = scanAddBlock(mm, scan, itemOf(name, rec), adjustFnOf(s, mm));
+  const r = scanAddBlock(mm, scan, itemOf(name, rec), adjustFnOf(s, mm), s.mms.session);
   const held: HeldBlock = { node: name, below: scan.held };
   return result(
     world,
@@ -437,7 +437,7 @@ function scanRemove(world: World, s: DrmMmState, scanName: string, name: string,
   };
   const v = verdict(NODE_TABLE, rec.state, event, subject, trace);
   if (!v.ok) return result(world, s, v.outcome);
-  const r = scanRemoveBlock(mm as Mm, scan, itemOf(name, rec));
+  const r = scanRemoveBlock(mm as Mm, scan, itemOf(name, rec), s.mms.session);
   const { prev: _p, next: _n, scan: _s, ...rest } = rec;
   return result(
     world,

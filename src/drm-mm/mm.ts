@@ -1,9 +1,11 @@
+import type { EditSession } from '../world/HashedMap.js';
 import { type Hash64, ZERO_HASH, addHash, entryHash, feedText, hashString, tagState, subHash } from '../world/hash.js';
 import {
   type RbKind,
   type RbNode,
   RbTxn,
   rbFind,
+  rbFreeze,
   rbFirst,
   rbItems,
   rbNeighbours,
@@ -196,6 +198,11 @@ export interface MmFields {
   readonly stackHash: Hash64;
   readonly nextSeq: number;
   readonly nextStamp: number;
+  /**
+   * The open edit session whose transactions made the trees, and may change their nodes in place (see {@link MmTxn}); undefined for an allocator whose trees are
+   * persistent. Not state: never hashed, never in a snapshot.
+   */
+  readonly edit?: EditSession | undefined;
 }
 
 /**
@@ -221,6 +228,7 @@ export class Mm implements MmFields {
   readonly stackHash!: Hash64;
   readonly nextSeq!: number;
   readonly nextStamp!: number;
+  readonly edit!: EditSession | undefined;
 
   constructor(f: MmFields) {
     // Field by field (not Object.assign): one hidden class, and a hot path.
@@ -239,6 +247,7 @@ export class Mm implements MmFields {
     this.stackHash = f.stackHash;
     this.nextSeq = f.nextSeq;
     this.nextStamp = f.nextStamp;
+    this.edit = f.edit;
     Object.freeze(this);
   }
 
@@ -265,6 +274,7 @@ export class Mm implements MmFields {
       stackHash: this.stackHash,
       nextSeq: this.nextSeq,
       nextStamp: this.nextStamp,
+      edit: this.edit,
     };
   }
 
@@ -321,6 +331,11 @@ export class Mm implements MmFields {
 /**
  * Mutable workspace for one call on an allocator: the kernel's add_hole()/rm_hole() and list
  * updates applied to persistent trees.
+ *
+ * With an open edit session (a replay's, which keeps only its last world), the four trees are
+ * changed in place where the session's earlier calls made their nodes: `mm` itself is then no
+ * longer valid. An allocator made by another session, or by one now closed, has its trees
+ * frozen first ({@link rbFreeze}), so that no other world ever sees a change.
  */
 export class MmTxn {
   f: { -readonly [K in keyof MmFields]: MmFields[K] };
@@ -329,9 +344,19 @@ export class MmTxn {
   private addrT: RbTxn<Hole, bigint> | undefined;
   private sizeT: RbTxn<Hole, Hole> | undefined;
   private stackT: RbTxn<Hole, number> | undefined;
+  private readonly inPlace: boolean;
 
-  constructor(mm: Mm) {
+  constructor(mm: Mm, session?: EditSession) {
+    const edit = session !== undefined && session.isOpen ? session : undefined;
+    if (mm.edit !== undefined && mm.edit !== edit) {
+      rbFreeze(mm.list);
+      rbFreeze(mm.byAddr);
+      rbFreeze(mm.bySize);
+      rbFreeze(mm.stack);
+    }
     this.f = mm.fields();
+    this.f.edit = edit;
+    this.inPlace = edit !== undefined;
   }
 
   /** The new allocator; the workspace must not be used afterwards. */
@@ -345,7 +370,7 @@ export class MmTxn {
   }
 
   private list(): RbTxn<ListItem, bigint> {
-    return (this.listT ??= new RbTxn(LIST_KIND, this.f.list));
+    return (this.listT ??= new RbTxn(LIST_KIND, this.f.list, this.inPlace));
   }
 
   /** The linked node after the owner (`list_next_entry`), or undefined for the head. */
@@ -410,13 +435,13 @@ export class MmTxn {
     };
     const top = rbFirst(f.stack);
     f.stackHash = addHash(f.stackHash, stackEntry(owner, top?.owner));
-    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize));
+    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize, this.inPlace));
     st.insert(hole);
     f.bySize = st.root;
-    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr));
+    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr, this.inPlace));
     at.insert(hole);
     f.byAddr = at.root;
-    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
+    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack, this.inPlace));
     kt.insert(hole);
     f.stack = kt.root;
   }
@@ -424,7 +449,7 @@ export class MmTxn {
   /** Models rm_hole() (drm_mm.c): the hole leaves hole_stack, holes_size and holes_addr. */
   rmHole(hole: Hole): void {
     const f = this.f;
-    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack));
+    const kt = (this.stackT ??= new RbTxn(STACK_KIND, f.stack, this.inPlace));
     kt.erase(hole.stamp);
     f.stack = kt.root;
     // The erase found the hole's stack neighbours: the link to the hole below it goes, and the one
@@ -436,10 +461,10 @@ export class MmTxn {
       f.stackHash = subHash(f.stackHash, stackEntry(above.owner, hole.owner));
       f.stackHash = addHash(f.stackHash, stackEntry(above.owner, below?.owner));
     }
-    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize));
+    const st = (this.sizeT ??= new RbTxn(SIZE_KIND, f.bySize, this.inPlace));
     st.erase(hole);
     f.bySize = st.root;
-    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr));
+    const at = (this.addrT ??= new RbTxn(ADDR_KIND, f.byAddr, this.inPlace));
     at.erase(hole.addr);
     f.byAddr = at.root;
   }

@@ -14,6 +14,10 @@ import { type Hash64, ZERO_HASH } from '../world/hash.js';
  * Augmented values (`max`) and structural hashes (`hash`) are recomputed bottom-up for the copies:
  * the kernel's propagate/copy/rotate callbacks leave every node's augmented value equal to the
  * maximum over its subtree, so recomputing gives the same values.
+ *
+ * An edit session, which keeps only its last version (replay), asks for transactions in place: the
+ * nodes stay owned, with exact parent links, from one transaction to the next, so that a node is
+ * copied once per session instead of once per update, as immutable.js's `withMutations` does.
  */
 
 /** One node of a persistent tree. Never mutated once an operation has returned it. */
@@ -63,6 +67,12 @@ class WNode<T> implements RbNode<T> {
     public hh: number,
     /** See {@link ONode.p}. */
     public p: ONode<T> | null | undefined,
+    /**
+     * The token of the last transaction that owned this node: finish() recomputes `max` and `hash`
+     * of exactly the nodes whose token is its own (the nodes it copied, created or, in place,
+     * reached through its descent and rotations).
+     */
+    public ep: object | undefined,
   ) {}
 
   get hash(): Hash64 {
@@ -102,7 +112,9 @@ interface ONode<T> extends RbNode<T> {
   /**
    * Ownership and parent in one field: `undefined` once frozen (never mutated again); while the
    * operation that created the copy runs, its parent (null for the root). Hence at most one open
-   * operation per tree version at a time (every update finishes before its call returns).
+   * operation per tree version at a time (every update finishes before its call returns). In place
+   * (an edit session's transactions, see {@link RbTxn}) the field keeps the exact parent between
+   * transactions, until {@link rbFreeze}.
    */
   p: ONode<T> | null | undefined;
 }
@@ -149,16 +161,26 @@ function setNodeMax<T, K>(kind: RbKind<T, K>, n: WNode<T>): void {
   n.max = m;
 }
 
-/** Post-order fix-up of the nodes the operation owns: augmented values, hashes, then freezing. */
-function fixOwned<T, K>(kind: RbKind<T, K>, o: ONode<T> | null, augmented: boolean, itemHash: ((item: T) => Hash64) | undefined): void {
-  if (o === null || o.p === undefined) return;
+/**
+ * Post-order fix-up of the nodes the transaction `token` owns: augmented values, hashes, then
+ * freezing (unless `keep`: in place, they stay owned for the next transaction).
+ */
+function fixOwned<T, K>(
+  kind: RbKind<T, K>,
+  o: ONode<T> | null,
+  augmented: boolean,
+  itemHash: ((item: T) => Hash64) | undefined,
+  token: object,
+  keep: boolean,
+): void {
   // Trees that are augmented or hashed are made of WNodes only.
-  const n = o as WNode<T>;
-  fixOwned(kind, n.left, augmented, itemHash);
-  fixOwned(kind, n.right, augmented, itemHash);
+  const n = o as WNode<T> | null;
+  if (n === null || n.ep !== token) return;
+  fixOwned(kind, n.left, augmented, itemHash, token, keep);
+  fixOwned(kind, n.right, augmented, itemHash, token, keep);
   if (augmented) setNodeMax(kind, n);
   if (itemHash !== undefined) setNodeHash(n, itemHash(n.item));
-  n.p = undefined;
+  if (!keep) n.p = undefined;
 }
 
 /** The parent of a node the running operation owns (never undefined for those). */
@@ -169,45 +191,63 @@ function parentOf<T>(n: ONode<T>): ONode<T> | null {
 /** One insert or erase: the copy-on-write workspace that mirrors the C code's pointer writes. */
 class Op<T, K> {
   root: ONode<T> | null;
+  /** Whether the tree has neither augmented values nor hashes (its nodes are {@link PNode}s). */
+  private readonly plain: boolean;
   /**
-   * For trees with neither augmented values nor hashes: the nodes this operation created, so that
-   * finish() freezes them without walking the tree (which would touch every copy's siblings).
+   * For plain trees: the nodes this operation created, so that finish() freezes them without
+   * walking the tree (which would touch every copy's siblings). Null in place (see {@link RbTxn}).
    */
   private readonly owned: ONode<T>[] | null;
+  /** Whether owned nodes stay owned after finish() (see {@link RbTxn}'s `inPlace`). */
+  readonly inPlace: boolean;
+  /** For augmented or hashed trees: the mark of the nodes finish() recomputes ({@link WNode.ep}). */
+  private readonly token: object | undefined;
+  /** Whether nodes already owned are marked as they are reached (in place, augmented or hashed). */
+  private readonly mark: boolean;
 
   constructor(
     readonly kind: RbKind<T, K>,
     root: RbNode<T> | null,
+    inPlace: boolean,
   ) {
     this.root = root as ONode<T> | null;
-    this.owned = isPlain(kind) ? [] : null;
+    this.plain = isPlain(kind);
+    this.inPlace = inPlace;
+    this.owned = this.plain && !inPlace ? [] : null;
+    this.token = this.plain ? undefined : {};
+    this.mark = inPlace && !this.plain;
   }
 
   private clone(n: ONode<T>, p: ONode<T> | null): ONode<T> {
-    const owned = this.owned;
-    if (owned !== null) {
+    if (this.plain) {
       const c = new PNode(n.item, n.left, n.right, n.red, p);
-      owned.push(c);
+      this.owned?.push(c);
       return c;
     }
     const w = n as WNode<T>;
-    return new WNode(w.item, w.left, w.right, w.red, w.max, w.hl, w.hh, p);
+    return new WNode(w.item, w.left, w.right, w.red, w.max, w.hl, w.hh, p, this.token);
   }
 
   /** A new red node for `item`, owned by this operation. */
   fresh(item: T): ONode<T> {
-    const owned = this.owned;
-    if (owned !== null) {
+    if (this.plain) {
       const c = new PNode<T>(item, null, null, true, null);
-      owned.push(c);
+      this.owned?.push(c);
       return c;
     }
-    return new WNode<T>(item, null, null, true, 0n, 0, 0, null);
+    return new WNode<T>(item, null, null, true, 0n, 0, 0, null, this.token);
+  }
+
+  /** A node this transaction already owns, marked for finish() when that needs it. */
+  private owned_(c: ONode<T>): ONode<T> {
+    if (this.mark) (c as WNode<T>).ep = this.token;
+    return c;
   }
 
   ownRoot(): ONode<T> | null {
     const r = this.root;
-    if (r === null || r.p !== undefined) return r;
+    if (r === null) return r;
+    if (r.p !== undefined) return this.owned_(r);
     this.root = this.clone(r, null);
     return this.root;
   }
@@ -215,7 +255,8 @@ class Op<T, K> {
   /** The left child of the owned node `p`, copied into this operation if needed. */
   ownL(p: ONode<T>): ONode<T> | null {
     const c = p.left;
-    if (c === null || c.p !== undefined) return c;
+    if (c === null) return c;
+    if (c.p !== undefined) return this.owned_(c);
     const copy = this.clone(c, p);
     p.left = copy;
     return copy;
@@ -224,7 +265,8 @@ class Op<T, K> {
   /** The right child of the owned node `p`, copied into this operation if needed. */
   ownR(p: ONode<T>): ONode<T> | null {
     const c = p.right;
-    if (c === null || c.p !== undefined) return c;
+    if (c === null) return c;
+    if (c.p !== undefined) return this.owned_(c);
     const copy = this.clone(c, p);
     p.right = copy;
     return copy;
@@ -516,10 +558,11 @@ class Op<T, K> {
         n.p = undefined;
       }
       owned.length = 0;
-    } else {
+    } else if (!this.plain) {
       const kind = this.kind;
-      fixOwned(kind, this.root, kind.augmented !== false, kind.itemHash);
+      fixOwned(kind, this.root, kind.augmented !== false, kind.itemHash, this.token as object, this.inPlace);
     }
+    // In place, the nodes stay owned, their parent links exact, for the next transaction.
     return this.root;
   }
 }
@@ -539,11 +582,21 @@ export class RbTxn<T, K> {
   private readonly op: Op<T, K>;
   private done = false;
 
+  /**
+   * @param inPlace The nodes the transaction copies or creates stay owned after finish(), parent
+   *   links exact, so that later transactions on the returned root change them in place instead of
+   *   copying them again (a transient, as immutable.js's `withMutations`); finish() still
+   *   recomputes augmented values and hashes of exactly the nodes this transaction reached. Every
+   *   earlier version sharing those nodes is then invalid: only an owner of every intermediate
+   *   version (an edit session) may ask for it, and must {@link rbFreeze} the tree before it is
+   *   shared.
+   */
   constructor(
     readonly kind: RbKind<T, K>,
     root: RbNode<T> | null,
+    inPlace = false,
   ) {
-    this.op = new Op(kind, root);
+    this.op = new Op(kind, root, inPlace);
   }
 
   /** The working root (exact structure; augmented values and hashes valid only after finish()). */
@@ -657,6 +710,22 @@ export function rbErase<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, key: K
   return t.finish();
 }
 
+/**
+ * Freezes the nodes in-place transactions left owned ({@link RbTxn}'s `inPlace`), so that the tree
+ * is persistent again: every later update copies them. Owned nodes hang together from the root,
+ * so the walk stops at the first frozen node of each path (O(1) on a tree with none).
+ */
+export function rbFreeze<T>(root: RbNode<T> | null): void {
+  const todo: ONode<T>[] = [];
+  let n = root as ONode<T> | null;
+  if (n !== null && n.p !== undefined) todo.push(n);
+  while ((n = todo.pop() ?? null) !== null) {
+    n.p = undefined;
+    if (n.left !== null && n.left.p !== undefined) todo.push(n.left);
+    if (n.right !== null && n.right.p !== undefined) todo.push(n.right);
+  }
+}
+
 /** The item found by `key`, or undefined. */
 export function rbFind<T, K>(kind: RbKind<T, K>, root: RbNode<T> | null, key: K): T | undefined {
   let n = root;
@@ -749,7 +818,7 @@ export function rbFromShape<T, K, S>(kind: RbKind<T, K>, shape: RbShape<S>, dec:
   const right = rbFromShape(kind, shape[3], dec);
   const item = dec(shape[0]);
   if (isPlain(kind)) return new PNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], undefined);
-  const n = new WNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0n, 0, 0, undefined);
+  const n = new WNode<T>(item, left as ONode<T> | null, right as ONode<T> | null, shape[1], 0n, 0, 0, undefined, undefined);
   setNodeMax(kind, n);
   if (kind.itemHash !== undefined) setNodeHash(n, kind.itemHash(item));
   return n;

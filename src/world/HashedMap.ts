@@ -110,6 +110,15 @@ export class HashedMap<V> {
     private readonly edit: EditSession | undefined = undefined,
   ) {}
 
+  /**
+   * The open edit session that owns this map, if any: code that keeps structures of its own beside
+   * the map (drm_mm's trees) may edit those in place under the same session.
+   */
+  get session(): EditSession | undefined {
+    const e = this.edit;
+    return e !== undefined && e.isOpen ? e : undefined;
+  }
+
   /** The order-independent hash of all entries. */
   get hash(): Hash64 {
     return this.h;

@@ -13,7 +13,7 @@
  *
  * Times are process CPU time (all threads), not wall time: see {@link measure}.
  *
- * `--profile=persistent|mutable OUT.cpuprofile` instead builds one side and writes a CPU profile of
+ * `--profile=persistent|session|mutable OUT.cpuprofile` instead builds one side and writes a CPU profile of
  * its mixed phase only (read it with `node dist/test/bench/cpuProfileTop.js OUT.cpuprofile`).
  */
 import { writeFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import type { Event } from '../../src/world/Event.js';
-import type { World } from '../../src/world/World.js';
+import { EditSession } from '../../src/world/HashedMap.js';
+import { type World, editableWorld } from '../../src/world/World.js';
 import { MutableDrmMm, type MutableCall, toMutableCall } from '../drm-mm/mutableDrmMm.js';
 import type { BenchResult } from './drmMm.bench.js';
 import { ISSUE_9_SHAPE, type Workload, type WorkloadShape, makeWorkload } from './drmMmWorkload.js';
@@ -86,6 +87,8 @@ interface Round {
   mutableWallUs: number;
   persistentBytes: number;
   mutableBytes: number;
+  /** CPU µs per call of the same calls from the same built world, replayed in an edit session. */
+  sessionUs: number;
 }
 
 function round(w: Workload, check: boolean): Round {
@@ -101,19 +104,41 @@ function round(w: Workload, check: boolean): Round {
   const m = measure(() => runMutable(mm, mixedCalls, mStarts), w.mixed.length);
 
   const h1 = heap();
-  let world = runPersistent(emptyWorld(), w.build, null);
+  const built = runPersistent(emptyWorld(), w.build, null);
   const persistentBytes = (heap() - h1) / w.shape.live;
   const pStarts = check ? new Float64Array(w.mixed.length) : null;
+  let world = built;
   const p = measure(() => {
-    world = runPersistent(world, w.mixed, pStarts);
+    world = runPersistent(built, w.mixed, pStarts);
   }, w.mixed.length);
-  if (mStarts !== null && pStarts !== null) {
-    for (let i = 0; i < mStarts.length; i++)
-      if (mStarts[i] !== pStarts[i]) throw new Error(`drm_mm workload: call ${i} (${JSON.stringify(w.mixed[i])}): persistent start ${pStarts[i]}, mutable ${mStarts[i]}`);
+  sameStarts('persistent', mStarts, pStarts, w);
+
+  // The same calls from the same built world as a replay makes them: in an edit session, which
+  // keeps only the last world (copying the node maps into the session is not timed).
+  const session = new EditSession();
+  const editable = editableWorld(built, session);
+  const sStarts = check ? new Float64Array(w.mixed.length) : null;
+  let last = editable;
+  const s = measure(() => {
+    last = runPersistent(editable, w.mixed, sStarts);
+  }, w.mixed.length);
+  session.close();
+  sameStarts('edit session', mStarts, sStarts, w);
+  if (check) {
+    const a = drmMmProtocol.hash(world[drmMmProtocol.key]);
+    const b = drmMmProtocol.hash(last[drmMmProtocol.key]);
+    if (a.lo !== b.lo || a.hi !== b.hi) throw new Error('drm_mm workload: the edit session ended in another world than the persistent calls');
   }
-  // Keep both alive until both were measured.
-  if (world === undefined || mm === undefined) throw new Error('unreachable');
-  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes };
+  // Keep every side alive until all were measured.
+  if (world === undefined || last === undefined || mm === undefined) throw new Error('unreachable');
+  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes, sessionUs: s.cpu };
+}
+
+/** Fails the bench unless `side` placed every insertion where the mutable port did. */
+function sameStarts(side: string, expected: Float64Array | null, actual: Float64Array | null, w: Workload): void {
+  if (expected === null || actual === null) return;
+  for (let i = 0; i < expected.length; i++)
+    if (expected[i] !== actual[i]) throw new Error(`drm_mm workload: call ${i} (${JSON.stringify(w.mixed[i])}): ${side} start ${actual[i]}, mutable ${expected[i]}`);
 }
 
 /**
@@ -154,7 +179,7 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
     const r = round(w, i === 0);
     process.stderr.write(
       `  round ${i + 1}: CPU persistent ${r.persistentUs.toFixed(2)} us/call, mutable ${r.mutableUs.toFixed(2)} us/call, ratio ${(r.persistentUs / r.mutableUs).toFixed(2)}; ` +
-        `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; ` +
+        `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; edit session ${r.sessionUs.toFixed(2)} us/call CPU; ` +
         `${Math.round(r.persistentBytes)} vs ${Math.round(r.mutableBytes)} B/node\n`,
     );
     rs.push(r);
@@ -162,6 +187,7 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
   const ratios = rs.map((r) => r.persistentUs / r.mutableUs);
   const pUs = median(rs.map((r) => r.persistentUs));
   const mUs = median(rs.map((r) => r.mutableUs));
+  const sUs = median(rs.map((r) => r.sessionUs));
   const pB = median(rs.map((r) => r.persistentBytes));
   const mB = median(rs.map((r) => r.mutableBytes));
   const live = sizeName(shape.live);
@@ -172,6 +198,13 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
       unit: 'us/call',
       baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
       ratio: median(ratios),
+    },
+    {
+      bench: `drm_mm seeded workload replayed in an edit session (as drmstate replay does; only the last world kept): CPU time per mixed call at ${live} live nodes (median of ${rounds})`,
+      value: sUs,
+      unit: 'us/call',
+      baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
+      ratio: median(rs.map((r) => r.sessionUs / r.mutableUs)),
     },
     {
       bench: `drm_mm seeded workload: persistent heap bytes per live node at ${live} live nodes`,
@@ -199,6 +232,13 @@ async function profile(side: string, out: string): Promise<void> {
     const mm = new MutableDrmMm();
     runMutable(mm, build, null);
     run = () => runMutable(mm, mixed, null);
+  } else if (side === 'session') {
+    const built = runPersistent(emptyWorld(), w.build, null);
+    const warm = new EditSession();
+    runPersistent(editableWorld(built, warm), w.mixed, null);
+    warm.close();
+    const editable = editableWorld(built, new EditSession());
+    run = () => void runPersistent(editable, w.mixed, null);
   } else {
     const built = runPersistent(emptyWorld(), w.build, null);
     runPersistent(built, w.mixed, null);

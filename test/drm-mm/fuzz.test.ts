@@ -4,7 +4,8 @@ import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import { Misuse } from '../../src/world/Misuse.js';
 import { stackHashOf } from '../../src/drm-mm/mm.js';
 import { hashToHex } from '../../src/world/hash.js';
-import type { World } from '../../src/world/World.js';
+import { EditSession } from '../../src/world/HashedMap.js';
+import { type World, editableWorld } from '../../src/world/World.js';
 import { U64_MAX_S, emptyWorld } from './helpers.js';
 
 /**
@@ -71,7 +72,85 @@ function hex(w: World): string {
   return hashToHex(drmMmProtocol.hash(w.drmMm));
 }
 
+/** The start every sequence runs from: two allocators, the second with a colour gap. */
+const START = [
+  { type: 'drm_mm_init', mm: 'm0', start: '0', size: '64' },
+  { type: 'drm_mm_init', mm: 'm1', start: '8', size: '64', color_adjust: { gap: '1' } },
+];
+
+/** One call: its outcome as JSON (or the misuse code it threw) and the world after it. */
+function step(world: World, e: unknown): { world: World; answer: string } {
+  try {
+    const r = drmMmProtocol.apply(world, drmMmProtocol.decode(e as never));
+    return { world: r.world, answer: JSON.stringify(r.outcome, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) };
+  } catch (err) {
+    expect(err).toBeInstanceOf(Misuse);
+    return { world, answer: `throws ${(err as Misuse).code}` };
+  }
+}
+
+function snapshotOf(w: World): string {
+  return JSON.stringify(drmMmProtocol.toSnapshot(w.drmMm));
+}
+
 describe('drmMmProtocol.apply on random call sequences', () => {
+  it('answers the same in an edit session, whose in-place trees change no world kept outside it', () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 80 }), fc.array(event, { maxLength: 30 }), (events, more) => {
+        let base = emptyWorld();
+        for (const e of START) base = step(base, e).world;
+        const baseHex = hex(base);
+        const baseSnap = snapshotOf(base);
+        // Persistent: every world kept.
+        const kept: World[] = [];
+        const answers: string[] = [];
+        let w = base;
+        for (const e of events) {
+          const r = step(w, e);
+          answers.push(r.answer);
+          w = r.world;
+          kept.push(w);
+        }
+        const keptHex = kept.map(hex);
+        // In an edit session: only the last world kept.
+        const session = new EditSession();
+        let v = editableWorld(base, session);
+        for (let i = 0; i < events.length; i++) {
+          const r = step(v, events[i]);
+          expect(r.answer, JSON.stringify(events[i])).toBe(answers[i]);
+          v = r.world;
+          expect(hex(v)).toBe(keptHex[i]);
+        }
+        session.close();
+        expect(snapshotOf(v)).toBe(snapshotOf(w));
+        expect(drmMmProtocol.invariants.filter((i) => !i.holds(v)).map((i) => i.name)).toEqual([]);
+        expect(hex(base)).toBe(baseHex);
+        expect(snapshotOf(base)).toBe(baseSnap);
+        expect(kept.map(hex)).toEqual(keptHex);
+        // The closed session's last world is persistent again: neither a persistent call nor a
+        // second session changes it.
+        const lastHex = hex(v);
+        const lastSnap = snapshotOf(v);
+        const second = new EditSession();
+        let u = editableWorld(v, second);
+        let x = v;
+        for (const e of more) {
+          const a = step(u, e);
+          const b = step(x, e);
+          expect(a.answer).toBe(b.answer);
+          u = a.world;
+          x = b.world;
+          expect(hex(u)).toBe(hex(x));
+        }
+        second.close();
+        expect(hex(v)).toBe(lastHex);
+        expect(snapshotOf(v)).toBe(lastSnap);
+        expect(kept.map(hex)).toEqual(keptHex);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('never crashes, refuses without change, keeps every invariant and round-trips snapshots', () => {
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 80 }), (events) => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RbKind, type RbNode, RbTxn, rbCheck, rbErase, rbFromShape, rbInsert, rbItems, rbToShape } from '../../src/drm-mm/rbtree.js';
+import { type RbKind, type RbNode, RbTxn, rbCheck, rbErase, rbFreeze, rbFromShape, rbInsert, rbItems, rbToShape } from '../../src/drm-mm/rbtree.js';
 import { hashString } from '../../src/world/hash.js';
 import { NumberTree } from './mutableRbtree.js';
 
@@ -107,5 +107,106 @@ describe('rbInsert / rbErase (lib/rbtree.c)', () => {
     const back = rbFromShape(KIND, rbToShape(t, (x) => x), (x) => x);
     expect(rbToShape(back, (x) => x)).toEqual(rbToShape(t, (x) => x));
     expect(back?.hash).toEqual(t?.hash);
+  });
+});
+
+/** A tree with neither augmented values nor hashes (as node_list, holes_size and hole_stack). */
+const PLAIN: RbKind<number, number> = { goLeft: (a, b) => a < b, cmp: (k, at) => k - at, weight: () => 0n, augmented: false };
+
+describe('in-place transactions (RbTxn inPlace, rbFreeze)', () => {
+  const batches = fc.array(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 80 })), { maxLength: 6 }), { maxLength: 25 });
+
+  for (const [name, kind] of [
+    ['augmented and hashed', KIND],
+    ['plain', PLAIN],
+  ] as const) {
+    it(`gives ${name} trees the shapes, maxima and hashes of copying transactions, and leaves the frozen start alone`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: 80 }), { maxLength: 60 }), batches, (seed, bs) => {
+          let copied: RbNode<number> | null = null;
+          const present = new Set<number>();
+          for (const k of seed) {
+            if (!present.has(k)) {
+              copied = rbInsert(kind, copied, k);
+              present.add(k);
+            }
+          }
+          const start = copied;
+          const startShape = rbToShape(start, (x) => x);
+          const startHash = start?.hash;
+          let inPlace = start;
+          for (const batch of bs) {
+            const c = new RbTxn(kind, copied);
+            const m = new RbTxn(kind, inPlace, true);
+            for (const [ins, k] of batch) {
+              if (ins && !present.has(k)) {
+                c.insert(k);
+                m.insert(k);
+                present.add(k);
+              } else if (!ins && present.has(k)) {
+                expect(c.erase(k)).toBe(true);
+                expect(m.erase(k)).toBe(true);
+                expect(m.prevItem).toBe(c.prevItem);
+                expect(m.nextItem).toBe(c.nextItem);
+                present.delete(k);
+              }
+            }
+            copied = c.finish();
+            inPlace = m.finish();
+            // Exact parent links across transactions make every later rebalancing agree too.
+            expect(rbToShape(inPlace, (x) => x)).toEqual(rbToShape(copied, (x) => x));
+            expect(inPlace?.hash).toEqual(copied?.hash);
+            expect(inPlace?.max).toBe(copied?.max);
+            expect(rbCheck(kind, inPlace)).toBeGreaterThan(0);
+          }
+          expect(rbToShape(start, (x) => x)).toEqual(startShape);
+          expect(start?.hash).toEqual(startHash);
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it('changes the nodes in place from the second transaction on (nothing copied again)', () => {
+    let t: RbNode<number> | null = null;
+    for (let k = 0; k < 64; k++) t = rbInsert(KIND, t, k);
+    const first = new RbTxn(KIND, t, true);
+    first.insert(100);
+    const owned = first.finish();
+    expect(owned).not.toBe(t);
+    const second = new RbTxn(KIND, owned, true);
+    second.insert(101);
+    expect(second.finish()).toBe(owned);
+  });
+
+  it('makes a tree persistent again once frozen: a copying update then leaves it unchanged', () => {
+    fc.assert(
+      fc.property(batches, fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 1, maxLength: 10 }), (bs, later) => {
+        let t: RbNode<number> | null = null;
+        const present = new Set<number>();
+        for (const batch of bs) {
+          const m: RbTxn<number, number> = new RbTxn(KIND, t, true);
+          for (const [ins, k] of batch) {
+            if (ins && !present.has(k)) {
+              m.insert(k);
+              present.add(k);
+            } else if (!ins && present.has(k)) {
+              m.erase(k);
+              present.delete(k);
+            }
+          }
+          t = m.finish();
+        }
+        rbFreeze(t);
+        const shape = rbToShape(t, (x) => x);
+        const hash = t?.hash;
+        let u = t;
+        for (const k of later) u = present.has(k) ? rbErase(KIND, u, k) : rbInsert(KIND, u, k);
+        expect(rbToShape(t, (x) => x)).toEqual(shape);
+        expect(t?.hash).toEqual(hash);
+        expect(rbCheck(KIND, u)).toBeGreaterThan(0);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
