@@ -376,19 +376,19 @@ export interface ScanAddResult {
  */
 export function scanAddBlock(mm: Mm, scan: ScanParams, item: ListItem, fn?: ColorAdjustFn, session?: EditSession): ScanAddResult {
   const prev = mm.prevBefore(item.start);
-  const nextBefore = mm.nextAfter(item.start);
-  const t = new MmTxn(mm, session);
-  t.unlink(item.start);
-  t.f.scanActive++;
-  const after = t.done();
+  // Once the node is unlinked, its list successor follows `prev`: the enlarged hole is known, and
+  // the colour callback runs, before anything changes (a callback that throws leaves the world whole).
+  const nx = mm.nextAfter(item.start);
   const hs = prev === undefined ? mm.start : u64(prev.start + prev.size);
-  const nx = after.nextAfter(prev?.start);
-  const he = nx === undefined ? after.headStart : nx.start;
+  const he = nx === undefined ? mm.headStart : nx.start;
   let cs = hs;
   let ce = he;
   if (hasColorAdjust(mm)) [cs, ce] = adjustWindow(mm, fn, { allocated: prev !== undefined, color: prev?.color ?? 0n }, nx, scan.color, hs, he);
   const start = place(cs, ce, scan.size, scan.alignment, scan.rangeStart, scan.rangeEnd, scan.mode === 'high');
-  const base = { mm: after, prev: prev?.name ?? HEAD, next: nextBefore?.name ?? HEAD };
+  const t = new MmTxn(mm, session);
+  t.unlink(item.start);
+  t.f.scanActive++;
+  const base = { mm: t.done(), prev: prev?.name ?? HEAD, next: nx?.name ?? HEAD };
   if (start === undefined) return { ...base, found: false, hitStart: scan.hitStart, hitEnd: scan.hitEnd };
   return { ...base, found: true, hitStart: start, hitEnd: u64(start + scan.size) };
 }

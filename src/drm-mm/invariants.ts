@@ -86,7 +86,9 @@ function decided(
 ): Invariant['holds'] {
   const full = safe(walk);
   return (w, memo) => {
-    const c = summaries(memo);
+    // The summaries are memoised per tree node, which an open edit session changes in place: its
+    // worlds are walked.
+    const c = w.drmMm?.mms.session === undefined ? summaries(memo) : undefined;
     if (c !== undefined) {
       try {
         if (fast(c, w)) return true;

@@ -347,7 +347,7 @@ export class MmTxn {
   private readonly inPlace: boolean;
 
   constructor(mm: Mm, session?: EditSession) {
-    const edit = session !== undefined && session.isOpen ? session : undefined;
+    const edit = session !== undefined && session.isOpen && !session.isShared ? session : undefined;
     if (mm.edit !== undefined && mm.edit !== edit) {
       rbFreeze(mm.list);
       rbFreeze(mm.byAddr);

@@ -18,10 +18,25 @@ import { type Hash64, type StreamHash, ZERO_HASH, addHash, entryHash, feedString
  */
 export class EditSession {
   private open = true;
+  private shared = false;
 
   /** Whether maps owned by this session are still edited in place. */
   get isOpen(): boolean {
     return this.open;
+  }
+
+  /**
+   * Whether a world of this session was copied into another session while it was open
+   * ({@link HashedMap.ownedBy}): the maps are copied then, but not what their values hold, so
+   * from then on only the maps are edited in place (see {@link HashedMap.session}).
+   */
+  get isShared(): boolean {
+    return this.shared;
+  }
+
+  /** Marks this session's values as shared with another session (see {@link EditSession.isShared}). */
+  share(): void {
+    this.shared = true;
   }
 
   /** Ends the session: its maps are persistent from now on. */
@@ -111,12 +126,13 @@ export class HashedMap<V> {
   ) {}
 
   /**
-   * The open edit session that owns this map, if any: code that keeps structures of its own beside
-   * the map (drm_mm's trees) may edit those in place under the same session.
+   * The open edit session that owns this map, if any and if none of its worlds was shared with
+   * another session: code that keeps structures of its own in the map's values (drm_mm's trees)
+   * may edit those in place under that session.
    */
   get session(): EditSession | undefined {
     const e = this.edit;
-    return e !== undefined && e.isOpen ? e : undefined;
+    return e !== undefined && e.isOpen && !e.isShared ? e : undefined;
   }
 
   /** The order-independent hash of all entries. */
@@ -154,6 +170,9 @@ export class HashedMap<V> {
    */
   ownedBy(session: EditSession): HashedMap<V> {
     if (this.edit === session && session.isOpen) return this;
+    // The values of another open session's map are now shared: structures beside them that the
+    // session would change in place (drm_mm's trees) must be copied from now on.
+    if (this.edit !== undefined && this.edit.isOpen) this.edit.share();
     return new HashedMap(new Map<string, Slot<V>>(this.store instanceof Map ? this.store : this.store.entries()), this.h, this.kind, session);
   }
 

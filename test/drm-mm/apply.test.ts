@@ -3,7 +3,10 @@ import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
 import { DrmstateError } from '../../src/errors.js';
 import { Misuse } from '../../src/world/Misuse.js';
 import { EditSession } from '../../src/world/HashedMap.js';
-import { editableWorld } from '../../src/world/World.js';
+import { type World, editableWorld } from '../../src/world/World.js';
+import type { InvariantMemo } from '../../src/world/Protocol.js';
+import { InvariantSummaries } from '../../src/drm-mm/invariantSummaries.js';
+import { registerColorAdjust } from '../../src/drm-mm/colorAdjust.js';
 import { Driver, U64_MAX_S } from './helpers.js';
 
 function ranged(mm: string, node: string, size: string, o: Record<string, unknown> = {}) {
@@ -558,5 +561,74 @@ describe('violation messages', () => {
     const o = full(d, { type: 'drm_mm_takedown', mm: 'm' });
     expect(o.violations[0]).toMatchObject({ kind: 'bug_on', objects: ['a', 'm'] });
     expect(o.violations[0]?.message).toMatch(/^drm_mm_takedown: node "a", drm_mm "m": /);
+  });
+});
+
+describe('calls in an edit session', () => {
+  function call(world: World, e: Record<string, unknown>): World {
+    const r = drmMmProtocol.apply(world, drmMmProtocol.decode(e as never));
+    expect(r.outcome.ok).toBe(true);
+    return r.world;
+  }
+  function snap(w: World): string {
+    return JSON.stringify(drmMmProtocol.toSnapshot(w.drmMm));
+  }
+  function started(): World {
+    let w = new Driver().world;
+    w = call(w, { type: 'drm_mm_init', mm: 'm0', start: '0', size: '4096' });
+    return call(w, { type: 'drm_mm_init', mm: 'm1', start: '0', size: '4096' });
+  }
+
+  it('never changes a world copied into another session while the first is still open', () => {
+    const a = new EditSession();
+    let wa = editableWorld(started(), a);
+    for (let i = 0; i < 8; i++) wa = call(wa, ranged('m1', `x${i}`, '64'));
+    const b = new EditSession();
+    let wb = editableWorld(wa, b);
+    wb = call(wb, ranged('m0', 'y', '64'));
+    const before = snap(wb);
+    // The first session goes on changing the allocator both worlds hold.
+    for (let i = 0; i < 8; i++) wa = call(wa, { type: 'drm_mm_remove_node', node: `x${i}` });
+    for (let i = 0; i < 8; i++) wa = call(wa, ranged('m1', `z${i}`, '32', { mode: 'high' }));
+    expect(snap(wb)).toBe(before);
+    // And the second one never changes the first's.
+    const first = snap(wa);
+    for (let i = 0; i < 4; i++) wb = call(wb, { type: 'drm_mm_remove_node', node: `x${i}` });
+    expect(snap(wa)).toBe(first);
+    a.close();
+    b.close();
+  });
+
+  it('decides the invariants of an open session by their walks, not by summaries memoised per tree node', () => {
+    const s = new EditSession();
+    let w = editableWorld(started(), s);
+    for (let i = 0; i < 8; i++) w = call(w, ranged('m0', `x${i}`, '64'));
+    const memo: InvariantMemo = new WeakMap();
+    expect(drmMmProtocol.invariants.every((inv) => inv.holds(w, memo))).toBe(true);
+    expect(memo.has(InvariantSummaries)).toBe(false);
+    s.close();
+    expect(drmMmProtocol.invariants.every((inv) => inv.holds(w, memo))).toBe(true);
+    expect(memo.has(InvariantSummaries)).toBe(true);
+  });
+
+  it('runs the colour callback of drm_mm_scan_add_block before changing anything: one that throws leaves the session world whole', () => {
+    let throwing = false;
+    let w = registerColorAdjust(
+      new Driver().world,
+      (_before, _after, _color, start, end) => {
+        if (throwing) throw new Error('callback failed');
+        return [start, end];
+      },
+      'flaky',
+    );
+    const s = new EditSession();
+    w = editableWorld(call(w, { type: 'drm_mm_init', mm: 'm', start: '0', size: '4096', color_adjust: { fn: 'flaky' } }), s);
+    for (const n of ['a', 'b', 'c']) w = call(w, ranged('m', n, '64'));
+    w = call(w, { type: 'drm_mm_scan_init_with_range', scan: 'sc', mm: 'm', size: '128', alignment: '0', color: '0', range_start: '0', range_end: '4096', mode: 'best' });
+    const before = snap(w);
+    throwing = true;
+    expect(() => drmMmProtocol.apply(w, drmMmProtocol.decode({ type: 'drm_mm_scan_add_block', scan: 'sc', node: 'b' } as never))).toThrow('callback failed');
+    expect(snap(w)).toBe(before);
+    s.close();
   });
 });
