@@ -11,6 +11,18 @@ const KIND: RbKind<number, number> = {
   itemHash: (x) => hashString(String(x)),
 };
 
+/** A tree of the distinct keys of `seed`, inserted in order; `present` receives them. */
+function seeded(kind: RbKind<number, number>, seed: readonly number[], present: Set<number>): RbNode<number> | null {
+  let t: RbNode<number> | null = null;
+  for (const k of seed) {
+    if (!present.has(k)) {
+      t = rbInsert(kind, t, k);
+      present.add(k);
+    }
+  }
+  return t;
+}
+
 describe('rbInsert / rbErase (lib/rbtree.c)', () => {
   it('builds the same shapes and colours as a mutable line-by-line port of the C (mutableRbtree.ts)', () => {
     fc.assert(
@@ -64,14 +76,8 @@ describe('rbInsert / rbErase (lib/rbtree.c)', () => {
         fc.array(fc.integer({ min: 0, max: 80 }), { maxLength: 60 }),
         fc.array(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 80 })), { maxLength: 6 }), { maxLength: 20 }),
         (seed, batches) => {
-          let one: RbNode<number> | null = null;
           const present = new Set<number>();
-          for (const k of seed) {
-            if (!present.has(k)) {
-              one = rbInsert(KIND, one, k);
-              present.add(k);
-            }
-          }
+          let one = seeded(KIND, seed, present);
           let txnRoot = one;
           for (const batch of batches) {
             const before = txnRoot;
@@ -123,14 +129,8 @@ describe('in-place transactions (RbTxn inPlace, rbFreeze)', () => {
     it(`gives ${name} trees the shapes, maxima and hashes of copying transactions, and leaves the frozen start alone`, () => {
       fc.assert(
         fc.property(fc.array(fc.integer({ min: 0, max: 80 }), { maxLength: 60 }), batches, (seed, bs) => {
-          let copied: RbNode<number> | null = null;
           const present = new Set<number>();
-          for (const k of seed) {
-            if (!present.has(k)) {
-              copied = rbInsert(kind, copied, k);
-              present.add(k);
-            }
-          }
+          let copied = seeded(kind, seed, present);
           const start = copied;
           const startShape = rbToShape(start, (x) => x);
           const startHash = start?.hash;
