@@ -33,6 +33,7 @@ import { type Model, loadModel } from '../../src/checker/model.js';
 import { compileModel } from '../../src/checker/program.js';
 import { SeenSet } from '../../src/checker/SeenSet.js';
 import type { BenchResult } from './drmMm.bench.js';
+import { onPath } from './native.js';
 
 /** A checker benchmark's result: as {@link BenchResult}, but a skipped comparison has no ratio. */
 export interface CheckerBenchResult extends Omit<BenchResult, 'ratio'> {
@@ -223,10 +224,6 @@ function bestWithin(budget: number, runs: number, f: () => number): number {
     spent += t;
   }
   return best;
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** SPIN's search of a Promela file with reduction off: states stored and its states/s. */
