@@ -8,6 +8,12 @@
  * C is called: the ratio persistent ÷ mutable therefore also charges decoding to the persistent
  * side. Both must return the same start address for every insertion; the bench fails otherwise.
  *
+ * When `cc` is on the PATH, the same calls are also answered by a C translation of the mutable
+ * port (test/bench/c/drmMmPort.c, compiled with `cc -O2` into a temporary directory, see
+ * {@link CompiledDrmMmPort}), timed in its own process CPU time (the best of
+ * {@link C_REPEAT} fresh allocators per round, parsing and the build untimed); its answers must
+ * equal the mutable port's too, and one more line gives persistent ÷ C (the issue's target: ≤ 5).
+ *
  * Run just this one with `npm run build && node --expose-gc dist/test/bench/drmMmWorkload.bench.js`
  * (`DRM_MM_WORKLOAD_ROUNDS` sets the rounds, default 3; the median is reported).
  *
@@ -25,7 +31,26 @@ import { EditSession } from '../../src/world/HashedMap.js';
 import { type World, editableWorld } from '../../src/world/World.js';
 import { MutableDrmMm, type MutableCall, toMutableCall } from '../drm-mm/mutableDrmMm.js';
 import type { BenchResult } from './drmMm.bench.js';
+import { CompiledDrmMmPort } from './drmMmPort.js';
 import { ISSUE_9_SHAPE, type Workload, type WorkloadShape, makeWorkload } from './drmMmWorkload.js';
+import { onPath } from './native.js';
+
+/** A result of this bench: as {@link BenchResult}, but a skipped comparison (no `cc`) has no ratio. */
+export interface DrmMmWorkloadBenchResult extends Omit<BenchResult, 'ratio'> {
+  readonly ratio: number | null;
+}
+
+/** Fresh allocators the C port times the mixed phase on per round (the best is kept). */
+export const C_REPEAT = 3;
+
+/** The compiled C port and the workload's calls written for it. */
+interface CSide {
+  readonly port: CompiledDrmMmPort;
+  /** The calls file: the build, then the mixed phase. */
+  readonly file: string;
+  readonly calls: number;
+  readonly build: number;
+}
 
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -89,9 +114,11 @@ interface Round {
   mutableBytes: number;
   /** CPU µs per call of the same calls from the same built world, replayed in an edit session. */
   sessionUs: number;
+  /** CPU µs per call of the C port (null without cc). */
+  cUs: number | null;
 }
 
-function round(w: Workload, check: boolean): Round {
+function round(w: Workload, check: boolean, c: CSide | null): Round {
   const mixedCalls = w.mixed.map(toMutableCall);
   const buildCalls = w.build.map(toMutableCall);
 
@@ -102,6 +129,14 @@ function round(w: Workload, check: boolean): Round {
   const mutableBytes = (heap() - h0) / w.shape.live;
   const mStarts = check ? new Float64Array(w.mixed.length) : null;
   const m = measure(() => runMutable(mm, mixedCalls, mStarts), w.mixed.length);
+
+  // The C port, in its own process (its CPU time is not the Node process's).
+  let cUs: number | null = null;
+  if (c !== null) {
+    const r = c.port.runFile(c.file, c.calls, c.build, C_REPEAT);
+    sameStarts('C port', mStarts, r.answers, w);
+    cUs = r.nsPerCall / 1000;
+  }
 
   const h1 = heap();
   const built = runPersistent(emptyWorld(), w.build, null);
@@ -131,7 +166,7 @@ function round(w: Workload, check: boolean): Round {
   }
   // Keep every side alive until all were measured.
   if (world === undefined || last === undefined || mm === undefined) throw new Error('unreachable');
-  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes, sessionUs: s.cpu };
+  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes, sessionUs: s.cpu, cUs };
 }
 
 /** Fails the bench unless `side` placed every insertion where the mutable port did. */
@@ -165,7 +200,7 @@ function sizeName(n: number): string {
  * Runs the workload benchmark: one warm-up round, then `rounds` measured rounds (median), each
  * building both allocators afresh.
  */
-export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE, rounds = Number(process.env.DRM_MM_WORKLOAD_ROUNDS ?? 3)): Promise<BenchResult[]> {
+export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE, rounds = Number(process.env.DRM_MM_WORKLOAD_ROUNDS ?? 3)): Promise<DrmMmWorkloadBenchResult[]> {
   const w = makeWorkload(shape);
   const c = w.counts;
   process.stderr.write(
@@ -173,16 +208,28 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
       `then ${shape.mixed} mixed calls: ${c.remove} removes, inserts best ${c.best} low ${c.low} high ${c.high} evict ${c.evict}, ` +
       `alignment 0/4096/65536: ${c['align=0']}/${c['align=4096']}/${c['align=65536']}; ${c.liveAfter} live after; seed ${shape.seed}\n`,
   );
-  round(w, true);
+  let cSide: CSide | null = null;
+  if (onPath('cc')) {
+    const port = CompiledDrmMmPort.compile();
+    if (port.warnings !== '') process.stderr.write(`drm_mm workload: cc warned on the C port:\n${port.warnings}`);
+    const calls = [...w.build, ...w.mixed].map(toMutableCall);
+    cSide = { port, file: port.writeCalls(calls), calls: calls.length, build: w.build.length };
+  }
   const rs: Round[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const r = round(w, i === 0);
-    process.stderr.write(
-      `  round ${i + 1}: CPU persistent ${r.persistentUs.toFixed(2)} us/call, mutable ${r.mutableUs.toFixed(2)} us/call, ratio ${(r.persistentUs / r.mutableUs).toFixed(2)}; ` +
-        `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; edit session ${r.sessionUs.toFixed(2)} us/call CPU; ` +
-        `${Math.round(r.persistentBytes)} vs ${Math.round(r.mutableBytes)} B/node\n`,
-    );
-    rs.push(r);
+  try {
+    round(w, true, cSide);
+    for (let i = 0; i < rounds; i++) {
+      const r = round(w, i === 0, cSide);
+      const cPart = r.cUs === null ? 'C skipped (no cc)' : `C ${r.cUs.toFixed(3)} us/call, persistent/C ${(r.persistentUs / r.cUs).toFixed(1)}`;
+      process.stderr.write(
+        `  round ${i + 1}: CPU persistent ${r.persistentUs.toFixed(2)} us/call, mutable ${r.mutableUs.toFixed(2)} us/call, ratio ${(r.persistentUs / r.mutableUs).toFixed(2)}; ${cPart}; ` +
+          `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; edit session ${r.sessionUs.toFixed(2)} us/call CPU; ` +
+          `${Math.round(r.persistentBytes)} vs ${Math.round(r.mutableBytes)} B/node\n`,
+      );
+      rs.push(r);
+    }
+  } finally {
+    cSide?.port.close();
   }
   const ratios = rs.map((r) => r.persistentUs / r.mutableUs);
   const pUs = median(rs.map((r) => r.persistentUs));
@@ -191,6 +238,17 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
   const pB = median(rs.map((r) => r.persistentBytes));
   const mB = median(rs.map((r) => r.mutableBytes));
   const live = sizeName(shape.live);
+  const cLabel = `drm_mm seeded workload: persistent decode+apply over the C port, CPU time per mixed call at ${live} live nodes (target ≤ 5; median of ${rounds}, C the best of ${C_REPEAT} per round)`;
+  const cLine: DrmMmWorkloadBenchResult =
+    cSide === null
+      ? { bench: cLabel, value: pUs, unit: 'us/call', baseline: 'skipped: cc is not on the PATH (C port of the mutable allocator, test/bench/c/drmMmPort.c)', ratio: null }
+      : {
+          bench: cLabel,
+          value: pUs,
+          unit: 'us/call',
+          baseline: `C port of the mutable allocator (test/bench/c/drmMmPort.c, cc -O2), same calls, same run (${median(rs.map((r) => r.cUs as number)).toFixed(3)} us/call CPU)`,
+          ratio: median(rs.map((r) => r.persistentUs / (r.cUs as number))),
+        };
   return [
     {
       bench: `drm_mm seeded workload: persistent decode+apply, CPU time per mixed call at ${live} live nodes (median of ${rounds})`,
@@ -213,6 +271,7 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
       baseline: `mutable port bytes per live node (${Math.round(mB)} B/node)${(globalThis as { gc?: unknown }).gc ? '' : ' (no --expose-gc: approximate)'}`,
       ratio: pB / mB,
     },
+    cLine,
   ];
 }
 
