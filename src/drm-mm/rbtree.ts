@@ -68,9 +68,9 @@ class WNode<T> implements RbNode<T> {
     /** See {@link ONode.p}. */
     public p: ONode<T> | null | undefined,
     /**
-     * The token of the last transaction that owned this node: finish() recomputes `max` and `hash`
-     * of exactly the nodes whose token is its own (the nodes it copied, created or, in place,
-     * reached through its descent and rotations).
+     * While a transaction runs, its token on the nodes it owns: finish() recomputes `max` and `hash`
+     * of exactly the nodes that carry its token (the nodes it copied, created or, in place, reached
+     * through its descent and rotations), then clears it.
      */
     public ep: object | undefined,
   ) {}
@@ -180,6 +180,8 @@ function fixOwned<T, K>(
   fixOwned(kind, n.right, augmented, itemHash, token, keep);
   if (augmented) setNodeMax(kind, n);
   if (itemHash !== undefined) setNodeHash(n, itemHash(n.item));
+  // The mark has done its work: dropped, so that no node keeps its transaction's token alive.
+  n.ep = undefined;
   if (!keep) n.p = undefined;
 }
 
