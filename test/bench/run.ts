@@ -17,7 +17,7 @@ const results = [];
 // slower).
 process.stderr.write('tryApply + fingerprint per successor on small dma_fence worlds…\n');
 results.push(...(await runSuccessorBench()));
-process.stderr.write('replay benchmark (1,000,000 dma_fence calls)…\n');
+process.stderr.write('replay benchmark (1,000,000 dma_fence calls, then a 200,001-call drm_mm log)…\n');
 results.push(...(await runReplayBench()));
 process.stderr.write('tryApply benchmark…\n');
 results.push(...(await runTryApplyBench()));
