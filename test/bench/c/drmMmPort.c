@@ -843,12 +843,12 @@ static int64_t mm_call(struct drm_mm *mm, const struct call *c)
 
 /* ---- The program ---------------------------------------------------------------------------- */
 
-static _Noreturn void die(const char *fmt, const char *a, unsigned long line)
+/** Reports a bad calls file on stderr; its caller gives up (NULL, then status 2 from main). */
+static void complain(const char *fmt, const char *a, unsigned long line)
 {
 	fprintf(stderr, "drmMmPort: ");
 	fprintf(stderr, fmt, a, line);
 	fputc('\n', stderr);
-	exit(2);
 }
 
 /** Reads one decimal u64 field at *p, advancing past it; false if there is none or it overflows. */
@@ -877,8 +877,11 @@ static bool at_end(const char *s)
 	return *s == '\0';
 }
 
-/** Reads every call of `path`; sets *count, and *ids to one more than the largest node id seen. */
-static struct call *read_calls(const char *path, size_t *count, size_t *ids)
+/**
+ * Reads every call of `path` into *out; sets *count, and *ids to one more than the largest node id
+ * seen. False when the file cannot be read or a line is bad (reported on stderr).
+ */
+static bool read_calls(const char *path, struct call **out, size_t *count, size_t *ids)
 {
 	FILE *f = fopen(path, "r");
 	struct call *calls = NULL;
@@ -889,7 +892,7 @@ static struct call *read_calls(const char *path, size_t *count, size_t *ids)
 
 	if (!f) {
 		fprintf(stderr, "drmMmPort: cannot open %s: %s\n", path, strerror(errno));
-		exit(2);
+		return false;
 	}
 	while (getline(&line, &linecap, f) != -1) {
 		struct call c;
@@ -915,30 +918,43 @@ static struct call *read_calls(const char *path, size_t *count, size_t *ids)
 			want = 1;
 			break;
 		default:
-			die("%s: line %lu: a call starts with i, a or r", path, lineno);
+			complain("%s: line %lu: a call starts with i, a or r", path, lineno);
+			goto bad;
 		}
-		if (line[1] != ' ' && line[1] != '\t')
-			die("%s: line %lu: a space must follow the call's letter", path, lineno);
+		if (line[1] != ' ' && line[1] != '\t') {
+			complain("%s: line %lu: a space must follow the call's letter", path, lineno);
+			goto bad;
+		}
 		for (i = 0; i < want; i++)
-			if (!field(&p, &v[i]))
-				die("%s: line %lu: expected a decimal number below 2^64", path, lineno);
-		if (!at_end(p))
-			die("%s: line %lu: too many fields", path, lineno);
+			if (!field(&p, &v[i])) {
+				complain("%s: line %lu: expected a decimal number below 2^64", path, lineno);
+				goto bad;
+			}
+		if (!at_end(p)) {
+			complain("%s: line %lu: too many fields", path, lineno);
+			goto bad;
+		}
 		if (c.op == OP_INIT) {
 			c.start = v[0];
 			c.size = v[1];
 		} else {
-			if (v[0] >= UINT32_MAX)
-				die("%s: line %lu: a node id must be below 2^32 - 1", path, lineno);
+			if (v[0] >= UINT32_MAX) {
+				complain("%s: line %lu: a node id must be below 2^32 - 1", path, lineno);
+				goto bad;
+			}
 			c.id = (uint32_t)v[0];
 			if (c.id + (size_t)1 > nids)
 				nids = c.id + (size_t)1;
 		}
 		if (c.op == OP_INSERT) {
-			if (v[6] > 3)
-				die("%s: line %lu: MODE must be 0 (best), 1 (low), 2 (high) or 3 (evict)", path, lineno);
-			if (v[7] > 1)
-				die("%s: line %lu: ONCE must be 0 or 1", path, lineno);
+			if (v[6] > 3) {
+				complain("%s: line %lu: MODE must be 0 (best), 1 (low), 2 (high) or 3 (evict)", path, lineno);
+				goto bad;
+			}
+			if (v[7] > 1) {
+				complain("%s: line %lu: ONCE must be 0 or 1", path, lineno);
+				goto bad;
+			}
 			c.size = v[1];
 			c.alignment = v[2];
 			c.color = v[3];
@@ -948,23 +964,37 @@ static struct call *read_calls(const char *path, size_t *count, size_t *ids)
 			c.once = v[7] == 1;
 		}
 		if (n == cap) {
+			struct call *grown;
+
 			cap = cap ? cap * 2 : 1024;
-			calls = realloc(calls, cap * sizeof(*calls));
-			if (!calls)
-				die("%s: line %lu: out of memory", path, lineno);
+			grown = realloc(calls, cap * sizeof(*calls));
+			if (!grown) {
+				complain("%s: line %lu: out of memory", path, lineno);
+				goto bad;
+			}
+			calls = grown;
 		}
 		calls[n++] = c;
 	}
-	if (ferror(f))
-		die("%s: read error after line %lu", path, lineno);
+	if (ferror(f)) {
+		complain("%s: read error after line %lu", path, lineno);
+		goto bad;
+	}
 	free(line);
 	fclose(f);
+	*out = calls;
 	*count = n;
 	*ids = nids;
-	return calls;
+	return true;
+bad:
+	free(calls);
+	free(line);
+	fclose(f);
+	return false;
 }
 
-static uint64_t count_arg(const char *s, const char *what)
+/** Reads a count argument into *out; false (reported on stderr) when it is not one. */
+static bool count_arg(const char *s, const char *what, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -973,18 +1003,20 @@ static uint64_t count_arg(const char *s, const char *what)
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || *end != '\0' || s[0] == '-') {
 		fprintf(stderr, "drmMmPort: %s must be a non-negative decimal count, not '%s'\n", what, s);
-		exit(2);
+		return false;
 	}
-	return (uint64_t)v;
+	*out = (uint64_t)v;
+	return true;
 }
 
+/** The process's CPU time in nanoseconds, or -1 (reported on stderr) when it cannot be read. */
 static int64_t cpu_ns(void)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) {
 		perror("drmMmPort: clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
-		exit(2);
+		return -1;
 	}
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
@@ -994,16 +1026,18 @@ int main(int argc, char **argv)
 	struct drm_mm mm;
 	struct call *calls;
 	size_t n, ids, build, timed, i;
-	uint64_t repeat, r;
+	uint64_t build_arg = 0, repeat = 1, r;
 	int64_t *answers, *again, best = -1;
 
 	if (argc < 2 || argc > 4) {
 		fprintf(stderr, "usage: %s CALLS [BUILD [REPEAT]]\n", argv[0]);
 		return 2;
 	}
-	calls = read_calls(argv[1], &n, &ids);
-	build = argc > 2 ? (size_t)count_arg(argv[2], "BUILD") : 0;
-	repeat = argc > 3 ? count_arg(argv[3], "REPEAT") : 1;
+	if ((argc > 2 && !count_arg(argv[2], "BUILD", &build_arg)) || (argc > 3 && !count_arg(argv[3], "REPEAT", &repeat)))
+		return 2;
+	build = (size_t)build_arg;
+	if (!read_calls(argv[1], &calls, &n, &ids))
+		return 2;
 	if (build > n) {
 		fprintf(stderr, "drmMmPort: BUILD is %zu but %s holds %zu calls\n", build, argv[1], n);
 		return 2;
@@ -1032,7 +1066,10 @@ int main(int argc, char **argv)
 		t0 = cpu_ns();
 		for (i = 0; i < timed; i++)
 			out[i] = mm_call(&mm, &calls[build + i]);
-		t = cpu_ns() - t0;
+		t = cpu_ns();
+		if (t0 < 0 || t < 0)
+			return 2;
+		t -= t0;
 		if (best < 0 || t < best)
 			best = t;
 		if (r > 0 && memcmp(answers, again, timed * sizeof(*answers)) != 0) {
