@@ -199,8 +199,9 @@ export interface MmFields {
   readonly nextSeq: number;
   readonly nextStamp: number;
   /**
-   * The open edit session whose transactions made the trees, and may change their nodes in place (see {@link MmTxn}); undefined for an allocator whose trees are
-   * persistent. Not state: never hashed, never in a snapshot.
+   * The open edit session whose transactions made the trees and may change their nodes in place
+   * (see {@link MmTxn}); undefined for an allocator whose trees are persistent. Not state: never
+   * hashed, never in a snapshot.
    */
   readonly edit?: EditSession | undefined;
 }

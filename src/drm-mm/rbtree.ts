@@ -201,7 +201,7 @@ class Op<T, K> {
    */
   private readonly owned: ONode<T>[] | null;
   /** Whether owned nodes stay owned after finish() (see {@link RbTxn}'s `inPlace`). */
-  readonly inPlace: boolean;
+  private readonly inPlace: boolean;
   /** For augmented or hashed trees: the mark of the nodes finish() recomputes ({@link WNode.ep}). */
   private readonly token: object | undefined;
   /** Whether nodes already owned are marked as they are reached (in place, augmented or hashed). */
