@@ -4,6 +4,7 @@
  * baseline measured in the same run, and `baseline` says what that was.
  */
 import { runDrmMmBench } from './drmMm.bench.js';
+import { runDrmMmDescentBench } from './drmMmDescent.bench.js';
 import { runDrmMmWorkloadBench } from './drmMmWorkload.bench.js';
 import { runReplayBench } from './replay.bench.js';
 import { runTryApplyBench } from './tryApply.bench.js';
@@ -25,6 +26,8 @@ process.stderr.write('drm_mm benchmarks…\n');
 results.push(...(await runDrmMmBench()));
 process.stderr.write('drm_mm seeded workload (issue 9: 10^5 live nodes, 10^5 mixed calls) against the mutable port…\n');
 results.push(...(await runDrmMmWorkloadBench()));
+process.stderr.write('drm_mm tree descents at that size against the same shapes in typed arrays…\n');
+results.push(...runDrmMmDescentBench());
 process.stderr.write('checker benchmarks (10^6 states twice, getAdjacencyMap, SPIN when on the PATH)…\n');
 results.push(...(await runCheckerBench()));
 process.stderr.write('parallel checker (independent-6x9 with 1 and 2 workers)…\n');
