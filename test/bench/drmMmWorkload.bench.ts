@@ -25,7 +25,12 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
+import { findPlacement, linkNode, removeNode } from '../../src/drm-mm/allocator.js';
+import type { DrmMmEvent } from '../../src/drm-mm/events.js';
+import { type ListItem, type Mm, shared } from '../../src/drm-mm/mm.js';
 import { drmMmProtocol } from '../../src/drm-mm/protocol.js';
+import { rbItems } from '../../src/drm-mm/rbtree.js';
+import type { DrmMmState } from '../../src/drm-mm/state.js';
 import type { Event } from '../../src/world/Event.js';
 import { EditSession } from '../../src/world/HashedMap.js';
 import { type World, editableWorld } from '../../src/world/World.js';
@@ -86,6 +91,36 @@ function runPersistent(world: World, events: readonly Event[], starts: Float64Ar
   return w;
 }
 
+/**
+ * The allocator layer alone, on calls decoded beforehand, as the mutable port is run: the
+ * placement search, the list and hole updates and the trees' hashes (findPlacement, linkNode,
+ * removeNode), without decoding, the node machine's verdict, the node records, the maps or the
+ * outcome. Nodes are found by name in a native Map, as the port finds them. Returns the allocator.
+ */
+function runAllocator(mm0: Mm, calls: readonly DrmMmEvent[], starts: Float64Array | null, session?: EditSession): Mm {
+  let mm = mm0;
+  const items = new Map<string, ListItem>();
+  for (const it of rbItems(mm.list)) items.set(it.name, it);
+  for (let i = 0; i < calls.length; i++) {
+    const e = calls[i] as DrmMmEvent;
+    if (e.type === 'drm_mm_insert_node_in_range') {
+      const p = findPlacement(mm, e.size, e.alignment, e.color, e.range_start, e.range_end, e.mode, e.once ?? false);
+      if (p === undefined) throw new Error(`drm_mm workload: the allocator layer found no room for call ${i}`);
+      const item: ListItem = { name: e.node, start: p.start, size: shared(e.size), color: shared(e.color) };
+      mm = linkNode(mm, p.hole, item, session);
+      items.set(e.node, item);
+      if (starts !== null) starts[i] = Number(p.start);
+    } else if (e.type === 'drm_mm_remove_node') {
+      const item = items.get(e.node);
+      if (item === undefined) throw new Error(`drm_mm workload: the allocator layer has no node ${e.node} (call ${i})`);
+      mm = removeNode(mm, item, session);
+      items.delete(e.node);
+      if (starts !== null) starts[i] = 0;
+    } else throw new Error(`drm_mm workload: ${e.type} is not a workload call`);
+  }
+  return mm;
+}
+
 function runMutable(mm: MutableDrmMm, calls: readonly MutableCall[], starts: Float64Array | null): void {
   for (let i = 0; i < calls.length; i++) {
     const s = mm.call(calls[i] as MutableCall);
@@ -116,6 +151,9 @@ interface Round {
   sessionUs: number;
   /** CPU µs per call of the C port (null without cc). */
   cUs: number | null;
+  /** CPU µs per call of the allocator layer alone ({@link runAllocator}): persistent, and in an edit session. */
+  corePersistentUs: number;
+  coreSessionUs: number;
 }
 
 function round(w: Workload, check: boolean, c: CSide | null): Round {
@@ -159,14 +197,47 @@ function round(w: Workload, check: boolean, c: CSide | null): Round {
   }, w.mixed.length);
   session.close();
   sameStarts('edit session', mStarts, sStarts, w);
+
+  // The allocator layer alone, from the same built allocator: persistently, then in a session.
+  const builtMm = (built as unknown as Record<string, DrmMmState>)[drmMmProtocol.key]?.mms.get('m') as Mm;
+  const decoded = w.mixed.map((e) => drmMmProtocol.decode(e) as DrmMmEvent);
+  const cpStarts = check ? new Float64Array(w.mixed.length) : null;
+  let coreMm = builtMm;
+  const cp = measure(() => {
+    coreMm = runAllocator(builtMm, decoded, cpStarts);
+  }, w.mixed.length);
+  sameStarts('allocator layer', mStarts, cpStarts, w);
+  const coreSession = new EditSession();
+  const csStarts = check ? new Float64Array(w.mixed.length) : null;
+  let coreLast = builtMm;
+  const cs = measure(() => {
+    coreLast = runAllocator(builtMm, decoded, csStarts, coreSession);
+  }, w.mixed.length);
+  coreSession.close();
+  sameStarts('allocator layer in an edit session', mStarts, csStarts, w);
+
   if (check) {
     const a = drmMmProtocol.hash(world[drmMmProtocol.key]);
     const b = drmMmProtocol.hash(last[drmMmProtocol.key]);
     if (a.lo !== b.lo || a.hi !== b.hi) throw new Error('drm_mm workload: the edit session ended in another world than the persistent calls');
+    const end = (world as unknown as Record<string, DrmMmState>)[drmMmProtocol.key]?.mms.get('m') as Mm;
+    for (const [side, x] of [['allocator layer', coreMm], ['allocator layer in an edit session', coreLast]] as const)
+      if (x.hash.lo !== end.hash.lo || x.hash.hi !== end.hash.hi) throw new Error(`drm_mm workload: the ${side} ended in another allocator than the persistent calls`);
   }
   // Keep every side alive until all were measured.
-  if (world === undefined || last === undefined || mm === undefined) throw new Error('unreachable');
-  return { persistentUs: p.cpu, mutableUs: m.cpu, persistentWallUs: p.wall, mutableWallUs: m.wall, persistentBytes, mutableBytes, sessionUs: s.cpu, cUs };
+  if (world === undefined || last === undefined || mm === undefined || coreMm === undefined || coreLast === undefined) throw new Error('unreachable');
+  return {
+    persistentUs: p.cpu,
+    mutableUs: m.cpu,
+    persistentWallUs: p.wall,
+    mutableWallUs: m.wall,
+    persistentBytes,
+    mutableBytes,
+    sessionUs: s.cpu,
+    cUs,
+    corePersistentUs: cp.cpu,
+    coreSessionUs: cs.cpu,
+  };
 }
 
 /** Fails the bench unless `side` placed every insertion where the mutable port did. */
@@ -224,6 +295,7 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
       process.stderr.write(
         `  round ${i + 1}: CPU persistent ${r.persistentUs.toFixed(2)} us/call, mutable ${r.mutableUs.toFixed(2)} us/call, ratio ${(r.persistentUs / r.mutableUs).toFixed(2)}; ${cPart}; ` +
           `wall ${r.persistentWallUs.toFixed(2)} / ${r.mutableWallUs.toFixed(2)} us/call; edit session ${r.sessionUs.toFixed(2)} us/call CPU; ` +
+          `allocator layer alone ${r.corePersistentUs.toFixed(2)} persistent, ${r.coreSessionUs.toFixed(2)} in a session; ` +
           `${Math.round(r.persistentBytes)} vs ${Math.round(r.mutableBytes)} B/node\n`,
       );
       rs.push(r);
@@ -263,6 +335,20 @@ export async function runDrmMmWorkloadBench(shape: WorkloadShape = ISSUE_9_SHAPE
       unit: 'us/call',
       baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
       ratio: median(rs.map((r) => r.sessionUs / r.mutableUs)),
+    },
+    {
+      bench: `drm_mm seeded workload, the allocator layer alone (findPlacement, linkNode, removeNode on calls decoded beforehand: no decoding, machine verdict, node records, maps or outcome), persistent: CPU time per mixed call at ${live} live nodes (median of ${rounds})`,
+      value: median(rs.map((r) => r.corePersistentUs)),
+      unit: 'us/call',
+      baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
+      ratio: median(rs.map((r) => r.corePersistentUs / r.mutableUs)),
+    },
+    {
+      bench: `drm_mm seeded workload, the allocator layer alone, in an edit session: CPU time per mixed call at ${live} live nodes (median of ${rounds})`,
+      value: median(rs.map((r) => r.coreSessionUs)),
+      unit: 'us/call',
+      baseline: `mutable port (test/drm-mm/mutableDrmMm.ts), same calls pre-decoded, same run (${mUs.toFixed(2)} us/call CPU)`,
+      ratio: median(rs.map((r) => r.coreSessionUs / r.mutableUs)),
     },
     {
       bench: `drm_mm seeded workload: persistent heap bytes per live node at ${live} live nodes`,
