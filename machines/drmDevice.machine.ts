@@ -54,8 +54,8 @@ const REGISTER_AGAIN = {
   meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'registerTwice' }], refused: true },
 } as const;
 const UNREGISTER_NOT_REGISTERED = {
-  description: 'Not registered: the minor teardown is skipped, the modeset/client/unload hooks run again; warn_on, nothing changes.',
-  meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'notRegistered' }] },
+  description:
+    'Not registered: drm_minor_unregister returns early for a minor that is not registered and the panic/client/modeset/unload hooks run again; no WARN (drm_drv.c), nothing changes.',
 } as const;
 const DEADLOCK = {
   guard: 'isOwnSection',
@@ -207,6 +207,8 @@ export const drmDeviceMachine = setup({
         drm_dev_unplug: UAF('drm_dev_unplug'),
         drm_dev_enter: UAF('drm_dev_enter'),
         drm_dev_is_unplugged: UAF('drm_dev_is_unplugged'),
+        // KERNEL: drm_dev_exit(idx) only unlocks the global drm_unplug_srcu; it never reads the device.
+        drm_dev_exit: EXIT,
         drm_open: { description: 'The minors were freed with the device (drm_minor_alloc_release erased their xarray slots): drm_minor_acquire finds none; ENODEV.', meta: { errno: 'ENODEV' } },
         drm_gem_object_init: UAF('drm_gem_object_init'),
       },

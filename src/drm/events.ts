@@ -129,11 +129,12 @@ export const DRM_EVENTS = {
   },
   drm_dev_unregister: {
     kernel: `drm_dev_unregister() (${DRV})`,
-    summary: 'Unpublishes the minors (new opens: ENODEV); does not set unplugged and drops no reference. Unregistering a device that is not registered is a warn_on (the hooks run again).',
+    summary:
+      'Unpublishes the minors (new opens: ENODEV); does not set unplugged and drops no reference. Unregistering a device that is not registered (again, or after an unplug) changes nothing and warns of nothing: the minor teardown is skipped, the hooks run again.',
     fields: { drm },
     returns: [],
     errnos: [],
-    violations: ['warn_on', 'use_after_free'],
+    violations: ['use_after_free'],
   },
   drm_dev_unplug: {
     kernel: `drm_dev_unplug() (${DRV})`,

@@ -128,6 +128,12 @@ export function toDot(machine: AnyStateMachine, options: DiagramOptions = {}): s
     lines.push(`  ${q(from)} -> ${q(anchor(to))}${attrs};`);
   };
   const order = diagramStates(d).map((s) => s.id);
+  const parentOf = new Map<string, string>();
+  for (const s of diagramStates(d)) for (const c of s.children) parentOf.set(c.id, s.id);
+  const inside = (id: string, cluster: string): boolean => {
+    for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) if (p === cluster) return true;
+    return false;
+  };
   initialEdge('__start', d.initial);
   for (const s of diagramStates(d)) if (s.initial !== undefined) initialEdge(anchor(s.id), s.initial);
   for (const t of drawnTransitions(d, selfLoops)) {
@@ -138,6 +144,12 @@ export function toDot(machine: AnyStateMachine, options: DiagramOptions = {}): s
     // layout, so the forward edges rank the states and the way back is routed around them, two
     // ranks long so that several ways back between one pair of states keep their labels apart.
     if (order.indexOf(to) < order.indexOf(t.source)) attrs.push('weight=0', 'minlen=2');
+    else {
+      // An edge that leaves its cluster from a state inside it is two ranks long, so that its label
+      // keeps apart from the cluster's own edges to the same state.
+      const p = parentOf.get(t.source);
+      if (!isCompound(t.source) && p !== undefined && !inside(to, p) && to !== p) attrs.push('minlen=2');
+    }
     if (isCompound(t.source) && !t.internal) attrs.push(`ltail=${q(`cluster_${t.source}`)}`);
     if (isCompound(to) && to !== t.source) attrs.push(`lhead=${q(`cluster_${to}`)}`);
     edge(t.source, to, attrs);

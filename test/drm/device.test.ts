@@ -41,12 +41,29 @@ describe('drm_dev_register and drm_dev_unregister', () => {
     expect(kinds(o)).toEqual(['warn_on']);
   });
 
-  it('warns when unregistering a device that is not registered, and carries on', () => {
+  it('unregisters a device that is not registered without a warning (drm_dev_unregister has no WARN)', () => {
     const s = new Scenario();
     s.ok({ type: 'device_add', dev: 'p' }, { type: 'drm_dev_alloc', drm: 'd', parent: 'p' });
-    const o = s.run({ type: 'drm_dev_unregister', drm: 'd' });
-    expect(o.ok).toBe(true);
-    expect(kinds(o)).toEqual(['warn_on']);
+    expect(s.run({ type: 'drm_dev_unregister', drm: 'd' })).toEqual({ ok: true });
+    expect(s.world.drm.drms.get('d')?.registered).toBe(false);
+    // Twice, and after an unplug (which unregistered already): still nothing to report.
+    const r = new Scenario().device();
+    expect(r.run({ type: 'drm_dev_unregister', drm: 'drm0' })).toEqual({ ok: true });
+    expect(r.run({ type: 'drm_dev_unregister', drm: 'drm0' })).toEqual({ ok: true });
+    const u = new Scenario().device();
+    expect(u.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't' })).toEqual({ ok: true });
+    expect(u.run({ type: 'drm_dev_unregister', drm: 'drm0' })).toEqual({ ok: true });
+    expect(u.run({ type: 'drm_dev_is_unplugged', drm: 'drm0' })).toEqual({ ok: true, unplugged: true });
+  });
+
+  it('ends a section with drm_dev_exit after the device was released (the SRCU domain is global)', () => {
+    const s = new Scenario();
+    s.ok({ type: 'device_add', dev: 'p' }, { type: 'drm_dev_alloc', drm: 'd', parent: 'p' });
+    expect(s.run({ type: 'drm_dev_enter', drm: 'd', task: 't1' })).toEqual({ ok: true, entered: true });
+    expect(s.run({ type: 'drm_dev_put', drm: 'd' })).toEqual({ ok: true });
+    expect(s.run({ type: 'drm_dev_exit', drm: 'd', task: 't1' })).toEqual({ ok: true });
+    // The section is gone: a second exit unlocks nothing.
+    expect(kinds(s.run({ type: 'drm_dev_exit', drm: 'd', task: 't1' }))).toEqual(['lockdep']);
   });
 
   it('reports a release while registered as a use_after_free of the published minors', () => {

@@ -36,7 +36,8 @@ export const drmDeviceAdapter: MachineAdapter<DrmDeviceSut> = {
     ];
     if (leaf !== 'referenced.unplugged.synchronizing') list.push(UNPLUG(false, false));
     if (leaf === 'referenced.unplugged.synchronizing') list.push(UNPLUG(false, true, true));
-    if (!unplugged && leaf !== 'released') list.push({ type: 'drm_dev_exit', inSection: true });
+    // Released: the section a task entered before the last put (see exec's drm_dev_put).
+    if (!unplugged) list.push({ type: 'drm_dev_exit', inSection: true });
     return list;
   },
   setup(): DrmDeviceSut {
@@ -54,8 +55,11 @@ export const drmDeviceAdapter: MachineAdapter<DrmDeviceSut> = {
         return sut.call({ type: 'drm_dev_get', drm });
       case 'drm_dev_put': {
         if (branch.source !== 'released') {
-          if (event.last === true) while ((sut.drm.drms.get(drm)?.refcount ?? 0) > 1) sut.must({ type: 'drm_dev_put', drm });
-          else sut.must({ type: 'drm_dev_get', drm });
+          if (event.last === true) {
+            while ((sut.drm.drms.get(drm)?.refcount ?? 0) > 1) sut.must({ type: 'drm_dev_put', drm });
+            // A task inside a section outlives the device: its drm_dev_exit comes after the release.
+            sut.must({ type: 'drm_dev_enter', drm, task: 'late' });
+          } else sut.must({ type: 'drm_dev_get', drm });
         }
         return sut.call({ type: 'drm_dev_put', drm });
       }
@@ -91,6 +95,10 @@ export const drmDeviceAdapter: MachineAdapter<DrmDeviceSut> = {
       }
       case 'drm_dev_exit': {
         if (event.inSection !== true) return sut.call({ type: 'drm_dev_exit', drm, task: 'nobody' });
+        if (branch.source === 'released') {
+          expectThat(sut.drm.tasks.get('late')?.sections.some((x) => x.on === drm) === true, 'a section entered before the release');
+          return sut.call({ type: 'drm_dev_exit', drm, task: 'late' });
+        }
         const task = sut.fresh('x');
         expectThat(sut.must({ type: 'drm_dev_enter', drm, task }).entered === true, 'entered');
         return sut.call({ type: 'drm_dev_exit', drm, task });
