@@ -26,8 +26,9 @@ import { assign, setup } from 'xstate';
  * - `local_irq_disable` / `local_irq_enable`: a flag, not a count;
  * - the memalloc scopes: `save` answers the bits it newly set (`memalloc_flags_save`), `restore`
  *   clears the bits it is given;
- * - `task_exit`: lockdep's check of every held lock (the protocol's lockdep twin reports each),
- *   then the context is cleared.
+ * - `task_exit`: with IRQs off, the WARN "syscall left IRQs disabled"
+ *   (syscall_exit_to_user_mode_work, include/linux/entry-common.h); then lockdep's check of every
+ *   held lock (the protocol's lockdep twin reports each), then the context is cleared.
  *
  * Abstracted away:
  * - `__might_resched`'s once-per-second rate limit: every sleep point in atomic context is reported;
@@ -122,6 +123,8 @@ export const taskContextMachine = setup({
     isBlockingGfp: ({ event }) => event.type === 'kmalloc' && event.blocking,
     /** Something the task holds that lockdep tracks as a lock (an RCU read section, a spinlock). */
     holdsAtomicLock: ({ context }) => context.rcu > 0 || context.preempt > 0,
+    /** {@link holdsAtomicLock}, with IRQs off too. */
+    holdsAtomicLockIrqsOff: ({ context }) => (context.rcu > 0 || context.preempt > 0) && context.irqsOff,
   },
   actions: {
     /** `__rcu_read_lock`: one more nesting level (preempt_disable in this config). */
@@ -192,7 +195,24 @@ export const taskContextMachine = setup({
           { description: 'GFP_ATOMIC / GFP_NOWAIT: no direct reclaim, nothing to report.', meta: { effects: ['mightAlloc'] } },
         ],
         ...MEMALLOC,
+        // KERNEL: syscall_exit_to_user_mode_work WARNs "syscall left IRQs disabled" (CONFIG_PROVE_LOCKING)
+        // and enables them, before exit_to_user_mode_prepare's lockdep_sys_exit checks the held locks.
         task_exit: [
+          {
+            guard: 'holdsAtomicLockIrqsOff',
+            target: 'sleepable',
+            actions: 'clearContext',
+            description:
+              'Returns to user space with IRQs off and an RCU section or a spinlock held: WARN "syscall left IRQs disabled", then lockdep "lock held when returning to user space"; cleared.',
+            meta: {
+              violation: 'warn_on',
+              violations: [
+                { kind: 'warn_on', check: 'irqsOffAtExit' },
+                { kind: 'lockdep', check: 'heldAtExit' },
+              ],
+              effects: ['warnIrqsOffAtExit', 'lockdepSysExit'],
+            },
+          },
           {
             guard: 'holdsAtomicLock',
             target: 'sleepable',
@@ -200,7 +220,12 @@ export const taskContextMachine = setup({
             description: 'Returns to user space inside an RCU section or holding a spinlock: lockdep "lock held when returning to user space"; cleared.',
             meta: { violation: 'lockdep', violations: [{ kind: 'lockdep', check: 'heldAtExit' }], effects: ['lockdepSysExit'] },
           },
-          { target: 'sleepable', actions: 'clearContext', description: 'Returns with only IRQs off: cleared.', meta: { effects: ['lockdepSysExit'] } },
+          {
+            target: 'sleepable',
+            actions: 'clearContext',
+            description: 'Returns to user space with IRQs off: WARN "syscall left IRQs disabled" (the IRQs are enabled again); cleared.',
+            meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'irqsOffAtExit' }], effects: ['warnIrqsOffAtExit', 'lockdepSysExit'] },
+          },
         ],
       },
     },

@@ -9,13 +9,15 @@ export const TASK_EXIT = 'task_exit';
  * held, is lockdep's "lock held when returning to user space" — recorded, not refused, and the
  * task's state is cleared. The kernel answers it itself; it belongs to no protocol.
  *
- * Models lockdep_sys_exit() (kernel/locking/lockdep.c), called on the way back to user space.
+ * Models syscall_exit_to_user_mode_work() (include/linux/entry-common.h: the WARN for IRQs left
+ * off) and lockdep_sys_exit() (kernel/locking/lockdep.c), called on the way back to user space.
  */
 export const TASK_EXIT_EVENT: EventDef = {
   kernel: 'lockdep_sys_exit() (kernel/locking/lockdep.c), on return to user space',
-  summary: 'The task ends: anything it still holds (a signalling section, later a lock) is a lockdep finding, and its state is cleared.',
+  summary:
+    'The task ends: returning with IRQs off is a warn_on ("syscall left IRQs disabled"), anything it still holds (a signalling section, a lock) is a lockdep finding, and its state is cleared.',
   fields: { task: { kind: 'name', doc: 'the simulated thread' } },
   returns: [],
   errnos: [],
-  violations: ['lockdep'],
+  violations: ['lockdep', 'warn_on'],
 };

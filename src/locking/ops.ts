@@ -374,6 +374,10 @@ export function contextCall(
         step.setTask(task, { ...c, pflags: c.pflags & ~(event.flags ?? 0) });
         break;
       }
+      case 'warnIrqsOffAtExit':
+        // KERNEL: WARN(irqs_disabled(), "syscall %lu left IRQs disabled"), whether or not lockdep is on.
+        step.add(violation('warn_on', `WARNING: syscall left IRQs disabled: task ${JSON.stringify(task)} returns to user space with IRQs off (local_irq_enable follows)`, [task]));
+        break;
       case 'lockdepSysExit':
         step.sysExit(task);
         break;

@@ -323,6 +323,24 @@ describe('might_sleep', () => {
     expect(o.map(kinds)).toEqual([[], [], ['might_sleep'], [], ['might_sleep'], [], []]);
   });
 
+  it('warns when a task returns to user space with IRQs off, before lockdep checks its held locks', () => {
+    const irq = run([{ type: 'local_irq_disable', task: 't' }, { type: 'task_exit', task: 't' }, { type: 'might_sleep', task: 't' }]);
+    expect(kinds(irq[1])).toEqual(['warn_on']);
+    expect(messages(irq[1])[0]).toMatch(/syscall left IRQs disabled/);
+    // The IRQs are on again: the task may sleep.
+    expect(kinds(irq[2])).toEqual([]);
+    const held = run([
+      { type: 'spin_lock_init', lock: 'S' },
+      { type: 'local_irq_disable', task: 't' },
+      { type: 'spin_lock', lock: 'S', task: 't' },
+      { type: 'task_exit', task: 't' },
+    ]);
+    expect(kinds(held[3])).toEqual(['warn_on', 'lockdep']);
+    // With IRQs on, only the held lock is reported.
+    const on = run([{ type: 'spin_lock_init', lock: 'S' }, { type: 'spin_lock', lock: 'S', task: 't' }, { type: 'task_exit', task: 't' }]);
+    expect(kinds(on[2])).toEqual(['lockdep']);
+  });
+
   it('restores the IRQ state spin_lock_irqsave saved', () => {
     const o = run([
       { type: 'spin_lock_init', lock: 'S' },
