@@ -15,11 +15,13 @@ import { assign, setup } from 'xstate';
  *   more nested begin outstanding;
  * - end with cookie true: ends one outstanding nested begin (the kernel does nothing);
  * - end with cookie false: releases the hold;
- * - end with cookie false while holding nothing: lockdep's "bad unlock balance", refused;
- * - end with cookie true when no nested begin is outstanding: misuse the kernel cannot see (its
- *   `end(true)` returns at once); recorded as `lockdep`, nothing changes;
- * - `task_exit` with the hold, or with a nested begin never ended: lockdep's "lock held when
- *   returning to user space", recorded; the task's section state is cleared.
+ * - end with cookie false while holding nothing: lockdep's "bad unlock balance" (lock_release reports
+ *   and returns; the void call completes), recorded, nothing changes;
+ * - end with cookie true when no nested begin is outstanding: the kernel's `end(true)` returns at
+ *   once, so nothing happens and nothing is reported;
+ * - `task_exit` with the hold: lockdep's "lock held when returning to user space", recorded; a
+ *   nested begin never ended holds nothing lockdep sees, so it is silent; the task's section state
+ *   is cleared.
  *
  * Ends need not come in the reverse order of the begins: `begin → false, begin → true,
  * end(false), end(true)` is clean.
@@ -41,7 +43,7 @@ import { assign, setup } from 'xstate';
 export interface SignallingSectionContext {
   /**
    * Begins of this task that returned cookie true and whose cookie no end has taken yet (no C
-   * field: the kernel keeps no such count, which is why it cannot see the imbalance).
+   * field: the kernel keeps no such count, and an imbalance of it is never reported).
    */
   readonly nested: number;
   /** `!debug_locks`: lockdep is off (lib/debug_locks.c), so nothing is tracked or reported. */
@@ -119,16 +121,15 @@ export const signallingSectionMachine = setup({
           },
           {
             guard: 'isNestedCookie',
-            description: 'Cookie true with no nested begin outstanding: the kernel returns at once, so the imbalance goes unseen; recorded as lockdep.',
-            meta: { violation: 'lockdep' },
+            description: 'Cookie true with no nested begin outstanding: `if (cookie) return;`, nothing happens and nothing is reported.',
           },
           {
             guard: 'isLockdepOff',
             description: 'Cookie false with lockdep off: lock_release returns at once; nothing happens.',
           },
           {
-            description: 'Releases dma_fence_map that the task does not hold: lockdep bad unlock balance; refused.',
-            meta: { violation: 'lockdep', refused: true },
+            description: 'Releases dma_fence_map that the task does not hold: lockdep "bad unlock balance" (print_unlock_imbalance_bug), and the call returns; nothing changes.',
+            meta: { violation: 'lockdep', violations: [{ kind: 'lockdep', check: 'badUnlock' }] },
           },
         ],
         debug_locks_off: { actions: 'turnLockdepOff', description: 'Lockdep goes off: later begins answer true.' },
@@ -136,8 +137,8 @@ export const signallingSectionMachine = setup({
           {
             guard: 'hasNestedBegin',
             actions: 'clearNested',
-            description: 'A begin that returned true was never ended: recorded as lockdep; the section state is cleared.',
-            meta: { violation: 'lockdep', clear: true },
+            description: 'A begin that returned true was never ended: it holds nothing, so lockdep_sys_exit is silent; the section state is cleared.',
+            meta: { clear: true },
           },
           { description: 'Nothing held: a clean return to user space.' },
         ],
@@ -160,8 +161,7 @@ export const signallingSectionMachine = setup({
           },
           {
             guard: 'isNestedCookie',
-            description: 'Cookie true with no nested begin outstanding: the kernel returns at once, so the imbalance goes unseen; recorded as lockdep.',
-            meta: { violation: 'lockdep' },
+            description: 'Cookie true with no nested begin outstanding: `if (cookie) return;`, nothing happens and nothing is reported.',
           },
           { target: 'outside', description: 'Releases dma_fence_map.', meta: { effects: ['releaseMap'] } },
         ],

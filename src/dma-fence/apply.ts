@@ -581,15 +581,14 @@ function beginSignalling(world: World, task: string, trace?: BranchTrace): Apply
 function endSignalling(world: World, task: string, cookie: boolean, trace?: BranchTrace): ApplyResult {
   const t = world.dmaFence.tasks.get(task) ?? IDLE_TASK;
   const b = sectionBranch(world, t, { type: 'dma_fence_end_signalling', cookie }, trace);
-  if (b.meta.refused) {
-    const r = lockdepReport(world, `dma_fence_end_signalling(false) in task ${JSON.stringify(task)}, which holds no dma_fence_map: bad unlock balance`, [task]);
-    return { world: r.world, outcome: refused(...r.violations) };
-  }
-  const vs: Violation[] =
-    b.meta.violation === 'lockdep'
-      ? [violation('lockdep', `dma_fence_end_signalling(true) in task ${JSON.stringify(task)}, which has no nested dma_fence_begin_signalling outstanding: unbalanced cookie`, [task])]
-      : [];
+  const vs: Violation[] = [];
   let w = world;
+  if (b.meta.violation === 'lockdep') {
+    // KERNEL: lock_release of a map the task does not hold: print_unlock_imbalance_bug, then return.
+    const r = lockdepReport(w, `dma_fence_end_signalling(false) in task ${JSON.stringify(task)}, which holds no dma_fence_map: bad unlock balance`, [task]);
+    w = r.world;
+    vs.push(...r.violations);
+  }
   if (hasEffect(b.meta, 'releaseMap')) {
     const r = mapRelease(w, task, DMA_FENCE_MAP, 'dma_fence_end_signalling(false)', true);
     w = r.world;
@@ -599,9 +598,9 @@ function endSignalling(world: World, task: string, cookie: boolean, trace?: Bran
 }
 
 /**
- * `task_exit` for dma_fence: a task that returns to user space inside a signalling section (or with
- * a nested begin never ended) is lockdep's "lock held when returning to user space"; recorded, and
- * the task's section state is cleared. Pure.
+ * `task_exit` for dma_fence: a task that returns to user space inside a signalling section is
+ * lockdep's "lock held when returning to user space"; recorded, and the task's section state is
+ * cleared (a nested begin never ended holds nothing lockdep sees). Pure.
  *
  * Models lockdep_sys_exit() (kernel/locking/lockdep.c) for the `dma_fence_map` of
  * drivers/dma-buf/dma-fence.c.
@@ -612,14 +611,11 @@ export function dmaFenceTaskExit(world: World, task: string, trace?: BranchTrace
   const vs: Violation[] = [];
   let w = world;
   if (b.meta.violation === 'lockdep') {
-    // KERNEL: lockdep_sys_exit sees only held locks; a nested begin (cookie true) never ended holds
-    // none, so that half is the model's own finding, in lockdep's vocabulary (it leaves lockdep on).
-    if (t.signalling) {
-      const r = lockdepReport(w, `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`, [task]);
-      w = r.world;
-      vs.push(...r.violations);
-    } else
-      vs.push(violation('lockdep', `task ${JSON.stringify(task)} returns to user space with ${t.nested} nested dma_fence_begin_signalling whose cookie no end took: unbalanced signalling annotation`, [task]));
+    // KERNEL: lockdep_sys_exit sees only held locks: the hold of dma_fence_map (a nested begin that
+    // returned true holds none).
+    const r = lockdepReport(w, `task ${JSON.stringify(task)} returns to user space holding dma_fence_map (a signalling section never ended): lock held when returning to user space`, [task]);
+    w = r.world;
+    vs.push(...r.violations);
   }
   return { world: withTask(w, task, sectionAfter(t, b)), violations: vs };
 }

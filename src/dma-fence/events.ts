@@ -175,7 +175,7 @@ export const DMA_FENCE_EVENTS = {
   dma_fence_end_signalling: {
     kernel: 'dma_fence_end_signalling() (drivers/dma-buf/dma-fence.c)',
     summary:
-      'Closes the section opened with the matching cookie (true: ends one nested begin, nothing in the kernel); a cookie no unended begin of the task returned is a lockdep finding (refused for false).',
+      'Closes the section opened with the matching cookie (true: ends one nested begin; the kernel returns at once, so an unmatched true reports nothing). False with no section held: lockdep bad unlock balance, recorded, and the call completes.',
     fields: { task, cookie: { kind: 'bool', doc: 'the cookie begin returned' } },
     returns: [],
     errnos: [],

@@ -716,14 +716,12 @@ describe('dma_fence_end_signalling', () => {
     expect(k.fingerprint).toBe(idle);
   });
 
-  it('records cookie true with no nested begin outstanding as lockdep, and changes nothing', () => {
+  it('answers cookie true with no nested begin outstanding as the kernel does (it returns at once): nothing reported, nothing changes', () => {
     for (const before of [[], [{ type: 'dma_fence_begin_signalling', task: 't' }]]) {
       const k = new Kernel();
       calls(k, before);
       const fp = k.fingerprint;
-      const o = call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: true });
-      expect(o.ok).toBe(true);
-      expect((o.violations as { kind: string }[]).map((v) => v.kind)).toEqual(['lockdep']);
+      expect(call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: true })).toEqual({ ok: true });
       expect(k.fingerprint).toBe(fp);
     }
   });
@@ -735,27 +733,36 @@ describe('dma_fence_end_signalling', () => {
       { type: 'dma_fence_begin_signalling', task: 't1' },
       { type: 'dma_fence_begin_signalling', task: 't2' },
     ]);
-    expect(call(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: true }).violations).toHaveLength(1);
+    expect(call(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: true })).toEqual({ ok: true });
     expect(k.world.dmaFence.tasks.get('t1')).toEqual({ signalling: true, nested: 1 });
+    expect(k.world.dmaFence.tasks.get('t2')).toEqual({ signalling: true, nested: 0 });
   });
 
-  it('refuses cookie false in a task that holds no section as a lockdep unlock imbalance', () => {
+  it('reports cookie false in a task that holds no section as a lockdep unlock imbalance, and returns (the call completes)', () => {
     // --lockdep-all: the report does not turn lockdep off, so the world stays as it was.
     const k = new Kernel();
     call(k, { type: 'lockdep_prove_all' });
-    expectRefused(k, { type: 'dma_fence_end_signalling', task: 't', cookie: false }, 'lockdep');
-    calls(k, [
-      { type: 'dma_fence_begin_signalling', task: 'u' },
-      { type: 'dma_fence_end_signalling', task: 'u', cookie: false },
-    ]);
-    expectRefused(k, { type: 'dma_fence_end_signalling', task: 'u', cookie: false }, 'lockdep');
+    for (const before of [[], [{ type: 'dma_fence_begin_signalling', task: 't' }, { type: 'dma_fence_end_signalling', task: 't', cookie: false }]]) {
+      calls(k, before);
+      const fp = k.fingerprint;
+      const o = call(k, { type: 'dma_fence_end_signalling', task: 't', cookie: false });
+      expect(o.ok).toBe(true);
+      expect((o.violations as { kind: string; message: string }[]).map((v) => v.kind)).toEqual(['lockdep']);
+      expect((o.violations as { message: string }[])[0]?.message).toMatch(/bad unlock balance/);
+      expect(k.fingerprint).toBe(fp);
+    }
+    // Without --lockdep-all the report turns lockdep off, as print_unlock_imbalance_bug does.
+    const off = new Kernel();
+    expect(call(off, { type: 'dma_fence_end_signalling', task: 't', cookie: false }).ok).toBe(true);
+    expect(call(off, { type: 'dma_fence_begin_signalling', task: 'u' })).toEqual({ ok: true, cookie: true });
   });
 
   it('does not let one task end another task\'s section', () => {
     const k = new Kernel();
     call(k, { type: 'lockdep_prove_all' });
     call(k, { type: 'dma_fence_begin_signalling', task: 't1' });
-    expectRefused(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: false }, 'lockdep');
+    const o = call(k, { type: 'dma_fence_end_signalling', task: 't2', cookie: false });
+    expect((o.violations as { kind: string }[]).map((v) => v.kind)).toEqual(['lockdep']);
     expect(k.world.dmaFence.tasks.get('t1')?.signalling).toBe(true);
   });
 
