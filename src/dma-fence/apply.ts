@@ -296,16 +296,29 @@ function removeFromSlot(
   return { slice, rec, removed };
 }
 
-/** The dma_fence calls that take `fence->lock` (their fence's lock class is touched inside a body). */
-const TAKES_FENCE_LOCK = new Set([
-  'dma_fence_signal',
-  'dma_fence_check_and_signal',
-  'dma_fence_add_callback',
-  'dma_fence_remove_callback',
-  'dma_fence_enable_sw_signaling',
-  'dma_fence_get_status',
-  'dma_fence_wait_timeout',
-]);
+/** The dma_fence calls that always take `fence->lock` (their fence's lock class is touched inside a body). */
+const TAKES_FENCE_LOCK = new Set(['dma_fence_signal', 'dma_fence_check_and_signal', 'dma_fence_remove_callback', 'dma_fence_enable_sw_signaling', 'dma_fence_get_status']);
+
+/**
+ * Whether a call of a callback body takes its fence's lock (dma-fence.c): the calls that always do,
+ * dma_fence_add_callback unless the fence is signaled (it answers ENOENT before locking),
+ * dma_fence_wait_timeout unless the timeout is negative (it WARNs and returns first), and the
+ * dma_fence_put that releases a fence with callbacks pending (dma_fence_release signals it under the
+ * lock).
+ */
+function takesFenceLock(raw: { readonly type: string; readonly [field: string]: unknown }, f: FenceRecord): boolean {
+  if (TAKES_FENCE_LOCK.has(raw.type)) return true;
+  switch (raw.type) {
+    case 'dma_fence_add_callback':
+      return f.state !== 'signaled';
+    case 'dma_fence_wait_timeout':
+      return !(Number(raw.timeout) < 0);
+    case 'dma_fence_put':
+      return f.refcount === 1 && f.cbs.length > 0 && f.state !== 'signaled';
+    default:
+      return false;
+  }
+}
 
 /**
  * Runs callback bodies the way dma_fence_signal_timestamp_locked calls `cur->func`: in the signalling
@@ -348,7 +361,7 @@ function runBodies(
       let r: ApplyResult;
       if (def !== undefined) {
         const named = typeof raw.fence === 'string' ? w.dmaFence.fences.get(raw.fence) : undefined;
-        if (named !== undefined && TAKES_FENCE_LOCK.has(raw.type)) {
+        if (named !== undefined && takesFenceLock(raw, named)) {
           const t = fenceLockTouch(w, task, fenceLockClass(named.context), `${raw.type}(${raw.fence})`);
           w = t.world;
           pre.push(...t.violations);

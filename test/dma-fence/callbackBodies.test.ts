@@ -46,6 +46,33 @@ describe('dma_fence_add_callback with a body (do)', () => {
     expect((sig?.violations as { message: string }[])[1]?.message).toMatch(/cycle: fence_lock:1 → dma_fence_map → fence_lock:1/);
   });
 
+  it('takes the fence lock only where the kernel does: not for add_callback on the signaled fence, nor for a negative wait', () => {
+    // Inside its own signal, f is signaled already: add_callback answers ENOENT before spin_lock_irqsave.
+    const add = run([...setup, { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'dma_fence_add_callback', fence: 'f', cb: 'late' }] }, { type: 'dma_fence_signal', fence: 'f' }]);
+    const sig = add[add.length - 1] as OutcomeJson;
+    expect(kinds(sig)).toEqual([]);
+    expect((sig.bodies as Record<string, unknown[]>).cb).toEqual([{ type: 'dma_fence_add_callback', ok: false, errno: 'ENOENT' }]);
+    // f2 (same lock class) is not signaled: its add_callback does lock, and lockdep sees the recursion.
+    const add2 = run([...setup, { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'dma_fence_add_callback', fence: 'f2', cb: 'late' }] }, { type: 'dma_fence_signal', fence: 'f' }]);
+    expect(kinds(add2[add2.length - 1])).toEqual(['lockdep']);
+    // A negative timeout WARNs and returns before anything else.
+    const wait = run([...setup, { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'dma_fence_wait_timeout', fence: 'f2', timeout: -1 }] }, { type: 'dma_fence_signal', fence: 'f' }]);
+    expect(kinds(wait[wait.length - 1])).toEqual(['warn_on']);
+  });
+
+  it('takes the lock of a fence a body releases with callbacks pending (dma_fence_release signals it under its lock)', () => {
+    const o = run([
+      ...setup,
+      { type: 'dma_fence_add_callback', fence: 'f2', cb: 'y' },
+      { type: 'dma_fence_add_callback', fence: 'f', cb: 'x', do: [{ type: 'dma_fence_put', fence: 'f2' }] },
+      { type: 'dma_fence_signal', fence: 'f' },
+    ]);
+    expect(kinds(o[o.length - 1])).toContain('lockdep');
+    // Without pending callbacks the last put takes no lock: only the release.
+    const quiet = run([...setup, { type: 'dma_fence_add_callback', fence: 'f', cb: 'x', do: [{ type: 'dma_fence_put', fence: 'f2' }] }, { type: 'dma_fence_signal', fence: 'f' }]);
+    expect(kinds(quiet[quiet.length - 1])).toEqual([]);
+  });
+
   it('never runs the body of a callback refused by a signaled fence (ENOENT)', () => {
     const o = run([...setup, { type: 'dma_fence_signal', fence: 'f' }, { type: 'dma_fence_add_callback', fence: 'f', cb: 'cb', do: [{ type: 'might_sleep' }] }]);
     expect(o[o.length - 1]).toEqual({ ok: false, errno: 'ENOENT' });
