@@ -71,12 +71,31 @@ const INIT_LIVE = {
   meta: { violation: 'bug_on', violations: [{ kind: 'bug_on', check: 'initLive' }], refused: true },
 } as const;
 
-/** A release in a mode the rwsem is not held in: the count would be corrupted. */
+/**
+ * A release in a mode the rwsem is not held in: the count would be corrupted. KERNEL: up_read,
+ * up_write and downgrade_write call rwsem_release / lock_downgrade before __up_read / __up_write /
+ * __downgrade_write, so a caller that holds the rwsem in no mode gets lockdep's "bad unlock balance"
+ * first, then the DEBUG_RWSEMS_WARN_ON.
+ */
 const wrongMode = (what: string) =>
-  ({
-    description: `${what}: DEBUG_RWSEMS_WARN_ON, the count would be corrupted; refused.`,
-    meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'wrongMode' }], refused: true },
-  }) as const;
+  [
+    {
+      guard: 'holdsNothing',
+      description: `${what} by a task that holds it in no mode: lockdep "bad unlock balance", then DEBUG_RWSEMS_WARN_ON; the count would be corrupted; refused.`,
+      meta: {
+        violation: 'lockdep',
+        violations: [
+          { kind: 'lockdep', check: 'badUnlock' },
+          { kind: 'warn_on', check: 'wrongMode' },
+        ],
+        refused: true,
+      },
+    },
+    {
+      description: `${what}: DEBUG_RWSEMS_WARN_ON, the count would be corrupted; refused.`,
+      meta: { violation: 'warn_on', violations: [{ kind: 'warn_on', check: 'wrongMode' }], refused: true },
+    },
+  ] as const;
 
 /** A release of a free rwsem: lockdep's bad unlock, and the count would underflow. */
 const FREE_RELEASE = {
@@ -110,6 +129,8 @@ export const rwSemaphoreMachine = setup({
     isOwnerWithReaderNext: ({ context, event }) => context.owner === taskOf(event) && context.waiters[0]?.mode === 'read',
     /** A writer is at the head of `wait_list`. */
     isWriterNext: ({ context }) => context.waiters[0]?.mode === 'write',
+    /** The caller holds it in no mode: lockdep finds no held lock to release. */
+    holdsNothing: ({ context, event }) => context.owner !== taskOf(event) && !context.readers.includes(taskOf(event)),
   },
   actions: {
     /** The reader bias is added and kept: the caller holds it for read. */

@@ -323,6 +323,24 @@ describe('might_sleep', () => {
     expect(o.map(kinds)).toEqual([[], [], ['might_sleep'], [], ['might_sleep'], [], []]);
   });
 
+  it('reports a wrong-mode rwsem release by a task that holds it in no mode as lockdep, then the DEBUG_RWSEMS warning', () => {
+    const o = run([
+      { type: 'init_rwsem', lock: 'W' },
+      { type: 'down_write', lock: 'W', task: 't1' },
+      { type: 'up_read', lock: 'W', task: 't2' },
+      { type: 'up_write', lock: 'W', task: 't1' },
+    ]);
+    expect(o[2]?.ok).toBe(false);
+    expect(kinds(o[2])).toEqual(['lockdep', 'warn_on']);
+    // Refused: the writer still holds it and releases it cleanly.
+    expect(kinds(o[3])).toEqual([]);
+    // The holder in the other mode gets only the warning.
+    const own = run([{ type: 'init_rwsem', lock: 'W' }, { type: 'down_write', lock: 'W', task: 't1' }, { type: 'up_read', lock: 'W', task: 't1' }]);
+    expect(kinds(own[2])).toEqual(['warn_on']);
+    const r = run([{ type: 'init_rwsem', lock: 'R' }, { type: 'down_read', lock: 'R', task: 't1' }, { type: 'up_write', lock: 'R', task: 't2' }, { type: 'downgrade_write', lock: 'R', task: 't3' }]);
+    expect(r.slice(2).map(kinds)).toEqual([['lockdep', 'warn_on'], ['warn_on']]);
+  });
+
   it('warns when a task returns to user space with IRQs off, before lockdep checks its held locks', () => {
     const irq = run([{ type: 'local_irq_disable', task: 't' }, { type: 'task_exit', task: 't' }, { type: 'might_sleep', task: 't' }]);
     expect(kinds(irq[1])).toEqual(['warn_on']);
