@@ -113,11 +113,11 @@ export const DRM_EVENTS = {
     kernel: `drm_dev_put() / drm_dev_release() (${DRV})`,
     rust: 'drop(ARef<drm::Device>)',
     summary:
-      'Drops a reference; at zero the device is released: driver release, drm-managed actions in reverse (offset manager takedown, parent put). GEM objects or offsets of the device still alive are leaks; released while registered is a use_after_free (published minors). A put of a released device is a refcount_underflow.',
+      'Drops a reference; at zero the device is released: driver release, drm-managed actions in reverse (offset manager takedown, parent put). GEM objects of the device still alive are leaks; an mmap offset still allocated makes the offset manager\'s drm_mm_takedown WARN (warn_on); released while registered is a use_after_free (published minors). A put of a released device is a refcount_underflow.',
     fields: { drm },
     returns: [],
     errnos: [],
-    violations: ['leak', 'use_after_free', 'refcount_underflow'],
+    violations: ['leak', 'warn_on', 'use_after_free', 'refcount_underflow'],
   },
   drm_dev_register: {
     kernel: `drm_dev_register() (${DRV})`,
