@@ -88,10 +88,10 @@ const UNPLUG = [
     {
       guard: 'hasReaders',
       target: '.unplugged.synchronizing',
-      description: 'Sets unplugged; synchronize_srcu finds readers: blocked and queued until the last drm_dev_exit.',
-      meta: { blocked: true, queued: true, effects: ['setUnplugged', 'queueWaiter'] },
+      description: 'Sets unplugged; synchronize_srcu (a sleep point) finds readers: blocked and queued until the last drm_dev_exit.',
+      meta: { blocked: true, queued: true, effects: ['setUnplugged', 'mightSleep', 'queueWaiter'] },
     },
-    { target: '.unplugged.synchronized', description: 'Sets unplugged, no reader: unregisters at once.', meta: { effects: ['setUnplugged', 'unregister'] } },
+    { target: '.unplugged.synchronized', description: 'Sets unplugged; synchronize_srcu (a sleep point) finds no reader: unregisters at once.', meta: { effects: ['setUnplugged', 'mightSleep', 'unregister'] } },
 ] as const;
 
 export const drmDeviceMachine = setup({
@@ -174,7 +174,7 @@ export const drmDeviceMachine = setup({
                 drm_dev_unplug: [
                   { guard: 'isWoken', target: 'synchronized', description: 'The grace period is over: drm_dev_unregister, user mappings zapped.', meta: { effects: ['unregister'] } },
                   DEADLOCK,
-                  { description: 'Sets unplugged again and waits too: blocked and queued.', meta: { blocked: true, queued: true, effects: ['setUnplugged', 'queueWaiter'] } },
+                  { description: 'Sets unplugged again and waits too (a sleep point): blocked and queued.', meta: { blocked: true, queued: true, effects: ['setUnplugged', 'mightSleep', 'queueWaiter'] } },
                 ],
               },
             },
@@ -183,8 +183,8 @@ export const drmDeviceMachine = setup({
               on: {
                 drm_dev_unplug: [
                   DEADLOCK,
-                  { guard: 'hasReaders', description: 'Unplugged again; synchronize_srcu finds readers: blocked and queued.', meta: { blocked: true, queued: true, effects: ['queueWaiter'] } },
-                  { description: 'Unplugged again, no reader: nothing changes.' },
+                  { guard: 'hasReaders', description: 'Unplugged again; synchronize_srcu (a sleep point) finds readers: blocked and queued.', meta: { blocked: true, queued: true, effects: ['mightSleep', 'queueWaiter'] } },
+                  { description: 'Unplugged again, no reader: synchronize_srcu returns (a sleep point); nothing changes.', meta: { effects: ['mightSleep'] } },
                 ],
               },
             },

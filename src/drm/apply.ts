@@ -540,6 +540,12 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const t = task(world, e.task);
       const b = ask(TABLES.drm, d.state, { type: 'drm_dev_unplug', ownSection: t.sections.length > 0, readers: anySection(world, 'sections'), woken: false }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
+      if (hasEffect(b.meta, 'mightSleep')) {
+        // KERNEL: synchronize_srcu → __synchronize_srcu: might_sleep() (the task context decides).
+        const c = contextCall(acc.world, { type: 'might_sleep', task: e.task }, trace);
+        acc.world = c.world;
+        acc.vs.push(...c.outcome.violations);
+      }
       setDrm(acc, e.drm, { ...d, state: b.target as DrmDeviceState, registered: hasEffect(b.meta, 'unregister') ? false : d.registered });
       if (!hasEffect(b.meta, 'queueWaiter')) return done(acc);
       setTask(acc, e.task, { ...t, waiting: { kind: 'unplug', drm: e.drm } });

@@ -73,6 +73,17 @@ describe('drm_dev_register and drm_dev_unregister', () => {
 });
 
 describe('drm_dev_unplug (two-phase, one SRCU domain)', () => {
+  it('is a sleep point (synchronize_srcu): might_sleep under a spinlock, clean in process context', () => {
+    const s = new Scenario().device();
+    s.ok({ type: 'spin_lock_init', lock: 'S' }, { type: 'spin_lock', lock: 'S', task: 't1' });
+    const o = s.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't1' });
+    expect(o.ok).toBe(true);
+    expect(kinds(o)).toEqual(['might_sleep']);
+    expect(s.world.drm.drms.get('drm0')?.registered).toBe(false);
+    const clean = new Scenario().device();
+    expect(clean.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't1' })).toEqual({ ok: true });
+  });
+
   it('waits for a section of another device and is completed by its exit', () => {
     const s = new Scenario().device('drm0', 'p0').device('drm1', 'p1');
     expect(s.run({ type: 'drm_dev_enter', drm: 'drm1', task: 't1' })).toEqual({ ok: true, entered: true });
