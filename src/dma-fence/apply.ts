@@ -7,7 +7,7 @@ import { DrmstateError } from '../errors.js';
 import { type Misuse, unknownObject } from '../world/Misuse.js';
 import { ERRNO_VALUES, MAX_ERRNO } from '../errno.js';
 import type { Errno } from '../errno.js';
-import { type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
+import { type Outcome, type OutcomeValue, blocked, fail, ok, refused } from '../world/Outcome.js';
 import type { ApplyResult, KernelCalls } from '../world/Protocol.js';
 import { type Violation, type ViolationKind, violation } from '../world/Violation.js';
 import { type World, withSlice } from '../world/World.js';
@@ -361,12 +361,20 @@ function runBodies(
       let r: ApplyResult;
       if (def !== undefined) {
         const named = typeof raw.fence === 'string' ? w.dmaFence.fences.get(raw.fence) : undefined;
-        if (named !== undefined && takesFenceLock(raw, named)) {
+        const locks = named !== undefined && takesFenceLock(raw, named);
+        // KERNEL: the put's release WARNs before it locks, and the wait's might_sleep and
+        // might-wait annotation come before enable_sw_signaling locks: their lock comes after.
+        const lockLast = raw.type === 'dma_fence_put' || raw.type === 'dma_fence_wait_timeout';
+        if (locks && !lockLast) {
           const t = fenceLockTouch(w, task, fenceLockClass(named.context), `${raw.type}(${raw.fence})`);
           w = t.world;
           pre.push(...t.violations);
         }
         r = applyDmaFence(w, decodeFields<DmaFenceEvent>(ev, def.fields), trace, kernel);
+        if (locks && lockLast) {
+          const t = fenceLockTouch(r.world, task, fenceLockClass(named.context), `${raw.type}(${raw.fence})`);
+          r = t.violations.length === 0 ? { world: t.world, outcome: r.outcome } : { world: t.world, outcome: { ...r.outcome, violations: [...r.outcome.violations, ...t.violations] } as Outcome };
+        }
       } else if (isLockingEvent(raw.type)) r = applyLockingEvent(w, ev, trace);
       // Any other protocol's call goes through the kernel composed around this one (mmput, a GEM put, …).
       else if (kernel !== undefined) r = kernel.call(w, raw, task);
