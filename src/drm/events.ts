@@ -73,7 +73,7 @@ export const DRM_EVENTS = {
     fields: { dev, task: { ...task, optional: true, doc: 'the unbinding thread (default: the device name)' } },
     returns: ['violations of the actions'],
     errnos: [],
-    violations: ['deadlock', 'use_after_free', 'leak', 'double_free'],
+    violations: ['deadlock', 'use_after_free', 'leak', 'double_free', 'warn_on'],
   },
   devm_add_action: {
     kernel: 'devm_add_action() (include/linux/device/devres.h)',
@@ -139,11 +139,11 @@ export const DRM_EVENTS = {
   drm_dev_unplug: {
     kernel: `drm_dev_unplug() (${DRV})`,
     summary:
-      'Sets unplugged, waits in synchronize_srcu for every drm_dev_enter section of any device (blocked and queued while readers remain; the last drm_dev_exit completes it), then unregisters. Inside the caller\'s own section: deadlock.',
+      'Sets unplugged, waits in synchronize_srcu for every drm_dev_enter section of any device (blocked and queued while readers remain; the last drm_dev_exit completes it), then unregisters. A sleep point: in atomic context, might_sleep. Inside the caller\'s own section: deadlock.',
     fields: { drm, task },
     returns: [],
     errnos: [],
-    violations: ['deadlock', 'use_after_free'],
+    violations: ['deadlock', 'use_after_free', 'might_sleep'],
   },
   drm_dev_enter: {
     kernel: `drm_dev_enter() (${DRV})`,
@@ -253,11 +253,11 @@ export const DRM_EVENTS = {
   drm_release: {
     kernel: 'drm_release() → drm_file_free() → drm_gem_release(), then drm_minor_release() (drivers/gpu/drm/drm_file.c)',
     rust: 'drm::File postclose callback',
-    summary: 'Closes the file: drops every handle in ascending id order, then the file\'s device reference (which may release the device).',
+    summary: 'Closes the file: drops every handle in ascending id order, then the file\'s device reference (which may release the device, as drm_dev_put does).',
     fields: { file },
     returns: [],
     errnos: [],
-    violations: ['use_after_free', 'leak'],
+    violations: ['use_after_free', 'leak', 'warn_on'],
   },
   drm_ioctl: {
     kernel: 'drm_ioctl() → drm_ioctl_kernel() (drivers/gpu/drm/drm_ioctl.c)',

@@ -13,7 +13,7 @@ export const TASK_EXIT = 'task_exit';
  * off) and lockdep_sys_exit() (kernel/locking/lockdep.c), called on the way back to user space.
  */
 export const TASK_EXIT_EVENT: EventDef = {
-  kernel: 'lockdep_sys_exit() (kernel/locking/lockdep.c), on return to user space',
+  kernel: 'syscall_exit_to_user_mode_work() (include/linux/entry-common.h) and lockdep_sys_exit() (kernel/locking/lockdep.c), on return to user space',
   summary:
     'The task ends: returning with IRQs off is a warn_on ("syscall left IRQs disabled"), anything it still holds (a signalling section, a lock) is a lockdep finding, and its state is cleared.',
   fields: { task: { kind: 'name', doc: 'the simulated thread' } },

@@ -73,14 +73,14 @@ export const LOCKING_EVENTS = {
   down_read_trylock: lockCall('down_read_trylock() (kernel/locking/rwsem.c)', '`{ ok: true, locked }`: fails while a writer holds it or anybody waits.', { returns: ['locked'], violations: [] }),
   up_read: lockCall(
     'up_read() (kernel/locking/rwsem.c)',
-    'The last reader hands it to the writer at the head (`woke`). By a non-reader: lockdep bad unlock balance, and a reader count still goes. On a writer-held rwsem: `warn_on`, refused.',
+    'The last reader hands it to the writer at the head (`woke`). By a non-reader: lockdep bad unlock balance, and a reader count still goes. On a writer-held rwsem: `warn_on` (DEBUG_RWSEMS), refused; by a task holding it in no mode, lockdep\'s bad unlock balance first.',
     { returns: ['woke'], violations: ['lockdep', 'warn_on'] },
   ),
   down_write: lockCall('down_write() (kernel/locking/rwsem.c)', 'Takes it exclusively; any holder makes it blocked and queued.', { returns: ['(blocked, queued)'] }),
   down_write_trylock: lockCall('down_write_trylock() (kernel/locking/rwsem.c)', '`{ ok: true, locked }`: only from RWSEM_UNLOCKED_VALUE (no holder, no waiter).', { returns: ['locked'], violations: [] }),
   up_write: lockCall(
     'up_write() (kernel/locking/rwsem.c)',
-    'rwsem_mark_wake: a writer at the head gets it, else every queued reader (`woke`). By another task: lockdep bad unlock balance, released anyway; not write-held: `warn_on`, refused.',
+    'rwsem_mark_wake: a writer at the head gets it, else every queued reader (`woke`). By another task: lockdep bad unlock balance, released anyway; not write-held: `warn_on` (DEBUG_RWSEMS), refused, with lockdep\'s bad unlock balance first for a task holding it in no mode.',
     { returns: ['woke'], violations: ['lockdep', 'warn_on'] },
   ),
   downgrade_write: lockCall(
