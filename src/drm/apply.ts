@@ -7,8 +7,8 @@ import { drmGemHandleMachine } from '../../machines/drmGemHandle.machine.js';
 import { drmGemObjectMachine } from '../../machines/drmGemObject.machine.js';
 import { drmRegistrationMachine } from '../../machines/drmRegistration.machine.js';
 import { callDrmMm, nodeInfo } from '../drm-mm/protocol.js';
-import { DMA_RESV_CLASS } from '../locking/lockdep.js';
-import { contextCall, lockCall, lockingOf, mutexInit } from '../locking/ops.js';
+import { DMA_RESV_CLASS, DRM_UNPLUG_SRCU } from '../locking/lockdep.js';
+import { contextCall, lockCall, lockingOf, mapAcquire, mapRelease, mapSync, mutexInit } from '../locking/ops.js';
 import type { Errno } from '../errno.js';
 import type { Event } from '../world/Event.js';
 import { Misuse, unknownObject } from '../world/Misuse.js';
@@ -541,7 +541,11 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const b = ask(TABLES.drm, d.state, { type: 'drm_dev_unplug', ownSection: t.sections.length > 0, readers: anySection(world, 'sections'), woken: false }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
       if (hasEffect(b.meta, 'mightSleep')) {
-        // KERNEL: synchronize_srcu → __synchronize_srcu: might_sleep() (the task context decides).
+        // KERNEL: synchronize_srcu → __synchronize_srcu: srcu_lock_sync (lockdep: the held locks
+        // against every section's read hold, rule E1), then might_sleep() (the task context decides).
+        const l = mapSync(acc.world, e.task, DRM_UNPLUG_SRCU, `drm_dev_unplug(${e.drm}): synchronize_srcu`);
+        acc.world = l.world;
+        acc.vs.push(...l.violations);
         const c = contextCall(acc.world, { type: 'might_sleep', task: e.task }, trace);
         acc.world = c.world;
         acc.vs.push(...c.outcome.violations);
@@ -557,7 +561,11 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const b = ask(TABLES.drm, d.state, { type: 'drm_dev_enter' }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
       if (hasEffect(b.meta, 'srcuReadLock')) {
-        const t = task(world, e.task);
+        // KERNEL: srcu_read_lock → srcu_lock_acquire: a read hold of the domain's lockdep map.
+        const l = mapAcquire(acc.world, e.task, DRM_UNPLUG_SRCU, { read: true, ext: true, what: `drm_dev_enter(${e.drm})` });
+        acc.world = l.world;
+        acc.vs.push(...l.violations);
+        const t = task(acc.world, e.task);
         setTask(acc, e.task, { ...t, sections: [...t.sections, { on: e.drm, waiters: [] }] });
       }
       return done(acc, b.meta.returns);
@@ -567,6 +575,10 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const t = task(world, e.task);
       const b = ask(TABLES.drm, d.state, { type: 'drm_dev_exit', inSection: t.sections.some((x) => x.on === e.drm) }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
+      // KERNEL: srcu_read_unlock → srcu_lock_release.
+      const l = mapRelease(acc.world, e.task, DRM_UNPLUG_SRCU, `drm_dev_exit(${e.drm})`, true);
+      acc.world = l.world;
+      acc.vs.push(...l.violations);
       const woke = endSection(acc, e.task, 'sections', e.drm, trace);
       return done(acc, woke.length > 0 ? { woke } : undefined);
     }

@@ -17,6 +17,8 @@ export const I_MMAP_RWSEM_CLASS = 'i_mmap_rwsem';
 export const DMA_FENCE_MAP = 'dma_fence_map';
 /** The `rcu_lock_map` (kernel/rcu/update.c). */
 export const RCU_LOCK_MAP = 'rcu_read_lock';
+/** The lockdep map of the global `drm_unplug_srcu` SRCU domain (drivers/gpu/drm/drm_drv.c). */
+export const DRM_UNPLUG_SRCU = 'drm_unplug_srcu';
 
 /**
  * The dependencies `dma_resv_lockdep()` (drivers/dma-buf/dma-resv.c, a subsys initcall) records at
@@ -88,6 +90,7 @@ function cycleRule(cycle: readonly string[], acquiring: string): string {
     if (acquiring === DMA_RESV_CLASS || acquiring === DMA_RESV_ACQUIRE_CLASS) return 'A3';
     return 'A5';
   }
+  if (cycle.includes(DRM_UNPLUG_SRCU)) return 'E1';
   if (cycle.includes(MMAP_LOCK_CLASS) && (cycle.includes(DMA_RESV_CLASS) || cycle.includes(DMA_RESV_ACQUIRE_CLASS))) return 'D1';
   if (cycle.includes(FS_RECLAIM)) return 'D2';
   return 'lockdep';

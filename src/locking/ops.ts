@@ -437,6 +437,18 @@ export function mapRelease(world: World, task: string, map: string, what: string
   return { world: withLocking(world, step.s), violations: step.violations };
 }
 
+/**
+ * `lock_map_sync()` of a pseudo-lock map by `task` (include/linux/lockdep.h, as synchronize_srcu's
+ * srcu_lock_sync annotates it): an exclusive acquisition checked against the held locks (their
+ * edges into the map, and any cycle through the map's readers), not kept.
+ */
+export function mapSync(world: World, task: string, map: string, what: string): AnnotationResult {
+  const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);
+  if (!step.on) return { world, violations: [] };
+  step.acquire(task, mapHold(map), false);
+  return { world: withLocking(world, step.s), violations: step.violations };
+}
+
 /** `might_sleep()` in `task` for the call `what`: a might_sleep violation in atomic context. */
 export function mightSleep(world: World, task: string, what: string, trace?: BranchTrace): AnnotationResult {
   const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);

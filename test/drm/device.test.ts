@@ -73,6 +73,26 @@ describe('drm_dev_register and drm_dev_unregister', () => {
 });
 
 describe('drm_dev_unplug (two-phase, one SRCU domain)', () => {
+  it('reports rule E1: an unplug holding a lock that code inside a drm_dev_enter section takes (lockdep, SRCU annotated)', () => {
+    const s = new Scenario().device();
+    s.ok(
+      { type: 'mutex_init', lock: 'M' },
+      { type: 'drm_dev_enter', drm: 'drm0', task: 't1' },
+      { type: 'mutex_lock', lock: 'M', task: 't1' },
+      { type: 'mutex_unlock', lock: 'M', task: 't1' },
+      { type: 'drm_dev_exit', drm: 'drm0', task: 't1' },
+      { type: 'mutex_lock', lock: 'M', task: 't2' },
+    );
+    const o = s.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't2' });
+    expect(o.ok).toBe(true);
+    expect(kinds(o)).toEqual(['lockdep']);
+    expect((o.violations as { message: string }[])[0]?.message).toMatch(/rule E1.*cycle: M → drm_unplug_srcu → M/);
+    // A lock that no section takes is clean, and so is a section that takes the lock after an unplug without it.
+    const clean = new Scenario().device();
+    clean.ok({ type: 'mutex_init', lock: 'N' }, { type: 'mutex_lock', lock: 'N', task: 't2' });
+    expect(clean.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't2' })).toEqual({ ok: true });
+  });
+
   it('is a sleep point (synchronize_srcu): might_sleep under a spinlock, clean in process context', () => {
     const s = new Scenario().device();
     s.ok({ type: 'spin_lock_init', lock: 'S' }, { type: 'spin_lock', lock: 'S', task: 't1' });
