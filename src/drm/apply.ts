@@ -561,8 +561,12 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       const b = ask(TABLES.drm, d.state, { type: 'drm_dev_enter' }, trace);
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
       if (hasEffect(b.meta, 'srcuReadLock')) {
-        // KERNEL: srcu_read_lock → srcu_lock_acquire: a read hold of the domain's lockdep map.
-        const l = mapAcquire(acc.world, e.task, DRM_UNPLUG_SRCU, { read: true, ext: true, what: `drm_dev_enter(${e.drm})` });
+        // KERNEL: srcu_read_lock → srcu_lock_acquire (lock_map_acquire_read): a recursive read hold
+        // of the domain's lockdep map, so sections nest. ABSTRACTION: held as a trylock (no edge
+        // into the map, no cycle check): lockdep's paths never run through a recursive-read entry
+        // followed by a reader's exit, and every exit from this map is a section's read hold, so
+        // such edges could close no cycle it reports; the edges out of the map are recorded.
+        const l = mapAcquire(acc.world, e.task, DRM_UNPLUG_SRCU, { read: 'recursive', trylock: true, ext: true, what: `drm_dev_enter(${e.drm})` });
         acc.world = l.world;
         acc.vs.push(...l.violations);
         const t = task(acc.world, e.task);

@@ -308,7 +308,7 @@ function currentGfpContext(gfp: number, pflags: number): number {
 }
 
 /** An exclusive acquisition of a pseudo-lock map (`lock_map_acquire`). */
-function mapHold(map: string, read: 0 | 1 = 0, trylock = false): HeldLock {
+function mapHold(map: string, read: 0 | 1 | 2 = 0, trylock = false): HeldLock {
   return Object.freeze({ lock: map, class: map, read, trylock, check: true, wait: 0 });
 }
 
@@ -418,9 +418,15 @@ export function lockdepEnabled(world: World): boolean {
  * `lock_acquire` of a pseudo-lock map (no lock behind it) by `task`: lockdep's checks and edges.
  * `ext` marks a hold the calling protocol also records itself (left out of this slice's hash).
  */
-export function mapAcquire(world: World, task: string, map: string, how: { read?: boolean; trylock?: boolean; ext?: boolean; what: string }): AnnotationResult {
+export function mapAcquire(
+  world: World,
+  task: string,
+  map: string,
+  how: { read?: boolean | 'recursive'; trylock?: boolean; ext?: boolean; what: string },
+): AnnotationResult {
   const step = LockingStep.of(lockingOf(world), `${task}: ${how.what}`);
-  const h = mapHold(map, how.read ? 1 : 0, how.trylock === true);
+  // `read: 'recursive'` is lock_map_acquire_read (read 2: the same task may nest it).
+  const h = mapHold(map, how.read === 'recursive' ? 2 : how.read ? 1 : 0, how.trylock === true);
   step.acquire(task, how.ext ? Object.freeze({ ...h, ext: true as const }) : h);
   return { world: withLocking(world, step.s), violations: step.violations };
 }
