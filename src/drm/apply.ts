@@ -562,11 +562,12 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
       if (b.meta.refused) return refuse(world, refusal(b, e.type, [e.drm, e.task]));
       if (hasEffect(b.meta, 'srcuReadLock')) {
         // KERNEL: srcu_read_lock → srcu_lock_acquire (lock_map_acquire_read): a recursive read hold
-        // of the domain's lockdep map, so sections nest. ABSTRACTION: held as a trylock (no edge
-        // into the map, no cycle check): lockdep's paths never run through a recursive-read entry
-        // followed by a reader's exit, and every exit from this map is a section's read hold, so
-        // such edges could close no cycle it reports; the edges out of the map are recorded.
-        const l = mapAcquire(acc.world, e.task, DRM_UNPLUG_SRCU, { read: 'recursive', trylock: true, ext: true, what: `drm_dev_enter(${e.drm})` });
+        // of the domain's lockdep map, so sections nest; locks taken inside get edges from the map
+        // only (the hold stops check_prevs_add's walk). ABSTRACTION: no edge goes into the map
+        // (noEdgesInto): lockdep's paths never enter a recursive reader and leave through a
+        // reader's hold, and every way out of this map is a section's read hold, so such edges
+        // close no cycle lockdep reports.
+        const l = mapAcquire(acc.world, e.task, DRM_UNPLUG_SRCU, { read: 'recursive', noEdgesInto: true, ext: true, what: `drm_dev_enter(${e.drm})` });
         acc.world = l.world;
         acc.vs.push(...l.violations);
         const t = task(acc.world, e.task);

@@ -162,9 +162,10 @@ export class LockingStep {
    * check_wait_context, then for a non-trylock check_deadlock (recursion) and check_prevs_add (an
    * edge from the held lock on top, and on through trylocks, each checked for a cycle), then the
    * hold is pushed — unless a report stopped it, or `push` is false (a call that only spins or
-   * sleeps on the lock records its edges and nothing else).
+   * sleeps on the lock records its edges and nothing else). `kept` is the hold pushed, when it
+   * differs from the acquisition checked (see {@link mapAcquire}'s `noEdgesInto`).
    */
-  acquire(task: string, next: HeldLock, push = true): void {
+  acquire(task: string, next: HeldLock, push = true, kept: HeldLock = next): void {
     if (!this.s.debugLocks) return;
     const t = this.task(task);
     const held = t.held;
@@ -206,7 +207,7 @@ export class LockingStep {
         }
       }
     }
-    if (push && this.s.debugLocks) this.setTask(task, { ...this.task(task), held: [...this.task(task).held, next] });
+    if (push && this.s.debugLocks) this.setTask(task, { ...this.task(task), held: [...this.task(task).held, kept] });
   }
 
   /** check_prev_add: records prev → next unless it closes a cycle (reported, not recorded). */

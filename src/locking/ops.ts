@@ -422,12 +422,16 @@ export function mapAcquire(
   world: World,
   task: string,
   map: string,
-  how: { read?: boolean | 'recursive'; trylock?: boolean; ext?: boolean; what: string },
+  how: { read?: boolean | 'recursive'; trylock?: boolean; ext?: boolean; noEdgesInto?: boolean; what: string },
 ): AnnotationResult {
   const step = LockingStep.of(lockingOf(world), `${task}: ${how.what}`);
   // `read: 'recursive'` is lock_map_acquire_read (read 2: the same task may nest it).
-  const h = mapHold(map, how.read === 'recursive' ? 2 : how.read ? 1 : 0, how.trylock === true);
-  step.acquire(task, how.ext ? Object.freeze({ ...h, ext: true as const }) : h);
+  const h0 = mapHold(map, how.read === 'recursive' ? 2 : how.read ? 1 : 0, how.trylock === true);
+  const h = how.ext ? Object.freeze({ ...h0, ext: true as const }) : h0;
+  // `noEdgesInto`: the acquisition is checked as a trylock (no edge from the held locks into the
+  // map, no cycle search), but kept as the hold it is, so later acquisitions stop their walk at it.
+  if (how.noEdgesInto === true) step.acquire(task, Object.freeze({ ...h, trylock: true }), true, h);
+  else step.acquire(task, h);
   return { world: withLocking(world, step.s), violations: step.violations };
 }
 
