@@ -8,7 +8,7 @@ import { drmGemObjectMachine } from '../../machines/drmGemObject.machine.js';
 import { drmRegistrationMachine } from '../../machines/drmRegistration.machine.js';
 import { callDrmMm, nodeInfo } from '../drm-mm/protocol.js';
 import { DMA_RESV_CLASS, DRM_UNPLUG_SRCU } from '../locking/lockdep.js';
-import { contextCall, lockCall, lockingOf, mapAcquire, mapRelease, mapSync, mutexInit } from '../locking/ops.js';
+import { contextCall, lockCall, lockdepReport, lockingOf, mapAcquire, mapRelease, mapSync, mutexInit } from '../locking/ops.js';
 import type { Errno } from '../errno.js';
 import type { Event } from '../world/Event.js';
 import { Misuse, unknownObject } from '../world/Misuse.js';
@@ -855,12 +855,16 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
 export function drmTaskExit(world: World, taskName: string): { world: World; violations: Violation[] } {
   const t = task(world, taskName);
   const vs: Violation[] = [];
-  if (t.sections.length > 0)
-    vs.push(violation('lockdep', `task ${JSON.stringify(taskName)} returns to user space inside drm_dev_enter of ${t.sections.map((x) => x.on).join(', ')} (drm_unplug_srcu held)`, [taskName]));
-  if (t.guards.length > 0)
-    vs.push(violation('lockdep', `task ${JSON.stringify(taskName)} returns to user space holding a Devres guard on ${t.guards.map((x) => x.on).join(', ')} (rcu_read_lock held)`, [taskName]));
-  if (vs.length === 0) return { world, violations: vs };
+  if (t.sections.length === 0 && t.guards.length === 0) return { world, violations: vs };
   const acc: Acc = { world, vs };
+  // KERNEL: one report, and only while lockdep is on (it turns lockdep off): lockdepReport.
+  const report = (message: string): void => {
+    const r = lockdepReport(acc.world, message, [taskName]);
+    acc.world = r.world;
+    vs.push(...r.violations);
+  };
+  if (t.sections.length > 0) report(`task ${JSON.stringify(taskName)} returns to user space inside drm_dev_enter of ${t.sections.map((x) => x.on).join(', ')} (drm_unplug_srcu held)`);
+  if (t.guards.length > 0) report(`task ${JSON.stringify(taskName)} returns to user space holding a Devres guard on ${t.guards.map((x) => x.on).join(', ')} (rcu_read_lock held)`);
   setTask(acc, taskName, { ...t, sections: [], guards: [] });
   return { world: acc.world, violations: vs };
 }
