@@ -7,8 +7,8 @@ import { drmGemHandleMachine } from '../../machines/drmGemHandle.machine.js';
 import { drmGemObjectMachine } from '../../machines/drmGemObject.machine.js';
 import { drmRegistrationMachine } from '../../machines/drmRegistration.machine.js';
 import { callDrmMm, nodeInfo } from '../drm-mm/protocol.js';
-import { DMA_RESV_CLASS, DRM_UNPLUG_SRCU } from '../locking/lockdep.js';
-import { contextCall, lockCall, lockdepReport, lockingOf, mapAcquire, mapRelease, mapSync, mutexInit } from '../locking/ops.js';
+import { DMA_RESV_CLASS, DRM_UNPLUG_SRCU, RCU_LOCK_MAP } from '../locking/lockdep.js';
+import { contextCall, holdsMap, lockCall, lockdepEnabled, lockdepReport, lockingOf, mapAcquire, mapRelease, mapSync, mutexInit } from '../locking/ops.js';
 import type { Errno } from '../errno.js';
 import type { Event } from '../world/Event.js';
 import { Misuse, unknownObject } from '../world/Misuse.js';
@@ -546,6 +546,12 @@ export function applyDrm(world: World, e: DrmEvent, trace?: BranchTrace): ApplyR
         const l = mapSync(acc.world, e.task, DRM_UNPLUG_SRCU, `drm_dev_unplug(${e.drm}): synchronize_srcu`);
         acc.world = l.world;
         acc.vs.push(...l.violations);
+        // KERNEL: RCU_LOCKDEP_WARN(lock_is_held(&rcu_lock_map), "Illegal synchronize_srcu() in …
+        // RCU read-side critical section"): lockdep_rcu_suspicious, which leaves lockdep on.
+        if (lockdepEnabled(acc.world) && holdsMap(acc.world, e.task, RCU_LOCK_MAP))
+          acc.vs.push(
+            violation('lockdep', `suspicious RCU usage: drm_dev_unplug(${e.drm}) in task ${JSON.stringify(e.task)}: Illegal synchronize_srcu() in same-type SRCU (or in RCU) read-side critical section`, [e.task]),
+          );
         const c = contextCall(acc.world, { type: 'might_sleep', task: e.task }, trace);
         acc.world = c.world;
         acc.vs.push(...c.outcome.violations);

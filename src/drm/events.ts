@@ -139,11 +139,11 @@ export const DRM_EVENTS = {
   drm_dev_unplug: {
     kernel: `drm_dev_unplug() (${DRV})`,
     summary:
-      'Sets unplugged, waits in synchronize_srcu for every drm_dev_enter section of any device (blocked and queued while readers remain; the last drm_dev_exit completes it), then unregisters. A sleep point: in atomic context, might_sleep. Inside the caller\'s own section: deadlock.',
+      'Sets unplugged, waits in synchronize_srcu for every drm_dev_enter section of any device (blocked and queued while readers remain; the last drm_dev_exit completes it), then unregisters. A sleep point: in atomic context, might_sleep (in an RCU read section, after RCU\'s illegal-synchronize_srcu splat, lockdep). Holding a lock that code inside a section takes: lockdep (rule E1). Inside the caller\'s own section: deadlock.',
     fields: { drm, task },
     returns: [],
     errnos: [],
-    violations: ['deadlock', 'use_after_free', 'might_sleep'],
+    violations: ['deadlock', 'use_after_free', 'might_sleep', 'lockdep'],
   },
   drm_dev_enter: {
     kernel: `drm_dev_enter() (${DRV})`,

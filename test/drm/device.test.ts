@@ -144,6 +144,14 @@ describe('drm_dev_unplug (two-phase, one SRCU domain)', () => {
     expect(s.world.drm.drms.get('drm0')?.registered).toBe(false);
     const clean = new Scenario().device();
     expect(clean.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't1' })).toEqual({ ok: true });
+    // In an RCU read section (a Devres guard is one): RCU's "Illegal synchronize_srcu()" splat first.
+    const rcu = new Scenario().device();
+    rcu.ok({ type: 'rcu_read_lock', task: 't1' });
+    const r = rcu.run({ type: 'drm_dev_unplug', drm: 'drm0', task: 't1' });
+    expect(kinds(r)).toEqual(['lockdep', 'might_sleep']);
+    expect((r.violations as { message: string }[])[0]?.message).toMatch(/Illegal synchronize_srcu\(\)/);
+    // The splat leaves lockdep on.
+    expect(rcu.world.locking.debugLocks).toBe(true);
   });
 
   it('waits for a section of another device and is completed by its exit', () => {
