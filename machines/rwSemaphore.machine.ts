@@ -63,6 +63,14 @@ export type RwSemaphoreEvent =
 const taskOf = (e: RwSemaphoreEvent): string => (e.type === 'init_rwsem' ? '' : e.task);
 
 const BAD_UNLOCK = [{ kind: 'lockdep', check: 'badUnlock' }] as const;
+/**
+ * A release by a task that is not the writer: lockdep's bad unlock balance (the release annotation
+ * comes first), then __up_write's / __downgrade_write's `DEBUG_RWSEMS_WARN_ON(owner != current)`.
+ */
+const NOT_OWNER = [
+  { kind: 'lockdep', check: 'badUnlock' },
+  { kind: 'warn_on', check: 'notOwner' },
+] as const;
 const RECURSIVE = [{ kind: 'lockdep', check: 'recursive' }] as const;
 const QUEUED = { blocked: true, returns: { queued: true } } as const;
 
@@ -345,21 +353,21 @@ export const rwSemaphoreMachine = setup({
           {
             guard: 'isWriterNext',
             actions: 'clearWriterAndWake',
-            description: 'Another task: lockdep "bad unlock balance"; the writer bit goes anyway and the next writer gets it (woke).',
-            meta: { violation: 'lockdep', violations: BAD_UNLOCK, effects: ['lockdepRelease', 'dropExclusive', 'markWakeAny'] },
+            description: 'Another task: lockdep "bad unlock balance", then DEBUG_RWSEMS_WARN_ON (not the owner); the writer bit goes anyway and the next writer gets it (woke).',
+            meta: { violation: 'lockdep', violations: NOT_OWNER, effects: ['lockdepRelease', 'debugRwsemsWarn', 'dropExclusive', 'markWakeAny'] },
           },
           {
             guard: 'hasWaiters',
             target: 'readLocked',
             actions: 'clearWriterAndWake',
-            description: 'Another task: lockdep "bad unlock balance"; the writer bit goes anyway and the queued readers get it (woke).',
-            meta: { violation: 'lockdep', violations: BAD_UNLOCK, effects: ['lockdepRelease', 'dropExclusive', 'markWakeAny'] },
+            description: 'Another task: lockdep "bad unlock balance", then DEBUG_RWSEMS_WARN_ON (not the owner); the writer bit goes anyway and the queued readers get it (woke).',
+            meta: { violation: 'lockdep', violations: NOT_OWNER, effects: ['lockdepRelease', 'debugRwsemsWarn', 'dropExclusive', 'markWakeAny'] },
           },
           {
             target: 'unlocked',
             actions: 'clearWriter',
-            description: 'Another task: lockdep "bad unlock balance"; the writer bit goes anyway: free.',
-            meta: { violation: 'lockdep', violations: BAD_UNLOCK, effects: ['lockdepRelease', 'dropExclusive'] },
+            description: 'Another task: lockdep "bad unlock balance", then DEBUG_RWSEMS_WARN_ON (not the owner); the writer bit goes anyway: free.',
+            meta: { violation: 'lockdep', violations: NOT_OWNER, effects: ['lockdepRelease', 'debugRwsemsWarn', 'dropExclusive'] },
           },
         ],
         downgrade_write: [
@@ -373,8 +381,8 @@ export const rwSemaphoreMachine = setup({
           {
             target: 'readLocked',
             actions: 'downgradeAndWake',
-            description: 'Another task: lockdep "bad unlock balance" (lock_downgrade of a lock it does not hold); the writer is downgraded anyway.',
-            meta: { violation: 'lockdep', violations: BAD_UNLOCK, effects: ['lockdepDowngrade', 'downgrade', 'markWakeReadOwned'] },
+            description: 'Another task: lockdep "bad unlock balance" (lock_downgrade of a lock it does not hold), then DEBUG_RWSEMS_WARN_ON (not the owner); the writer is downgraded anyway.',
+            meta: { violation: 'lockdep', violations: NOT_OWNER, effects: ['lockdepDowngrade', 'debugRwsemsWarn', 'downgrade', 'markWakeReadOwned'] },
           },
         ],
       },

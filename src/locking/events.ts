@@ -80,12 +80,12 @@ export const LOCKING_EVENTS = {
   down_write_trylock: lockCall('down_write_trylock() (kernel/locking/rwsem.c)', '`{ ok: true, locked }`: only from RWSEM_UNLOCKED_VALUE (no holder, no waiter).', { returns: ['locked'], violations: [] }),
   up_write: lockCall(
     'up_write() (kernel/locking/rwsem.c)',
-    'rwsem_mark_wake: a writer at the head gets it, else every queued reader (`woke`). By another task: lockdep bad unlock balance, released anyway; not write-held: `warn_on` (DEBUG_RWSEMS), refused, with lockdep\'s bad unlock balance first for a task holding it in no mode.',
+    'rwsem_mark_wake: a writer at the head gets it, else every queued reader (`woke`). By another task: lockdep bad unlock balance, then `warn_on` (DEBUG_RWSEMS: not the owner), released anyway; not write-held: `warn_on` (DEBUG_RWSEMS), refused, with lockdep\'s bad unlock balance first for a task holding it in no mode.',
     { returns: ['woke'], violations: ['lockdep', 'warn_on'] },
   ),
   downgrade_write: lockCall(
     'downgrade_write() (kernel/locking/rwsem.c)',
-    'The writer now holds it for read; queued readers at the head are granted (`woke`), writers stay queued.',
+    'The writer now holds it for read; queued readers at the head are granted (`woke`), writers stay queued. By another task: lockdep bad unlock balance, then `warn_on` (DEBUG_RWSEMS), downgraded anyway; not write-held: `warn_on`, refused.',
     { returns: ['woke'], violations: ['lockdep', 'warn_on'] },
   ),
   rcu_read_lock: {

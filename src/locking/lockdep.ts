@@ -158,6 +158,15 @@ export class LockingStep {
   }
 
   /**
+   * A `DEBUG_RWSEMS_WARN_ON` (kernel/locking/rwsem.c): the WARN, whether or not lockdep is on, then
+   * `debug_locks_off()` (unless `--lockdep-all` keeps lockdep on).
+   */
+  warnDebugRwsems(message: string, objects: readonly string[]): void {
+    this.violations.push(violation('warn_on', message, objects));
+    if (!this.s.proveAll && this.s.debugLocks) this.s = { ...this.s, debugLocks: false };
+  }
+
+  /**
    * lockdep's `lock_acquire` of `next` by `task` (kernel/locking/lockdep.c, __lock_acquire):
    * check_wait_context, then for a non-trylock check_deadlock (recursion) and check_prevs_add (an
    * edge from the held lock on top, and on through trylocks, each checked for a cycle), then the

@@ -140,6 +140,7 @@ export function lockCall(world: World, type: LockCallType, lock: string, task: s
     for (const v of branchViolations(b.meta)) {
       const msg = `${what} by task ${JSON.stringify(task)}: ${b.description}`;
       if (v.kind === 'lockdep') step.report(`bad unlock balance detected!: ${msg}`, [lock]);
+      else if (v.check === 'wrongMode') step.warnDebugRwsems(`DEBUG_RWSEMS_WARN_ON: ${msg}`, [lock]);
       else step.add(violation(v.kind as ViolationKind, msg, [lock]));
     }
     return { world: withLocking(world, step.s), outcome: { ok: false, violations: step.violations } };
@@ -203,6 +204,9 @@ export function lockCall(world: World, type: LockCallType, lock: string, task: s
         woke = r.woke;
         break;
       }
+      case 'debugRwsemsWarn':
+        step.warnDebugRwsems(`DEBUG_RWSEMS_WARN_ON(rwsem_owner(sem) != current): ${what} by task ${JSON.stringify(task)}, which is not the writer`, [lock]);
+        break;
       case 'preemptDisable': {
         const t = step.task(task);
         step.setTask(task, { ...t, preempt: t.preempt + 1 });

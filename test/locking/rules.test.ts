@@ -341,6 +341,21 @@ describe('might_sleep', () => {
     expect(r.slice(2).map(kinds)).toEqual([['lockdep', 'warn_on'], ['warn_on']]);
   });
 
+  it('reports an up_write or downgrade_write by a task other than the writer as lockdep, then DEBUG_RWSEMS (which turns lockdep off), and releases anyway', () => {
+    const o = run([
+      { type: 'init_rwsem', lock: 'W' },
+      { type: 'down_write', lock: 'W', task: 't1' },
+      { type: 'up_write', lock: 'W', task: 't2' },
+      { type: 'down_write', lock: 'W', task: 't3' },
+      { type: 'downgrade_write', lock: 'W', task: 't4' },
+    ]);
+    expect(kinds(o[2])).toEqual(['lockdep', 'warn_on']);
+    expect(o[3]).toEqual({ ok: true });
+    // Lockdep is off after the first report, but DEBUG_RWSEMS still warns.
+    expect(kinds(o[4])).toEqual(['warn_on']);
+    expect(messages(o[4])[0]).toMatch(/DEBUG_RWSEMS_WARN_ON/);
+  });
+
   it('warns when a task returns to user space with IRQs off, before lockdep checks its held locks', () => {
     const irq = run([{ type: 'local_irq_disable', task: 't' }, { type: 'task_exit', task: 't' }, { type: 'might_sleep', task: 't' }]);
     expect(kinds(irq[1])).toEqual(['warn_on']);
