@@ -80,14 +80,16 @@ export type MmStructEvent = MmStructFacts & {
 /** The mmap lock calls (include/linux/mmap_lock.h): each the rwsem call of the locking protocol. */
 export type MmapLockCall =
   | 'mmap_read_lock'
+  | 'mmap_read_lock_killable'
   | 'mmap_read_trylock'
   | 'mmap_read_unlock'
   | 'mmap_write_lock'
+  | 'mmap_write_lock_killable'
   | 'mmap_write_trylock'
   | 'mmap_write_unlock'
   | 'mmap_write_downgrade';
 
-const ACQUIRES = ['mmap_read_lock', 'mmap_read_trylock', 'mmap_write_lock', 'mmap_write_trylock'] as const;
+const ACQUIRES = ['mmap_read_lock', 'mmap_read_lock_killable', 'mmap_read_trylock', 'mmap_write_lock', 'mmap_write_lock_killable', 'mmap_write_trylock'] as const;
 const RELEASES = ['mmap_read_unlock', 'mmap_write_unlock', 'mmap_write_downgrade'] as const;
 
 /** A lock call on a live mm: the locking protocol's rwsem answers; a release ends the task's VMA references. */

@@ -199,9 +199,12 @@ function lockIsFree(world: World, mm: string): boolean {
 /** The rwsem call of each mmap lock call (include/linux/mmap_lock.h). */
 const RWSEM_CALL: { readonly [type: string]: LockCallType } = {
   mmap_read_lock: 'down_read',
+  // ABSTRACTION: no task receives a fatal signal, so the killable waits never answer -EINTR.
+  mmap_read_lock_killable: 'down_read',
   mmap_read_trylock: 'down_read_trylock',
   mmap_read_unlock: 'up_read',
   mmap_write_lock: 'down_write',
+  mmap_write_lock_killable: 'down_write',
   mmap_write_trylock: 'down_write_trylock',
   mmap_write_unlock: 'up_write',
   mmap_write_downgrade: 'downgrade_write',

@@ -383,6 +383,17 @@ describe('the mmap lock (locking protocol rwsem, class mmap_lock)', () => {
       expectRefused(k, { type, mm: 'm', task: 't' }, 'use_after_free');
   });
 
+  it('answers the killable locks as the plain ones (no task receives a fatal signal)', () => {
+    const k = withMm();
+    expect(call(k, { type: 'mmap_read_lock_killable', mm: 'm', task: 'r' })).toEqual({ ok: true });
+    expect(call(k, { type: 'mmap_write_lock_killable', mm: 'm', task: 'w' })).toEqual({ ok: false, blocked: true, queued: true });
+    expect(call(k, { type: 'mmap_read_unlock', mm: 'm', task: 'r' })).toEqual({ ok: true, woke: ['w'] });
+    expect(call(k, { type: 'mmap_write_unlock', mm: 'm', task: 'w' })).toEqual({ ok: true });
+    call(k, { type: 'mmgrab', mm: 'm' });
+    call(k, { type: 'mmput', mm: 'm', task: 't' });
+    for (const type of ['mmap_read_lock_killable', 'mmap_write_lock_killable']) expectRefused(k, { type, mm: 'm', task: 't' }, 'use_after_free');
+  });
+
   it('the last mmput waits while another task holds the lock', () => {
     const k = withMm();
     call(k, { type: 'mmap_read_lock', mm: 'm', task: 'u' });

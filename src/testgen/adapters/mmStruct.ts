@@ -12,9 +12,11 @@ export interface MmSut {
 /** The mmap lock calls: each is run by a task of its own, which leaves the lock as it found it. */
 const LOCK_CALLS = [
   'mmap_read_lock',
+  'mmap_read_lock_killable',
   'mmap_read_trylock',
   'mmap_read_unlock',
   'mmap_write_lock',
+  'mmap_write_lock_killable',
   'mmap_write_trylock',
   'mmap_write_unlock',
   'mmap_write_downgrade',
