@@ -46,7 +46,10 @@ export interface MmStructFacts {
   readonly badRange?: boolean;
   /** vm_munmap: `start + PAGE_ALIGN(len) == start`. */
   readonly emptyRange?: boolean;
-  /** find_vma: lockdep is on and the task does not hold the mmap lock (`!lockdep_is_held`). */
+  /**
+   * find_vma and mmap_assert_locked: lockdep is on and the task does not hold the mmap lock
+   * (`!lockdep_is_held`); mmap_assert_write_locked: it does not hold it for write.
+   */
   readonly unlocked?: boolean;
 }
 
@@ -74,6 +77,8 @@ export type MmStructEvent = MmStructFacts & {
     | 'vm_munmap'
     | 'find_vma'
     | 'vma_lookup'
+    | 'mmap_assert_locked'
+    | 'mmap_assert_write_locked'
     | MmapLockCall;
 };
 
@@ -210,6 +215,22 @@ export const mmStructMachine = setup({
           { description: 'The first VMA ending above addr, or null; the task holds the mmap lock.', meta: { effects: ['findVma'] } },
         ],
         vma_lookup: { description: 'The VMA containing addr, or null; asserts nothing.', meta: { effects: ['vmaLookup'] } },
+        mmap_assert_locked: [
+          {
+            guard: 'isAssertLockedFailing',
+            description: 'rwsem_assert_held (lockdep_assert_held): the task holds no mmap lock (lockdep on): a lockdep WARN.',
+            meta: { violation: 'lockdep', violations: [{ kind: 'lockdep', check: 'assertLocked' }] },
+          },
+          { description: 'The task holds the mmap lock (or lockdep is off): nothing.' },
+        ],
+        mmap_assert_write_locked: [
+          {
+            guard: 'isAssertLockedFailing',
+            description: 'rwsem_assert_held_write (lockdep_assert_held_write): the task does not hold the mmap lock for write (lockdep on): a lockdep WARN.',
+            meta: { violation: 'lockdep', violations: [{ kind: 'lockdep', check: 'assertWriteLocked' }] },
+          },
+          { description: 'The task holds the mmap lock for write (or lockdep is off): nothing.' },
+        ],
         ...LIVE_LOCK,
       },
     },
@@ -241,6 +262,8 @@ export const mmStructMachine = setup({
         vm_munmap: { description: 'The address space is torn down: a use after free; refused.', meta: TORN_DOWN },
         find_vma: { description: 'The VMA tree was destroyed by exit_mmap: a use after free; refused.', meta: TORN_DOWN },
         vma_lookup: { description: 'The VMA tree was destroyed by exit_mmap: a use after free; refused.', meta: TORN_DOWN },
+        mmap_assert_locked: { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN },
+        mmap_assert_write_locked: { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN },
         ...TORN_DOWN_LOCK,
       },
     },
@@ -261,6 +284,8 @@ export const mmStructMachine = setup({
         vm_munmap: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
         find_vma: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
         vma_lookup: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
+        mmap_assert_locked: { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED },
+        mmap_assert_write_locked: { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED },
         ...Object.fromEntries([...ACQUIRES, ...RELEASES].map((t) => [t, { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED }])),
       },
     },

@@ -103,6 +103,8 @@ function say(check: string | undefined, fallback: string, w: Said): string {
       return `${w.call} on VMA ${mm}, which is unmapped: use after free`;
     case 'assertLocked':
       return `WARNING: ${w.call}(${w.name}) in task ${JSON.stringify(w.task)} without the mmap lock: mmap_assert_locked (lockdep_assert_held) fails`;
+    case 'assertWriteLocked':
+      return `WARNING: ${w.call}(${w.name}) in task ${JSON.stringify(w.task)} without the mmap lock held for write: mmap_assert_write_locked (lockdep_assert_held_write) fails`;
     default:
       return `${w.call}: ${fallback}`;
   }
@@ -260,7 +262,13 @@ function callMm(world: World, s: MmState, name: string, rec: MmRecord, e: MmCall
   // KERNEL: mmap_assert_locked is lockdep_assert_held, which a lockdep turned off answers "held";
   // CONFIG_DEBUG_VM's rwsem_is_locked BUG is off.
   const facts =
-    e.type === 'vm_munmap' ? munmapFacts(e) : e.type === 'find_vma' ? { unlocked: lockdepEnabled(world) && !holdsMmapLock(world, name, e.task) } : {};
+    e.type === 'vm_munmap'
+      ? munmapFacts(e)
+      : e.type === 'find_vma' || e.type === 'mmap_assert_locked'
+        ? { unlocked: lockdepEnabled(world) && !holdsMmapLock(world, name, e.task) }
+        : e.type === 'mmap_assert_write_locked'
+          ? { unlocked: lockdepEnabled(world) && lockingOf(world).locks.get(mmapLockOf(name))?.owner !== e.task }
+          : {};
   const b = decide(MM_TABLE, rec.state, e.type, { users: rec.users, count: rec.count }, { ...e, ...facts }, trace) as Branch;
   const m = b.meta;
   const task = 'task' in e ? e.task : undefined;

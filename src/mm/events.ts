@@ -147,6 +147,22 @@ export const MM_EVENTS = {
     errnos: [],
     violations: ['lockdep', 'use_after_free'],
   },
+  mmap_assert_locked: {
+    kernel: 'mmap_assert_locked() = rwsem_assert_held(&mm->mmap_lock) (include/linux/mmap_lock.h)',
+    summary: 'lockdep_assert_held: a lockdep WARN when the calling task holds no mmap lock of this mm (another task\'s hold does not count); silent once lockdep is off.',
+    fields: { mm, task },
+    returns: [],
+    errnos: [],
+    violations: ['lockdep', 'use_after_free'],
+  },
+  mmap_assert_write_locked: {
+    kernel: 'mmap_assert_write_locked() = rwsem_assert_held_write(&mm->mmap_lock) (include/linux/mmap_lock.h)',
+    summary: 'lockdep_assert_held_write: a lockdep WARN when the calling task does not hold this mm\'s mmap lock for write; silent once lockdep is off.',
+    fields: { mm, task },
+    returns: [],
+    errnos: [],
+    violations: ['lockdep', 'use_after_free'],
+  },
   vma_lookup: {
     kernel: 'vma_lookup() (include/linux/mm.h)',
     rust: 'MmapReadGuard::vma_lookup() -> Option<&VmaRef>',

@@ -383,6 +383,22 @@ describe('the mmap lock (locking protocol rwsem, class mmap_lock)', () => {
       expectRefused(k, { type, mm: 'm', task: 't' }, 'use_after_free');
   });
 
+  it('mmap_assert_locked and mmap_assert_write_locked WARN (lockdep) for the calling task only, silent once lockdep is off', () => {
+    const k = withMm();
+    expect(kinds(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 't' }))).toEqual(['lockdep']);
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 'r' });
+    expect(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 'r' })).toEqual({ ok: true });
+    // Another task's hold does not count; a read hold is not a write hold.
+    expect(kinds(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 't' }))).toEqual(['lockdep']);
+    expect(kinds(call(k, { type: 'mmap_assert_write_locked', mm: 'm', task: 'r' }))).toEqual(['lockdep']);
+    call(k, { type: 'mmap_read_unlock', mm: 'm', task: 'r' });
+    call(k, { type: 'mmap_write_lock', mm: 'm', task: 'w' });
+    expect(call(k, { type: 'mmap_assert_write_locked', mm: 'm', task: 'w' })).toEqual({ ok: true });
+    expect(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 'w' })).toEqual({ ok: true });
+    call(k, { type: 'debug_locks_off' });
+    expect(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 't' })).toEqual({ ok: true });
+  });
+
   it('answers the killable locks as the plain ones (no task receives a fatal signal)', () => {
     const k = withMm();
     expect(call(k, { type: 'mmap_read_lock_killable', mm: 'm', task: 'r' })).toEqual({ ok: true });

@@ -43,6 +43,10 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
       { type: 'vm_munmap' },
       { type: 'find_vma', unlocked: true },
       { type: 'find_vma' },
+      { type: 'mmap_assert_locked', unlocked: true },
+      { type: 'mmap_assert_locked' },
+      { type: 'mmap_assert_write_locked', unlocked: true },
+      { type: 'mmap_assert_write_locked' },
       { type: 'vma_lookup' },
       ...LOCK_CALLS.map((type) => ({ type })),
     ];
@@ -86,6 +90,16 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
       }
       case 'vma_lookup':
         return k.call({ type: event.type, mm: 'm', task: 't', addr: '0' });
+      case 'mmap_assert_locked':
+      case 'mmap_assert_write_locked': {
+        // Under the lock the assertion wants, unless the path asks for it to fail.
+        const locked = event.unlocked !== true && !branch.meta.refused;
+        const write = event.type === 'mmap_assert_write_locked';
+        if (locked) k.call({ type: write ? 'mmap_write_lock' : 'mmap_read_lock', mm: 'm', task: 'a' });
+        const r = k.call({ type: event.type, mm: 'm', task: 'a' });
+        if (locked) k.call({ type: write ? 'mmap_write_unlock' : 'mmap_read_unlock', mm: 'm', task: 'a' });
+        return r;
+      }
       default: {
         const type = event.type as (typeof LOCK_CALLS)[number];
         if (!LOCK_CALLS.includes(type)) throw new Error(`no executor for ${event.type}`);
