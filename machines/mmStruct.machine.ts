@@ -79,6 +79,7 @@ export type MmStructEvent = MmStructFacts & {
     | 'vma_lookup'
     | 'mmap_assert_locked'
     | 'mmap_assert_write_locked'
+    | 'mmap_lock_is_contended'
     | MmapLockCall;
 };
 
@@ -231,6 +232,7 @@ export const mmStructMachine = setup({
           },
           { description: 'The task holds the mmap lock for write (or lockdep is off): nothing.' },
         ],
+        mmap_lock_is_contended: { description: 'rwsem_is_contended: whether a task waits on the mmap lock (contended).', meta: { effects: ['isContended'] } },
         ...LIVE_LOCK,
       },
     },
@@ -264,6 +266,7 @@ export const mmStructMachine = setup({
         vma_lookup: { description: 'The VMA tree was destroyed by exit_mmap: a use after free; refused.', meta: TORN_DOWN },
         mmap_assert_locked: { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN },
         mmap_assert_write_locked: { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN },
+        mmap_lock_is_contended: { description: 'The address space is torn down: its mmap lock is a use after free the kernel cannot see; refused.', meta: TORN_DOWN },
         ...TORN_DOWN_LOCK,
       },
     },
@@ -286,6 +289,7 @@ export const mmStructMachine = setup({
         vma_lookup: { description: 'The struct is freed: use_after_free, refused.', meta: FREED },
         mmap_assert_locked: { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED },
         mmap_assert_write_locked: { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED },
+        mmap_lock_is_contended: { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED },
         ...Object.fromEntries([...ACQUIRES, ...RELEASES].map((t) => [t, { description: 'The struct and its mmap_lock are freed: use_after_free, refused.', meta: FREED }])),
       },
     },

@@ -49,6 +49,7 @@ export const MM_EFFECTS: ReadonlySet<string> = new Set([
   'doVmiMunmap',
   'findVma',
   'vmaLookup',
+  'isContended',
   'rwsem',
   'dropRefs',
 ]);
@@ -337,6 +338,10 @@ function callMm(world: World, s: MmState, name: string, rec: MmRecord, e: MmCall
       }
       case 'returnMm':
         values.mm = name;
+        break;
+      case 'isContended':
+        // KERNEL: rwsem_is_contended: !list_empty(&sem->wait_list).
+        values.contended = (lockingOf(step.world).locks.get(mmapLockOf(name))?.waiters.length ?? 0) > 0;
         break;
       case 'doVmiMunmap':
         if (e.type === 'vm_munmap') {

@@ -163,6 +163,14 @@ export const MM_EVENTS = {
     errnos: [],
     violations: ['lockdep', 'use_after_free'],
   },
+  mmap_lock_is_contended: {
+    kernel: 'mmap_lock_is_contended() = rwsem_is_contended(&mm->mmap_lock) (include/linux/mmap_lock.h)',
+    summary: 'Whether a task waits on the mmap lock (`contended`).',
+    fields: { mm },
+    returns: ['contended'],
+    errnos: [],
+    violations: ['use_after_free'],
+  },
   vma_lookup: {
     kernel: 'vma_lookup() (include/linux/mm.h)',
     rust: 'MmapReadGuard::vma_lookup() -> Option<&VmaRef>',

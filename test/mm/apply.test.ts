@@ -399,6 +399,15 @@ describe('the mmap lock (locking protocol rwsem, class mmap_lock)', () => {
     expect(call(k, { type: 'mmap_assert_locked', mm: 'm', task: 't' })).toEqual({ ok: true });
   });
 
+  it('mmap_lock_is_contended answers whether a task waits on the lock', () => {
+    const k = withMm();
+    expect(call(k, { type: 'mmap_lock_is_contended', mm: 'm' })).toEqual({ ok: true, contended: false });
+    call(k, { type: 'mmap_read_lock', mm: 'm', task: 'r' });
+    expect(call(k, { type: 'mmap_lock_is_contended', mm: 'm' })).toEqual({ ok: true, contended: false });
+    call(k, { type: 'mmap_write_lock', mm: 'm', task: 'w' });
+    expect(call(k, { type: 'mmap_lock_is_contended', mm: 'm' })).toEqual({ ok: true, contended: true });
+  });
+
   it('answers the killable locks as the plain ones (no task receives a fatal signal)', () => {
     const k = withMm();
     expect(call(k, { type: 'mmap_read_lock_killable', mm: 'm', task: 'r' })).toEqual({ ok: true });

@@ -47,6 +47,7 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
       { type: 'mmap_assert_locked' },
       { type: 'mmap_assert_write_locked', unlocked: true },
       { type: 'mmap_assert_write_locked' },
+      { type: 'mmap_lock_is_contended' },
       { type: 'vma_lookup' },
       ...LOCK_CALLS.map((type) => ({ type })),
     ];
@@ -90,6 +91,8 @@ export const mmStructAdapter: MachineAdapter<MmSut> = {
       }
       case 'vma_lookup':
         return k.call({ type: event.type, mm: 'm', task: 't', addr: '0' });
+      case 'mmap_lock_is_contended':
+        return k.call({ type: event.type, mm: 'm' });
       case 'mmap_assert_locked':
       case 'mmap_assert_write_locked': {
         // Under the lock the assertion wants, unless the path asks for it to fail.
