@@ -457,10 +457,20 @@ export function mapRelease(world: World, task: string, map: string, what: string
  * edges into the map, and any cycle through the map's readers), not kept.
  */
 export function mapSync(world: World, task: string, map: string, what: string): AnnotationResult {
+  return touch(world, task, mapHold(map), what);
+}
+
+/** An acquisition of `hold` checked against `task`'s held locks (edges, cycles), not kept. */
+function touch(world: World, task: string, hold: HeldLock, what: string): AnnotationResult {
   const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);
   if (!step.on) return { world, violations: [] };
-  step.acquire(task, mapHold(map), false);
+  step.acquire(task, hold, false);
   return { world: withLocking(world, step.s), violations: step.violations };
+}
+
+/** The lockdep hold of a fence's `fence->lock` (a spinlock of class `cls`). */
+function fenceLockHold(cls: string): HeldLock {
+  return Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG });
 }
 
 /** `might_sleep()` in `task` for the call `what`: a might_sleep violation in atomic context. */
@@ -522,7 +532,7 @@ export function callbackEnter(world: World, task: string, cls: string): Annotati
   const step = LockingStep.of(lockingOf(world), `${task}: spin_lock_irqsave(${cls})`);
   const t = step.task(task);
   step.setTask(task, { ...t, irqsOff: true, preempt: t.preempt + 1 });
-  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }));
+  step.acquire(task, fenceLockHold(cls));
   return { world: withLocking(world, step.s), violations: step.violations, irqsWereOff: t.irqsOff };
 }
 
@@ -540,7 +550,5 @@ export function callbackExit(world: World, task: string, cls: string, irqsWereOf
  * call takes `fence->lock`): the same class already held is lockdep's recursive locking (rule C).
  */
 export function fenceLockTouch(world: World, task: string, cls: string, what: string): AnnotationResult {
-  const step = LockingStep.of(lockingOf(world), `${task}: ${what}`);
-  step.acquire(task, Object.freeze({ lock: cls, class: cls, read: 0, trylock: false, check: true, wait: LD_WAIT_CONFIG }), false);
-  return { world: withLocking(world, step.s), violations: step.violations };
+  return touch(world, task, fenceLockHold(cls), what);
 }
